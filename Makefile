@@ -1,0 +1,38 @@
+# Dormouse. `make run` starts the demo on ./data; `make test` runs every test,
+# the S3 suite included against a real S3-compatible server (versitygw) that
+# this Makefile installs and starts.
+
+GO        ?= go
+TOOLS     := $(CURDIR)/.tools
+export GOBIN := $(TOOLS)/bin
+export PATH  := $(TOOLS)/bin:$(PATH)
+
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(TOOLS)/bin/versitygw
+
+.PHONY: all build run test test-short bench setup tools clean
+
+all: build
+
+## setup: install everything the tests need on a fresh machine.
+setup: tools
+	$(GO) mod download
+
+tools: $(VERSITYGW)
+
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+build:
+	$(GO) build -o bin/dormouse ./cmd/dormouse
+
+## run: create a demo table in ./data, ingest generated rows, print the report.
+run: build
+	./bin/dormouse demo --store file://$(CURDIR)/data
+
+## test: every test, with a versitygw S3 server started for the S3 suite.
+test: setup
+	./scripts/with-s3.sh $(GO) test -count=1 -timeout 15m ./...
+
+clean:
+	rm -rf bin .tools/run

@@ -1,0 +1,340 @@
+package datafile
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/dormousedb/dormouse/storage/objstore"
+	"github.com/dormousedb/dormouse/storage/schema"
+)
+
+// DefaultBatchRows is the default number of rows in each record batch a
+// RecordReader returns.
+const DefaultBatchRows = 64 << 10
+
+// ReaderOption tunes Open.
+type ReaderOption func(*readerConfig)
+
+type readerConfig struct {
+	mem       memory.Allocator
+	batchRows int64
+}
+
+// WithAllocator makes the Reader allocate its Arrow buffers, and those of
+// the batches it returns, from mem (memory.DefaultAllocator otherwise).
+func WithAllocator(mem memory.Allocator) ReaderOption {
+	return func(c *readerConfig) { c.mem = mem }
+}
+
+// WithBatchRows sets the number of rows per record batch (DefaultBatchRows).
+func WithBatchRows(n int) ReaderOption {
+	return func(c *readerConfig) {
+		if n > 0 {
+			c.batchRows = int64(n)
+		}
+	}
+}
+
+// Reader reads one data file by random access over the store: the footer
+// when it opens, then only the column chunks a RecordReader asks for. It
+// is not safe for concurrent use; open one per goroutine.
+type Reader struct {
+	key string
+	sch *schema.Schema
+	cfg readerConfig
+	obj objstore.Object
+	pf  *file.Reader
+	fr  *pqarrow.FileReader
+}
+
+// Open opens the data file key, written by a Writer for the table schema
+// sch, and reads its footer. It returns ErrSchemaMismatch if the file's
+// columns are not sch's. The caller must Close the Reader.
+func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Schema, opts ...ReaderOption) (*Reader, error) {
+	cfg := readerConfig{mem: memory.DefaultAllocator, batchRows: DefaultBatchRows}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	obj, err := store.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("open data file %s: %w", key, err)
+	}
+	r := &Reader{key: key, sch: sch, cfg: cfg, obj: obj}
+	if err := r.open(); err != nil {
+		return nil, errors.Join(fmt.Errorf("open data file %s: %w", key, err), r.Close())
+	}
+	return r, nil
+}
+
+func (r *Reader) open() error {
+	props := parquet.NewReaderProperties(r.cfg.mem)
+	// Each column chunk of a row group is fetched in one ranged read:
+	// object stores reward few large reads. Page pruning will want
+	// BufferedStreamEnabled (reads per page) for the chunks it prunes.
+	props.BufferedStreamEnabled = false
+	var err error
+	r.pf, err = file.NewParquetReader(io.NewSectionReader(r.obj, 0, r.obj.Size()), file.WithReadProps(props))
+	if err != nil {
+		return err
+	}
+	r.fr, err = pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: r.cfg.batchRows}, r.cfg.mem)
+	if err != nil {
+		return err
+	}
+	got, err := r.fr.Schema()
+	if err != nil {
+		return err
+	}
+	return checkSchema(r.sch.Arrow(), got)
+}
+
+func checkSchema(want, got *arrow.Schema) error {
+	if want.NumFields() != got.NumFields() {
+		return fmt.Errorf("%w: file has %d columns, table has %d", ErrSchemaMismatch, got.NumFields(), want.NumFields())
+	}
+	for i, f := range want.Fields() {
+		g := got.Field(i)
+		if g.Name != f.Name || !arrow.TypeEqual(g.Type, f.Type) {
+			return fmt.Errorf("%w: file column %d is %s %s, table has %s %s", ErrSchemaMismatch, i+1, g.Name, g.Type, f.Name, f.Type)
+		}
+	}
+	return nil
+}
+
+// Close releases the Reader. RecordReaders it returned must be closed first.
+func (r *Reader) Close() error {
+	var err error
+	if r.pf != nil {
+		err = r.pf.Close()
+		r.pf = nil
+	}
+	if r.obj != nil {
+		err = errors.Join(err, r.obj.Close())
+		r.obj = nil
+	}
+	return err
+}
+
+// NumRows is the number of rows in the file.
+func (r *Reader) NumRows() int64 { return r.pf.NumRows() }
+
+// NumRowGroups is the number of row groups in the file.
+func (r *Reader) NumRowGroups() int { return r.pf.NumRowGroups() }
+
+// RowGroupStats describes one row group.
+type RowGroupStats struct {
+	Rows int64
+	// Columns holds one entry per column, in storage order.
+	Columns []ColumnStats
+}
+
+// ColumnStats are the statistics of one column in one row group (or one
+// page). Every column type has a plain key encoding (schema.AppendValue),
+// so Min and Max are given in it whether or not the column is a key:
+// bytes.Compare orders them as the type does, and schema.DecodeInt,
+// DecodeFloat and FormatValue read them back as typed values.
+type ColumnStats struct {
+	// HasMinMax says whether Min and Max are known. They are not when every
+	// value is NULL, or when a VARCHAR or VARBINARY value was too long for
+	// the writer to record.
+	HasMinMax bool
+	Min, Max  []byte
+	// NullCount is the number of NULLs, or -1 if not recorded.
+	NullCount int64
+}
+
+// RowGroupStats returns the statistics of row group i, as recorded in the
+// footer (no read from the store).
+func (r *Reader) RowGroupStats(i int) (RowGroupStats, error) {
+	if i < 0 || i >= r.NumRowGroups() {
+		return RowGroupStats{}, fmt.Errorf("row group %d of %s: out of range [0, %d)", i, r.key, r.NumRowGroups())
+	}
+	rg := r.pf.MetaData().RowGroup(i)
+	cols := r.sch.Columns()
+	out := RowGroupStats{Rows: rg.NumRows(), Columns: make([]ColumnStats, len(cols))}
+	for c, col := range cols {
+		cc, err := rg.ColumnChunk(c)
+		if err != nil {
+			return RowGroupStats{}, fmt.Errorf("row group %d of %s: %w", i, r.key, err)
+		}
+		st, err := cc.Statistics()
+		if err != nil {
+			return RowGroupStats{}, fmt.Errorf("row group %d of %s, column %s: %w", i, r.key, col.Name, err)
+		}
+		cs := ColumnStats{NullCount: -1}
+		if st != nil {
+			if st.HasNullCount() {
+				cs.NullCount = st.NullCount()
+			}
+			if st.HasMinMax() {
+				cs.Min, err = keyFromParquet(col.Type, st.EncodeMin())
+				if err == nil {
+					cs.Max, err = keyFromParquet(col.Type, st.EncodeMax())
+				}
+				if err != nil {
+					return RowGroupStats{}, fmt.Errorf("row group %d of %s, column %s: %w", i, r.key, col.Name, err)
+				}
+				cs.HasMinMax = true
+			}
+		}
+		out.Columns[c] = cs
+	}
+	return out, nil
+}
+
+// PageStats describes one data page of one column chunk, from the page
+// index (column index and offset index).
+type PageStats struct {
+	ColumnStats
+	// FirstRow is the index, within the row group, of the page's first row;
+	// the page ends where the next begins.
+	FirstRow int64
+	// Offset and CompressedBytes locate the page in the file.
+	Offset          int64
+	CompressedBytes int32
+}
+
+// PageStats returns the page index of one column of one row group: the
+// statistics and place of each data page, in order. It reads the row
+// group's page index from the store (once per Reader).
+func (r *Reader) PageStats(rowGroup, column int) ([]PageStats, error) {
+	if rowGroup < 0 || rowGroup >= r.NumRowGroups() || column < 0 || column >= len(r.sch.Columns()) {
+		return nil, fmt.Errorf("page index of %s: row group %d, column %d out of range", r.key, rowGroup, column)
+	}
+	typ := r.sch.Columns()[column].Type
+	pir, err := r.pf.GetPageIndexReader().RowGroup(rowGroup)
+	if err != nil {
+		return nil, fmt.Errorf("page index of %s, row group %d: %w", r.key, rowGroup, err)
+	}
+	ci, err := pir.GetColumnIndex(column)
+	if err == nil && ci == nil {
+		err = errors.New("no column index")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("column index of %s, row group %d, column %d: %w", r.key, rowGroup, column, err)
+	}
+	oi, err := pir.GetOffsetIndex(column)
+	if err == nil && oi == nil {
+		err = errors.New("no offset index")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("offset index of %s, row group %d, column %d: %w", r.key, rowGroup, column, err)
+	}
+	locs := oi.GetPageLocations()
+	nulls, mins, maxs := ci.GetNullPages(), ci.GetMinValues(), ci.GetMaxValues()
+	if len(nulls) != len(locs) || len(mins) != len(locs) || len(maxs) != len(locs) {
+		return nil, fmt.Errorf("page index of %s, row group %d, column %d: %d pages in the offset index, %d in the column index",
+			r.key, rowGroup, column, len(locs), len(nulls))
+	}
+	out := make([]PageStats, len(locs))
+	for p, loc := range locs {
+		ps := PageStats{ColumnStats: ColumnStats{NullCount: -1}, FirstRow: loc.FirstRowIndex, Offset: loc.Offset, CompressedBytes: loc.CompressedPageSize}
+		if ci.IsSetNullCounts() {
+			ps.NullCount = ci.GetNullCounts()[p]
+		}
+		if !nulls[p] {
+			if ps.Min, err = keyFromParquet(typ, mins[p]); err == nil {
+				ps.Max, err = keyFromParquet(typ, maxs[p])
+			}
+			if err != nil {
+				return nil, fmt.Errorf("page index of %s, row group %d, column %d, page %d: %w", r.key, rowGroup, column, p, err)
+			}
+			ps.HasMinMax = true
+		}
+		out[p] = ps
+	}
+	return out, nil
+}
+
+// keyFromParquet turns a Parquet plain-encoded statistic (little-endian
+// numbers, raw bytes for byte arrays) into the plain key encoding.
+func keyFromParquet(t schema.Type, v []byte) ([]byte, error) {
+	switch t {
+	case schema.BigInt, schema.Timestamp:
+		if len(v) != 8 {
+			return nil, fmt.Errorf("%s statistic has %d bytes, want 8", t, len(v))
+		}
+		return schema.EncodeInt(int64(binary.LittleEndian.Uint64(v))), nil
+	case schema.Integer, schema.Date:
+		if len(v) != 4 {
+			return nil, fmt.Errorf("%s statistic has %d bytes, want 4", t, len(v))
+		}
+		return schema.EncodeInt(int64(int32(binary.LittleEndian.Uint32(v)))), nil
+	case schema.Double:
+		if len(v) != 8 {
+			return nil, fmt.Errorf("DOUBLE statistic has %d bytes, want 8", len(v))
+		}
+		return schema.EncodeFloat(math.Float64frombits(binary.LittleEndian.Uint64(v))), nil
+	case schema.Boolean:
+		if len(v) != 1 {
+			return nil, fmt.Errorf("BOOLEAN statistic has %d bytes, want 1", len(v))
+		}
+		return []byte{v[0] & 1}, nil
+	case schema.Varchar, schema.Varbinary:
+		return append([]byte(nil), v...), nil
+	}
+	return nil, fmt.Errorf("no key encoding for %s", t)
+}
+
+// RecordReader streams record batches in file order.
+type RecordReader interface {
+	// Next returns the next batch, which the caller must release, or io.EOF
+	// after the last one.
+	Next() (arrow.RecordBatch, error)
+	// Close releases the reader and any batch it still holds.
+	Close()
+}
+
+// Records streams the given columns (storage indexes, in the order given;
+// nil means all) of the given row groups (in the order given; nil means
+// all). Batches have the columns' Arrow types from schema.Arrow. Nothing is
+// read from the store before the first Next.
+func (r *Reader) Records(ctx context.Context, columns []int, rowGroups []int) (RecordReader, error) {
+	// Page pruning goes here: given key ranges or column predicates, select
+	// from PageStats the row ranges whose pages may match, and have the
+	// record reader skip the rest (pqarrow's RecordReader.SeekToRow uses the
+	// offset index; row ranges need a wrapper that seeks and slices).
+	rr, err := r.fr.GetRecordReader(ctx, columns, rowGroups)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.key, err)
+	}
+	return &recordReader{ctx: ctx, key: r.key, rr: rr}, nil
+}
+
+type recordReader struct {
+	ctx context.Context
+	key string
+	rr  pqarrow.RecordReader
+}
+
+func (r *recordReader) Next() (arrow.RecordBatch, error) {
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !r.rr.Next() {
+		if err := r.rr.Err(); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("read %s: %w", r.key, err)
+		}
+		return nil, io.EOF
+	}
+	rec := r.rr.RecordBatch()
+	rec.Retain() // the pqarrow reader releases it on its next Next
+	return rec, nil
+}
+
+func (r *recordReader) Close() {
+	if r.rr != nil {
+		r.rr.Release()
+		r.rr = nil
+	}
+}

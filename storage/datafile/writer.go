@@ -1,0 +1,405 @@
+package datafile
+
+// Why arrow-go's pqarrow and not parquet-go: FIGURES
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/dormousedb/dormouse/storage/objstore"
+	"github.com/dormousedb/dormouse/storage/schema"
+)
+
+const (
+	// DefaultRowGroupRows is the default number of rows in a row group: the
+	// unit of row-group pruning and the most a Writer holds in memory
+	// (compressed). A million rows keeps footers small for billion-row
+	// tables and row groups in the tens of megabytes that object stores
+	// serve efficiently.
+	DefaultRowGroupRows = 1 << 20
+
+	// DefaultPageSizeBytes is the default target size of a data page before
+	// compression: the unit of page-index pruning and of a point read.
+	// PAGE-REASON
+	DefaultPageSizeBytes = 1 << 20
+
+	// schemaMetadataKey holds the table schema (JSON) in the file footer,
+	// so that a file names its row and sort keys without the catalog.
+	schemaMetadataKey = "dormouse.schema"
+
+	writeBufferBytes = 256 << 10
+)
+
+// WriterOptions tune a Writer. The zero value gives the defaults.
+type WriterOptions struct {
+	// RowGroupRows is the number of rows per row group (DefaultRowGroupRows).
+	RowGroupRows int64
+	// PageSizeBytes is the target uncompressed size of a data page
+	// (DefaultPageSizeBytes).
+	PageSizeBytes int64
+	// CompressionLevel is the zstd level; 0 means the library's default (3
+	// in klauspost/compress terms, "SpeedDefault").
+	CompressionLevel int
+	// Allocator allocates the Arrow and Parquet buffers
+	// (memory.DefaultAllocator); tests pass a checked allocator.
+	Allocator memory.Allocator
+}
+
+func (o WriterOptions) withDefaults() WriterOptions {
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = DefaultRowGroupRows
+	}
+	if o.PageSizeBytes <= 0 {
+		o.PageSizeBytes = DefaultPageSizeBytes
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+	return o
+}
+
+// Info describes a finished data file. It is embedded in transaction log
+// entries, hence the JSON tags.
+type Info struct {
+	// Key is the data file's object key.
+	Key string `json:"key"`
+	// Rows is the number of rows in the file.
+	Rows int64 `json:"rows"`
+	// Bytes is the size of the data file.
+	Bytes int64 `json:"bytes"`
+	// MinKey and MaxKey hold, per row key column, the plain encoding
+	// (schema.AppendValue) of the first and of the last row's value. Both
+	// are nil when Rows is 0.
+	MinKey [][]byte `json:"min_key"`
+	MaxKey [][]byte `json:"max_key"`
+	// SketchKey is the key of the object holding the row key sketches.
+	SketchKey string `json:"sketch_key"`
+}
+
+// Writer writes one data file from record batches that arrive sorted by
+// (row keys, sort keys). It streams to the store and holds at most about
+// one row group in memory. Exactly one of Close or Abort must be called.
+// A Writer is not safe for concurrent use.
+type Writer struct {
+	ctx   context.Context
+	store objstore.Store
+	key   string
+	sch   *schema.Schema
+	arrow *arrow.Schema
+
+	obj  objstore.Writer
+	sink *sink
+	fw   *pqarrow.FileWriter
+
+	keys     keyTracker
+	sketches []*Sketch
+	rows     int64
+	minKey   [][]byte
+
+	err    error // the first failure; the file can only be aborted
+	closed bool
+}
+
+// NewWriter starts writing the data file key, which should end in
+// ".parquet"; its sketches go to SketchKey(key). Nothing is visible under
+// either key until Close returns.
+func NewWriter(ctx context.Context, store objstore.Store, key string, sch *schema.Schema, opts WriterOptions) (*Writer, error) {
+	if err := sch.Validate(); err != nil {
+		return nil, fmt.Errorf("new data file %s: %w", key, err)
+	}
+	if !strings.HasSuffix(key, ".parquet") {
+		return nil, fmt.Errorf("new data file %s: key must end in .parquet", key)
+	}
+	opts = opts.withDefaults()
+	meta, err := json.Marshal(sch)
+	if err != nil {
+		return nil, fmt.Errorf("new data file %s: %w", key, err)
+	}
+	obj, err := store.Create(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("new data file %s: %w", key, err)
+	}
+	w := &Writer{ctx: ctx, store: store, key: key, sch: sch, arrow: sch.Arrow(), obj: obj}
+	w.sink = &sink{buf: bufio.NewWriterSize(obj, writeBufferBytes)}
+	w.fw, err = pqarrow.NewFileWriter(w.arrow, w.sink, parquetProps(sch, opts), pqarrow.NewArrowWriterProperties(
+		pqarrow.WithStoreSchema(), pqarrow.WithAllocator(opts.Allocator)))
+	if err == nil {
+		err = w.fw.AppendKeyValueMetadata(schemaMetadataKey, string(meta))
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("new data file %s: %w", key, err), obj.Abort())
+	}
+	w.keys = newKeyTracker(sch)
+	for range sch.RowKeys {
+		w.sketches = append(w.sketches, NewSketch())
+	}
+	return w, nil
+}
+
+func parquetProps(sch *schema.Schema, opts WriterOptions) *parquet.WriterProperties {
+	sorting := make([]parquet.SortingColumn, sch.NumKeys())
+	for i := range sorting {
+		sorting[i] = parquet.SortingColumn{ColumnIdx: int32(i)}
+	}
+	props := []parquet.WriterProperty{
+		parquet.WithAllocator(opts.Allocator),
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithStats(true),
+		parquet.WithPageIndexEnabled(true),
+		parquet.WithSortingColumns(sorting),
+		parquet.WithMaxRowGroupLength(opts.RowGroupRows),
+		parquet.WithDataPageSize(opts.PageSizeBytes),
+	}
+	if opts.CompressionLevel != 0 {
+		props = append(props, parquet.WithCompressionLevel(opts.CompressionLevel))
+	}
+	return parquet.NewWriterProperties(props...)
+}
+
+// Write appends the rows of rec, whose columns must be the table's in
+// storage order (schema.Arrow; names and nullability may differ). Every
+// row must sort at or after the row before it, in this batch or the
+// previous one; otherwise Write returns ErrUnsorted and the Writer can only
+// be aborted. The caller keeps ownership of rec.
+func (w *Writer) Write(rec arrow.RecordBatch) error {
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.write(rec); err != nil {
+		w.err = fmt.Errorf("write data file %s: %w", w.key, err)
+		return w.err
+	}
+	return nil
+}
+
+func (w *Writer) write(rec arrow.RecordBatch) error {
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	rec, err := w.conform(rec)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	if err := w.observeKeys(rec); err != nil {
+		return err
+	}
+	if err := w.fw.WriteBuffered(rec); err != nil {
+		return err
+	}
+	w.rows += rec.NumRows()
+	return nil
+}
+
+// conform returns rec with the writer's Arrow schema (pqarrow insists on
+// equal field names and nullability), retained for the caller to release.
+func (w *Writer) conform(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	if rec.Schema().Equal(w.arrow) {
+		rec.Retain()
+		return rec, nil
+	}
+	if int(rec.NumCols()) != w.arrow.NumFields() {
+		return nil, fmt.Errorf("%w: batch has %d columns, table has %d", ErrSchemaMismatch, rec.NumCols(), w.arrow.NumFields())
+	}
+	for i, f := range w.arrow.Fields() {
+		col := rec.Column(i)
+		if !arrow.TypeEqual(col.DataType(), f.Type) {
+			return nil, fmt.Errorf("%w: column %d (%s) is %s, want %s", ErrSchemaMismatch, i+1, f.Name, col.DataType(), f.Type)
+		}
+		if !f.Nullable && col.NullN() > 0 {
+			return nil, fmt.Errorf("%w: column %s is NOT NULL but holds %d NULLs", ErrSchemaMismatch, f.Name, col.NullN())
+		}
+	}
+	return array.NewRecordBatch(w.arrow, rec.Columns(), rec.NumRows()), nil
+}
+
+// observeKeys checks the order of every row of rec against the row before
+// it and adds the row keys to the sketches.
+func (w *Writer) observeKeys(rec arrow.RecordBatch) error {
+	cols := rec.Columns()[:w.sch.NumKeys()]
+	for c, col := range cols {
+		if col.NullN() > 0 {
+			return fmt.Errorf("%w: %s", ErrNullKey, w.sch.Columns()[c].Name)
+		}
+	}
+	n := int(rec.NumRows())
+	for row := 0; row < n; row++ {
+		same, err := w.keys.next(cols, row)
+		if err != nil {
+			return fmt.Errorf("row %d of the batch (row %d of the file): %w", row, w.rows+int64(row), err)
+		}
+		for c, sk := range w.sketches {
+			sk.update(w.keys.rowKeyString(c, c < same))
+		}
+		if w.rows == 0 && row == 0 {
+			w.minKey = w.keys.copyRowKeys()
+		}
+	}
+	return nil
+}
+
+// Close finishes the file: it writes the footer and the sketch object and
+// makes both visible. On error nothing is left visible. The Writer cannot
+// be used afterwards.
+func (w *Writer) Close() (Info, error) {
+	if w.closed {
+		return Info{}, ErrClosed
+	}
+	if w.err != nil {
+		return Info{}, errors.Join(w.err, w.Abort())
+	}
+	w.closed = true
+	info, err := w.finish()
+	if err != nil {
+		return Info{}, fmt.Errorf("close data file %s: %w", w.key, err)
+	}
+	return info, nil
+}
+
+func (w *Writer) finish() (Info, error) {
+	if err := w.fw.Close(); err != nil {
+		return Info{}, errors.Join(err, w.obj.Abort())
+	}
+	if err := w.sink.buf.Flush(); err != nil {
+		return Info{}, errors.Join(err, w.obj.Abort())
+	}
+	sketchKey := SketchKey(w.key)
+	data, err := encodeSketches(w.sketches)
+	if err == nil {
+		err = w.store.Put(w.ctx, sketchKey, data)
+	}
+	if err != nil {
+		return Info{}, errors.Join(fmt.Errorf("write sketches: %w", err), w.obj.Abort())
+	}
+	if err := w.obj.Close(); err != nil {
+		return Info{}, errors.Join(err, w.store.Delete(context.WithoutCancel(w.ctx), sketchKey))
+	}
+	info := Info{Key: w.key, Rows: w.rows, Bytes: w.sink.n, SketchKey: sketchKey}
+	if w.rows > 0 {
+		info.MinKey = w.minKey
+		info.MaxKey = w.keys.copyRowKeys()
+	}
+	return info, nil
+}
+
+// Abort discards the file: nothing is left visible under its key or its
+// sketch key. Abort after Close returns ErrClosed.
+func (w *Writer) Abort() error {
+	if w.closed {
+		return ErrClosed
+	}
+	w.closed = true
+	w.sink.discard = true
+	// Closing the Parquet writer returns its buffers to the allocator; what
+	// it writes goes nowhere.
+	return errors.Join(w.fw.Close(), w.obj.Abort())
+}
+
+// sink counts the bytes of the file on their way to the object and, once
+// the file is aborted, throws them away. It must not be an io.Closer: the
+// Parquet writer closes its sink when it closes.
+type sink struct {
+	buf     *bufio.Writer
+	n       int64
+	discard bool
+}
+
+func (s *sink) Write(p []byte) (int, error) {
+	if s.discard {
+		return len(p), nil
+	}
+	n, err := s.buf.Write(p)
+	s.n += int64(n)
+	return n, err
+}
+
+var _ io.Writer = (*sink)(nil)
+
+// keyTracker holds the plain encodings of the key columns of the last row
+// seen, to check the order of the next and to feed the sketches.
+type keyTracker struct {
+	nRowKeys  int
+	cur, prev [][]byte
+	prevStr   []string // per row key: the string last given to its sketch
+	started   bool
+}
+
+func newKeyTracker(sch *schema.Schema) keyTracker {
+	return keyTracker{
+		nRowKeys: len(sch.RowKeys),
+		cur:      make([][]byte, sch.NumKeys()),
+		prev:     make([][]byte, sch.NumKeys()),
+		prevStr:  make([]string, len(sch.RowKeys)),
+	}
+}
+
+// next encodes the key columns of row and compares them with the previous
+// row's. Comparing plain encodings column by column orders rows as
+// bytes.Compare on schema.AppendRowKey does. It returns the number of
+// leading key columns equal to the previous row's (0 for the first row),
+// or ErrUnsorted.
+func (k *keyTracker) next(cols []arrow.Array, row int) (same int, err error) {
+	k.prev, k.cur = k.cur, k.prev
+	for c, col := range cols {
+		k.cur[c] = schema.AppendValue(k.cur[c][:0], col, row)
+	}
+	if !k.started {
+		k.started = true
+		return 0, nil
+	}
+	for same < len(cols) {
+		switch bytes.Compare(k.prev[same], k.cur[same]) {
+		case 0:
+			same++
+			continue
+		case 1:
+			return same, fmt.Errorf("%w: key %s sorts before the previous row's %s",
+				ErrUnsorted, formatKey(cols, k.cur), formatKey(cols, k.prev))
+		}
+		break
+	}
+	return same, nil
+}
+
+// rowKeyString returns row key c of the current row as a string for its
+// sketch, reusing the previous row's string when the value repeats.
+func (k *keyTracker) rowKeyString(c int, repeat bool) string {
+	if !repeat {
+		k.prevStr[c] = string(k.cur[c])
+	}
+	return k.prevStr[c]
+}
+
+// copyRowKeys copies the row key encodings of the current row.
+func (k *keyTracker) copyRowKeys() [][]byte {
+	out := make([][]byte, k.nRowKeys)
+	for i := range out {
+		out[i] = bytes.Clone(k.cur[i])
+	}
+	return out
+}
+
+func formatKey(cols []arrow.Array, enc [][]byte) string {
+	parts := make([]string, len(cols))
+	for i, col := range cols {
+		t, _ := schema.FromArrow(col.DataType())
+		parts[i] = schema.FormatValue(t, enc[i])
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}

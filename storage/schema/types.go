@@ -1,0 +1,128 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Type is a column type.
+type Type uint8
+
+// The column types. The zero value is invalid so that a forgotten type is
+// caught by Validate.
+const (
+	Invalid Type = iota
+	BigInt
+	Integer
+	Double
+	Boolean
+	Varchar
+	Varbinary
+	Timestamp // microseconds since the Unix epoch, no time zone
+	Date      // days since the Unix epoch
+)
+
+var typeNames = [...]string{
+	Invalid:   "INVALID",
+	BigInt:    "BIGINT",
+	Integer:   "INTEGER",
+	Double:    "DOUBLE",
+	Boolean:   "BOOLEAN",
+	Varchar:   "VARCHAR",
+	Varbinary: "VARBINARY",
+	Timestamp: "TIMESTAMP",
+	Date:      "DATE",
+}
+
+// typeAliases maps the names users write (PostgreSQL's among them) to types.
+var typeAliases = map[string]Type{
+	"BIGINT": BigInt, "INT8": BigInt, "LONG": BigInt,
+	"INTEGER": Integer, "INT": Integer, "INT4": Integer,
+	"DOUBLE": Double, "DOUBLE PRECISION": Double, "FLOAT8": Double, "FLOAT": Double,
+	"BOOLEAN": Boolean, "BOOL": Boolean,
+	"VARCHAR": Varchar, "TEXT": Varchar, "STRING": Varchar,
+	"VARBINARY": Varbinary, "BYTEA": Varbinary, "BINARY": Varbinary, "BYTES": Varbinary,
+	"TIMESTAMP": Timestamp,
+	"DATE":      Date,
+}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// ParseType reads a type name, case-insensitively, accepting common aliases.
+func ParseType(s string) (Type, error) {
+	if t, ok := typeAliases[strings.ToUpper(strings.TrimSpace(s))]; ok {
+		return t, nil
+	}
+	return Invalid, fmt.Errorf("unknown type %q (want one of BIGINT, INTEGER, DOUBLE, BOOLEAN, VARCHAR, VARBINARY, TIMESTAMP, DATE)", s)
+}
+
+// MarshalText writes the type's name, so schemas read well as JSON.
+func (t Type) MarshalText() ([]byte, error) {
+	if t == Invalid || int(t) >= len(typeNames) {
+		return nil, fmt.Errorf("marshal invalid type %d", uint8(t))
+	}
+	return []byte(t.String()), nil
+}
+
+// UnmarshalText reads a type's name.
+func (t *Type) UnmarshalText(b []byte) error {
+	v, err := ParseType(string(b))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}
+
+// Arrow is the Arrow data type that holds values of this type.
+func (t Type) Arrow() arrow.DataType {
+	switch t {
+	case BigInt:
+		return arrow.PrimitiveTypes.Int64
+	case Integer:
+		return arrow.PrimitiveTypes.Int32
+	case Double:
+		return arrow.PrimitiveTypes.Float64
+	case Boolean:
+		return arrow.FixedWidthTypes.Boolean
+	case Varchar:
+		return arrow.BinaryTypes.String
+	case Varbinary:
+		return arrow.BinaryTypes.Binary
+	case Timestamp:
+		return arrow.FixedWidthTypes.Timestamp_us
+	case Date:
+		return arrow.FixedWidthTypes.Date32
+	}
+	panic(fmt.Sprintf("schema: no Arrow type for %v", t))
+}
+
+// FromArrow returns the column type that holds an Arrow type, if any.
+func FromArrow(dt arrow.DataType) (Type, bool) {
+	switch dt.ID() {
+	case arrow.INT64:
+		return BigInt, true
+	case arrow.INT32:
+		return Integer, true
+	case arrow.FLOAT64:
+		return Double, true
+	case arrow.BOOL:
+		return Boolean, true
+	case arrow.STRING, arrow.LARGE_STRING:
+		return Varchar, true
+	case arrow.BINARY, arrow.LARGE_BINARY:
+		return Varbinary, true
+	case arrow.TIMESTAMP:
+		return Timestamp, true
+	case arrow.DATE32:
+		return Date, true
+	}
+	return Invalid, false
+}

@@ -1,0 +1,169 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/dormousedb/dormouse/storage/catalog"
+	"github.com/dormousedb/dormouse/storage/objstore"
+	"github.com/dormousedb/dormouse/storage/objstore/local"
+	"github.com/dormousedb/dormouse/storage/objstore/s3"
+	"github.com/dormousedb/dormouse/storage/table"
+)
+
+// EnvStore names the environment variable holding the default store URL.
+const EnvStore = "DORMOUSE_STORE"
+
+// DefaultStore is the store used when neither a flag nor EnvStore names one:
+// the embedded local directory.
+const DefaultStore = "file://./data"
+
+// OpenStore opens the object store a URL names:
+//
+//	file:///abs/dir, file://./rel/dir, or a bare path  a local directory
+//	s3://bucket/prefix                                  an S3 bucket
+//
+// S3 endpoint, region and credentials come the standard AWS way
+// (AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, profiles, ...).
+func OpenStore(ctx context.Context, rawURL string) (objstore.Store, error) {
+	if rawURL == "" {
+		rawURL = DefaultStore
+	}
+	switch {
+	case strings.HasPrefix(rawURL, "s3://"):
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return nil, fmt.Errorf("store URL %q: %w", rawURL, err)
+		}
+		prefix := strings.Trim(u.Path, "/")
+		if prefix != "" {
+			prefix += "/"
+		}
+		return s3.New(ctx, u.Host, prefix, s3.Options{})
+	case strings.HasPrefix(rawURL, "file://"):
+		return openDir(strings.TrimPrefix(rawURL, "file://"))
+	case strings.Contains(rawURL, "://"):
+		return nil, fmt.Errorf("store URL %q: want file://DIR or s3://BUCKET/PREFIX", rawURL)
+	default:
+		return openDir(rawURL)
+	}
+}
+
+func openDir(dir string) (objstore.Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store directory %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("create store directory: %w", err)
+	}
+	return local.New(abs)
+}
+
+// DB is an open store with its catalog. It is safe for concurrent use.
+type DB struct {
+	Store   objstore.Store
+	Catalog *catalog.Catalog
+
+	mu     sync.Mutex
+	tables map[string]*table.Table // by table id
+}
+
+// Open opens the store a URL names (see OpenStore) and its catalog.
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	store, err := OpenStore(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return OpenDB(ctx, store)
+}
+
+// OpenDB opens the catalog of an already open object store.
+func OpenDB(ctx context.Context, store objstore.Store) (*DB, error) {
+	cat, err := catalog.Open(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Store: store, Catalog: cat, tables: map[string]*table.Table{}}, nil
+}
+
+// CreateTable adds a table to the catalog and opens it.
+func (db *DB) CreateTable(ctx context.Context, def catalog.TableDef) (*table.Table, error) {
+	if _, err := table.InitialTree(&def); err != nil {
+		return nil, err
+	}
+	created, err := db.Catalog.Create(ctx, def)
+	if err != nil {
+		return nil, err
+	}
+	return db.open(ctx, created)
+}
+
+// Table opens a table by name, following the catalog to its newest
+// definition.
+func (db *DB) Table(ctx context.Context, name string) (*table.Table, error) {
+	def, err := db.Catalog.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return db.open(ctx, def)
+}
+
+func (db *DB) open(ctx context.Context, def *catalog.TableDef) (*table.Table, error) {
+	db.mu.Lock()
+	t, ok := db.tables[def.ID]
+	db.mu.Unlock()
+	if ok {
+		if t.Def != def {
+			t = t.WithDef(def)
+			db.mu.Lock()
+			db.tables[def.ID] = t
+			db.mu.Unlock()
+		}
+		return t, nil
+	}
+	t, err := table.Open(ctx, db.Store, def)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if cached, ok := db.tables[def.ID]; ok {
+		return cached, nil // another goroutine opened it first
+	}
+	db.tables[def.ID] = t
+	return t, nil
+}
+
+// Tables lists the catalog's tables.
+func (db *DB) Tables(ctx context.Context) ([]*catalog.TableDef, error) {
+	return db.Catalog.List(ctx)
+}
+
+// DropTable removes a table from the catalog, then deletes its objects. A
+// failure while deleting leaves garbage, never a half-dropped table: the
+// catalog no longer names it.
+func (db *DB) DropTable(ctx context.Context, name string) error {
+	def, err := db.Catalog.Drop(ctx, name)
+	if err != nil {
+		return err
+	}
+	db.mu.Lock()
+	delete(db.tables, def.ID)
+	db.mu.Unlock()
+	objs, err := db.Store.List(ctx, def.Prefix())
+	if err != nil {
+		return fmt.Errorf("table %s dropped; list its objects to delete: %w", name, err)
+	}
+	for _, o := range objs {
+		if err := db.Store.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("table %s dropped; delete %s: %w", name, o.Key, err)
+		}
+	}
+	return nil
+}
