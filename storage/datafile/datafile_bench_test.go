@@ -21,8 +21,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	pq "github.com/parquet-go/parquet-go"
@@ -142,7 +140,7 @@ func BenchmarkWriter(b *testing.B) {
 		b.ReportAllocs()
 		var info datafile.Info
 		cpu0 := cpuTime()
-			for b.Loop() {
+		for b.Loop() {
 			w, err := datafile.NewWriter(ctx, store, "bench/f.parquet", benchSchema, datafile.WriterOptions{})
 			if err != nil {
 				b.Fatal(err)
@@ -163,7 +161,7 @@ func BenchmarkWriter(b *testing.B) {
 		b.ReportAllocs()
 		var buf []byte
 		cpu0 := cpuTime()
-			for b.Loop() {
+		for b.Loop() {
 			s := datafile.NewSketch()
 			for _, r := range batches {
 				col := r.Column(0)
@@ -196,7 +194,7 @@ func BenchmarkReader(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
-			for b.Loop() {
+	for b.Loop() {
 		r, err := datafile.Open(ctx, store, "bench/f.parquet", benchSchema)
 		if err != nil {
 			b.Fatal(err)
@@ -228,14 +226,7 @@ func BenchmarkReader(b *testing.B) {
 
 // writePqarrow writes with the settings the package's Writer uses.
 func writePqarrow(w io.Writer, batches []arrow.RecordBatch) error {
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithStats(true),
-		parquet.WithPageIndexEnabled(true),
-		parquet.WithSortingColumns([]parquet.SortingColumn{{ColumnIdx: 0}}),
-		parquet.WithMaxRowGroupLength(1<<20),
-		parquet.WithDataPageSize(datafile.DefaultPageSizeBytes),
-	)
+	props := datafile.DefaultParquetProps(benchSchema)
 	fw, err := pqarrow.NewFileWriter(benchSchema.Arrow(), w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return err

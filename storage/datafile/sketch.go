@@ -49,13 +49,23 @@ func (s *Sketch) update(enc string) { s.kll.Update(enc) }
 func (s *Sketch) N() uint64 { return s.kll.GetN() }
 
 // Quantile returns the plain key encoding at the given normalised rank in
-// [0, 1]: 0.5 is the median. It returns ErrEmptySketch if N is 0. The
+// [0, 1]: 0.5 is the median; 0 and 1 give the exact least and greatest
+// values. It returns ErrEmptySketch if N is 0. The
 // caller owns the returned slice.
 func (s *Sketch) Quantile(rank float64) ([]byte, error) {
 	if s.kll.IsEmpty() {
 		return nil, ErrEmptySketch
 	}
-	q, err := s.kll.GetQuantile(rank, true)
+	var q string
+	var err error
+	switch rank {
+	case 0: // KLL keeps the exact extremes; its rank 0 and 1 may miss them
+		q, err = s.kll.GetMinItem()
+	case 1:
+		q, err = s.kll.GetMaxItem()
+	default:
+		q, err = s.kll.GetQuantile(rank, true)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sketch quantile %g: %w", rank, err)
 	}

@@ -34,7 +34,7 @@ const (
 	// DefaultPageSizeBytes is the default target size of a data page before
 	// compression: the unit of page-index pruning and of a point read.
 	// PAGE-REASON
-	DefaultPageSizeBytes = 1 << 20
+	DefaultPageSizeBytes = 64 << 10
 
 	// schemaMetadataKey holds the table schema (JSON) in the file footer,
 	// so that a file names its row and sort keys without the catalog.
@@ -163,6 +163,12 @@ func parquetProps(sch *schema.Schema, opts WriterOptions) *parquet.WriterPropert
 		parquet.WithMaxRowGroupLength(opts.RowGroupRows),
 		parquet.WithDataPageSize(opts.PageSizeBytes),
 	}
+	for _, c := range sch.Columns() {
+		// Keep a dictionary only where it pays: decided per column chunk
+		// from its first page (low-cardinality values keep it; unique keys
+		// and random numbers, which only waste hashing, drop it).
+		props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
+	}
 	if opts.CompressionLevel != 0 {
 		props = append(props, parquet.WithCompressionLevel(opts.CompressionLevel))
 	}
@@ -222,7 +228,8 @@ func (w *Writer) conform(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		if !arrow.TypeEqual(col.DataType(), f.Type) {
 			return nil, fmt.Errorf("%w: column %d (%s) is %s, want %s", ErrSchemaMismatch, i+1, f.Name, col.DataType(), f.Type)
 		}
-		if !f.Nullable && col.NullN() > 0 {
+		// Keys are checked by observeKeys, for batches of either schema.
+		if i >= w.sch.NumKeys() && !f.Nullable && col.NullN() > 0 {
 			return nil, fmt.Errorf("%w: column %s is NOT NULL but holds %d NULLs", ErrSchemaMismatch, f.Name, col.NullN())
 		}
 	}

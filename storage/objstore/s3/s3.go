@@ -92,6 +92,9 @@ func New(ctx context.Context, bucket, prefix string, opts Options) (*Store, erro
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = *pathStyle
+		// S3-compatible servers often send no checksums; saying so on every
+		// GET is noise, not news.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	prefix = strings.TrimLeft(prefix, "/")
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {

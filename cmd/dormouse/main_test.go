@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dormousedb/dormouse/bench/gen"
+	"github.com/dormousedb/dormouse/storage/objstore"
+	"github.com/dormousedb/dormouse/storage/storagetest"
+)
+
+// TestMain lets the test binary run as the dormouse command, so the tests
+// below drive the real command line in a separate process.
+func TestMain(m *testing.M) {
+	if os.Getenv("DORMOUSE_TEST_AS_CLI") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+type cli struct {
+	t   *testing.T
+	env []string
+}
+
+// run runs `dormouse args…` and returns its stdout, stderr and exit code.
+func (c cli) run(args ...string) (string, string, int) {
+	c.t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "DORMOUSE_TEST_AS_CLI=1"), c.env...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func (c cli) ok(args ...string) string {
+	c.t.Helper()
+	out, errOut, code := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("dormouse %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// TestCLI creates a table, ingests a CSV file, reports on it and drops it,
+// against a local directory and against S3.
+func TestCLI(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "rows.csv")
+	f, err := os.Create(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rows = 100_000
+	if err := gen.WriteCSV(f, 1, rows); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	storagetest.Backends(t, func(t *testing.T, store objstore.Store) {
+		url, env := storagetest.URL(t, store)
+		c := cli{t: t, env: append(env, "DORMOUSE_STORE="+url)}
+		out := c.ok("table", "create", "rows", "--schema", "key:varchar:key, a:bigint, b:double, c:varchar",
+			"--split-points", "k3,k6", "--property", "split_threshold=35000")
+		if !strings.Contains(out, "in 3 partitions") {
+			t.Fatalf("create said %q", out)
+		}
+		out = c.ok("ingest", "rows", csvPath)
+		if !strings.Contains(out, "ingested 100000 rows into rows: 3 files") {
+			t.Fatalf("ingest said %q", out)
+		}
+		var files struct {
+			Rows  int64 `json:"rows"`
+			Files []struct {
+				Key        string   `json:"key"`
+				Rows       int64    `json:"rows"`
+				MinKey     []string `json:"min_key"`
+				References []struct {
+					Partition string `json:"partition"`
+				} `json:"references"`
+			} `json:"files"`
+		}
+		if err := json.Unmarshal([]byte(c.ok("report", "files", "rows", "--json")), &files); err != nil {
+			t.Fatal(err)
+		}
+		if files.Rows != rows || len(files.Files) != 3 {
+			t.Fatalf("report: %d rows in %d files", files.Rows, len(files.Files))
+		}
+		parts := c.ok("report", "partitions", "rows")
+		if !strings.Contains(parts, "needs split") {
+			t.Fatalf("partitions report does not flag the oversized leaves:\n%s", parts)
+		}
+		desc := c.ok("table", "describe", "rows")
+		for _, want := range []string{"VARCHAR  row key", "100000 rows, 3 files", "split_threshold              35000"} {
+			if !strings.Contains(desc, want) {
+				t.Fatalf("describe lacks %q:\n%s", want, desc)
+			}
+		}
+		if list := c.ok("table", "list"); !strings.Contains(list, "rows") {
+			t.Fatalf("list: %s", list)
+		}
+
+		// Bad input: a clear error, exit status 1, nothing committed.
+		bad := filepath.Join(t.TempDir(), "bad.csv")
+		os.WriteFile(bad, []byte("key,a,b,c\nk1,1,1.0,x\nk2,two,2.0,y\n"), 0o644)
+		_, errOut, code := c.run("ingest", "rows", bad)
+		if code != 1 || !strings.Contains(errOut, `bad.csv:3: column "a"`) || !strings.Contains(errOut, "nothing was committed") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		_, errOut, code = c.run("table", "create", "x", "--schema", "k:nosuchtype:key")
+		if code != 1 || !strings.Contains(errOut, `unknown type "nosuchtype"`) {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if _, _, code := c.run("frobnicate"); code != 2 {
+			t.Fatalf("unknown command: exit %d", code)
+		}
+
+		c.ok("table", "drop", "rows")
+		if _, errOut, code := c.run("report", "files", "rows"); code != 1 || !strings.Contains(errOut, "no such table") {
+			t.Fatalf("after drop: exit %d: %s", code, errOut)
+		}
+		left, err := store.List(context.Background(), "tables/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 0 {
+			t.Fatalf("drop left %d objects", len(left))
+		}
+	})
+}
