@@ -10,7 +10,7 @@ export PATH  := $(TOOLS)/bin:$(PATH)
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(TOOLS)/bin/versitygw
 
-.PHONY: all build run test test-short bench setup tools clean
+.PHONY: all build run test test-short bench bench-setup setup tools clean
 
 all: build
 
@@ -33,6 +33,18 @@ run: build
 ## test: every test, with a versitygw S3 server started for the S3 suite.
 test: setup
 	./scripts/with-s3.sh $(GO) test -count=1 -timeout 15m ./...
+
+## bench-setup: fetch the benchmark module's dependencies (bench/compare has its
+## own go.mod: DuckDB's Go driver and the prebuilt DuckDB library for this platform).
+bench-setup: tools
+	cd bench/compare && $(GO) list -deps . >/dev/null
+
+## bench: the storage benchmark, Dormouse beside DuckDB (not a test; see
+## bench/README.md). `make bench BENCH_ARGS=-quick` for a short run.
+BENCH_ARGS ?=
+bench: build bench-setup
+	cd bench/compare && $(GO) build -o $(CURDIR)/bin/bench-compare .
+	./scripts/with-s3.sh ./bin/bench-compare -dormouse bin/dormouse -out bench/out $(BENCH_ARGS)
 
 clean:
 	rm -rf bin .tools/run

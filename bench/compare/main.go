@@ -1,20 +1,196 @@
+// Command compare is Dormouse's storage benchmark: a side-by-side run of
+// Dormouse and DuckDB loading the same CSV into sorted Parquet, and the
+// commit rate of a table's transaction log on a local disk and on S3
+// (versitygw). It prints a table and writes the same figures as JSON.
+//
+// It lives in its own Go module so that DuckDB (cgo) stays out of the main
+// module's dependencies. Each contender runs as its own child process, so
+// its peak memory is its own maximum resident set size:
+//
+//	dormouse  bin/dormouse table create + ingest into a fresh file:// store
+//	duckdb    this binary re-run as `compare duckdb-child`, doing one COPY
+//
+// Usage (from the repository root; `make bench` does this under
+// scripts/with-s3.sh, which provides the S3 server):
+//
+//	bench-compare [-rows N | -quick] [-memory 256MiB] [-out bench/out]
+//	              [-dormouse bin/dormouse] [-repeat 3] [-commit-time 3s]
+//	              [-only ingest|commits] [-cpuprofile FILE]
 package main
 
 import (
-	"database/sql"
+	"context"
+	"flag"
 	"fmt"
-
-	_ "github.com/duckdb/duckdb-go/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
 )
 
+// config is the parsed command line.
+type config struct {
+	rows       int64
+	quick      bool
+	seed       uint64
+	memory     string // the small --memory bound that proves ingest spills
+	out        string
+	dormouse   string
+	commitTime time.Duration
+	only       string
+	cpuprofile string
+	repeat     int
+}
+
 func main() {
-	db, err := sql.Open("duckdb", "")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Child modes: this binary re-run by itself.
+	if len(os.Args) > 1 {
+		var err error
+		handled := true
+		switch os.Args[1] {
+		case "duckdb-child":
+			err = duckdbChild(ctx, os.Args[2:])
+		case "commit-child":
+			err = commitChild(ctx, os.Args[2:])
+		case "profile-child":
+			err = profileChild(ctx, os.Args[2:])
+		default:
+			handled = false
+		}
+		if handled {
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "compare %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	cfg, err := parseConfig(os.Args[1:])
 	if err != nil {
-		panic(err)
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(2)
 	}
-	var v string
-	if err := db.QueryRow("select version()").Scan(&v); err != nil {
-		panic(err)
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
 	}
-	fmt.Println(v)
+}
+
+func parseConfig(args []string) (config, error) {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	var cfg config
+	fs.Int64Var(&cfg.rows, "rows", 10_000_000, "rows to ingest (standard bench/gen rows)")
+	fs.BoolVar(&cfg.quick, "quick", false, "a quick run: 1M rows (unless -rows is given) and 1s per commit case")
+	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated rows")
+	fs.StringVar(&cfg.memory, "memory", "256MiB", "the small ingest memory bound (Dormouse --memory, DuckDB memory_limit)")
+	fs.StringVar(&cfg.out, "out", "bench/out", "work directory: CSV, stores, storage.json (gitignored)")
+	fs.StringVar(&cfg.dormouse, "dormouse", "bin/dormouse", "the dormouse binary (make build)")
+	fs.DurationVar(&cfg.commitTime, "commit-time", 3*time.Second, "how long each commit case runs")
+	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\" or \"commits\"")
+	fs.IntVar(&cfg.repeat, "repeat", 3, "run each ingest this many times, alternating contenders; report the fastest time and the highest peak RSS")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "also profile one in-process Dormouse ingest of the full CSV into this file")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.quick {
+		if !set["rows"] {
+			cfg.rows = 1_000_000
+		}
+		if !set["commit-time"] {
+			cfg.commitTime = time.Second
+		}
+	}
+	if cfg.repeat < 1 {
+		return cfg, fmt.Errorf("-repeat %d: want at least 1", cfg.repeat)
+	}
+	if cfg.rows < 10 {
+		return cfg, fmt.Errorf("-rows %d: want at least 10", cfg.rows)
+	}
+	switch cfg.only {
+	case "", "ingest", "commits":
+	default:
+		return cfg, fmt.Errorf("-only %q: want ingest or commits", cfg.only)
+	}
+	if _, err := parseByteSize(cfg.memory); err != nil {
+		return cfg, fmt.Errorf("-memory: %w", err)
+	}
+	var err error
+	if cfg.out, err = filepath.Abs(cfg.out); err != nil {
+		return cfg, err
+	}
+	if cfg.dormouse, err = filepath.Abs(cfg.dormouse); err != nil {
+		return cfg, err
+	}
+	if cfg.cpuprofile != "" {
+		if cfg.cpuprofile, err = filepath.Abs(cfg.cpuprofile); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func run(ctx context.Context, cfg config) error {
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		return err
+	}
+	rep := &report{
+		Started:    time.Now().UTC(),
+		Rows:       cfg.rows,
+		Seed:       cfg.seed,
+		SmallMem:   cfg.memory,
+		CPUs:       runtime.NumCPU(),
+		GoVersion:  runtime.Version(),
+		CommitTime: cfg.commitTime.String(),
+		Repeat:     cfg.repeat,
+		LoadAvg:    loadAvg(),
+	}
+	if rep.LoadAvg > float64(rep.CPUs)/2 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("load average %.1f on %d CPUs at the start: other processes compete, so times are noisy", rep.LoadAvg, rep.CPUs))
+	}
+	if cfg.only != "commits" {
+		if _, err := os.Stat(cfg.dormouse); err != nil {
+			return fmt.Errorf("dormouse binary: %w (run make build)", err)
+		}
+		if err := benchIngest(ctx, cfg, rep); err != nil {
+			return err
+		}
+	}
+	if cfg.only != "ingest" {
+		if err := benchCommits(ctx, cfg, rep); err != nil {
+			return err
+		}
+	}
+	rep.Finished = time.Now().UTC()
+	rep.print(os.Stdout)
+	path := filepath.Join(cfg.out, "storage.json")
+	if err := rep.writeJSON(path); err != nil {
+		return err
+	}
+	fmt.Printf("\nJSON: %s\n", path)
+	return nil
+}
+
+// loadAvg is the one-minute load average, 0 if unknown.
+func loadAvg() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var v float64
+	fmt.Sscan(string(data), &v)
+	return v
+}
+
+// logf reports progress on stderr; the results table goes to stdout.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }

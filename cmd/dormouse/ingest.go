@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/dormousedb/dormouse/storage/ingest"
@@ -39,6 +40,11 @@ func runIngest(ctx context.Context, args []string) error {
 		return err
 	}
 	opts := ingest.Options{MemoryBytes: int64(mem), TempDir: *tmp}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Make the garbage collector work to keep the whole process near
+		// the bound, not only the buffers the ingest counts.
+		debug.SetMemoryLimit(int64(mem) + int64(mem)/4 + 64<<20)
+	}
 	bar := newProgressBar(os.Stderr)
 	opts.Progress = bar.update
 	start := time.Now()

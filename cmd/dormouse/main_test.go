@@ -108,6 +108,9 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("describe lacks %q:\n%s", want, desc)
 			}
 		}
+		if snap := c.ok("table", "snapshot", "rows"); !strings.Contains(snap, "snapshot of rows at log 1") {
+			t.Fatalf("snapshot: %s", snap)
+		}
 		if list := c.ok("table", "list"); !strings.Contains(list, "rows") {
 			t.Fatalf("list: %s", list)
 		}

@@ -14,7 +14,7 @@ import (
 
 func runTable(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return usageError{"usage: dormouse table create|list|describe|drop ..."}
+		return usageError{"usage: dormouse table create|list|describe|drop|snapshot ..."}
 	}
 	switch args[0] {
 	case "create":
@@ -25,8 +25,10 @@ func runTable(ctx context.Context, args []string) error {
 		return tableDescribe(ctx, args[1:])
 	case "drop":
 		return tableDrop(ctx, args[1:])
+	case "snapshot":
+		return tableSnapshot(ctx, args[1:])
 	}
-	return usageError{fmt.Sprintf("unknown table command %q (want create, list, describe or drop)", args[0])}
+	return usageError{fmt.Sprintf("unknown table command %q (want create, list, describe, drop or snapshot)", args[0])}
 }
 
 func tableCreate(ctx context.Context, args []string) error {
@@ -173,4 +175,28 @@ func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// tableSnapshot writes a snapshot of a table's state now, so that readers
+// stop replaying the log entries before it.
+func tableSnapshot(ctx context.Context, args []string) error {
+	fs, store := newFlags("table snapshot", "NAME")
+	pos, err := parseFlags(fs, args)
+	if err != nil || len(pos) != 1 {
+		return orUsage(err, fs, "table snapshot takes one table name")
+	}
+	db, err := openDB(ctx, *store)
+	if err != nil {
+		return err
+	}
+	t, err := db.Table(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	seq, err := t.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("snapshot of %s at log %d\n", t.Def.Name, seq)
+	return nil
 }

@@ -26,7 +26,7 @@ type File struct {
 	UnreferencedSince *time.Time `json:"unreferenced_since,omitempty"`
 }
 
-// FileRef is a partition's reference to a file.
+// FileRef is a partition's reference to a file. Values are immutable.
 type FileRef struct {
 	File      string `json:"file"`
 	Partition string `json:"partition"`
@@ -45,72 +45,128 @@ type Job struct {
 	Assigned  time.Time `json:"assigned"`
 }
 
-// State is a table's state. Treat it as read-only: Machine.Apply changes
-// clones only.
+// State is a table's state. A State handed out by the log is read-only:
+// Machine.Apply changes clones only, and a clone shares everything it has
+// not changed with the state it came from.
 type State struct {
-	Partitions *partition.Tree                `json:"partitions"`
-	Files      map[string]*File               `json:"files"`
-	Refs       map[string]map[string]*FileRef `json:"refs"` // partition -> file -> ref
-	Jobs       map[string]*Job                `json:"jobs,omitempty"`
+	Partitions *partition.Tree
+
+	files *cowMap[*File]
+	refs  map[string]*cowMap[*FileRef] // partition id -> its references
+	jobs  map[string]*Job
+
+	// unreferenced collects files whose last reference went during the
+	// transaction being applied.
+	unreferenced []string
 }
 
 func newState(t *partition.Tree) *State {
-	return &State{
-		Partitions: t,
-		Files:      map[string]*File{},
-		Refs:       map[string]map[string]*FileRef{},
-		Jobs:       map[string]*Job{},
-	}
+	s := &State{Partitions: t, refs: map[string]*cowMap[*FileRef]{}, jobs: map[string]*Job{}}
+	s.files = newCowMap[*File](s, fileShards)
+	return s
 }
 
 func (s *State) clone() *State {
-	c := newState(s.Partitions.Clone())
-	for k, f := range s.Files {
-		c.Files[k] = f
+	c := &State{
+		Partitions: s.Partitions.Clone(),
+		files:      s.files,
+		refs:       make(map[string]*cowMap[*FileRef], len(s.refs)),
+		jobs:       make(map[string]*Job, len(s.jobs)),
 	}
-	for p, refs := range s.Refs {
-		m := make(map[string]*FileRef, len(refs))
-		for k, r := range refs {
-			m[k] = r
-		}
-		c.Refs[p] = m
+	for k, v := range s.refs {
+		c.refs[k] = v
 	}
-	for k, j := range s.Jobs {
-		c.Jobs[k] = j
+	for k, v := range s.jobs {
+		c.jobs[k] = v
 	}
 	return c
 }
 
-// UnmarshalJSON fills in empty maps so a decoded state is always usable.
+// stateJSON is the encoded form of a State (snapshots).
+type stateJSON struct {
+	Partitions *partition.Tree                `json:"partitions"`
+	Files      map[string]*File               `json:"files"`
+	Refs       map[string]map[string]*FileRef `json:"refs"`
+	Jobs       map[string]*Job                `json:"jobs,omitempty"`
+}
+
+// MarshalJSON encodes the state with files, references and jobs as plain
+// objects keyed by file key, partition id and job id.
+func (s *State) MarshalJSON() ([]byte, error) {
+	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs}
+	s.eachFile(func(f *File) { j.Files[f.Key] = f })
+	for p, rs := range s.refs {
+		if rs.n > 0 {
+			m := make(map[string]*FileRef, rs.n)
+			rs.each(func(k string, r *FileRef) { m[k] = r })
+			j.Refs[p] = m
+		}
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes a state written by MarshalJSON.
 func (s *State) UnmarshalJSON(data []byte) error {
-	type plain State
-	var p plain
-	if err := json.Unmarshal(data, &p); err != nil {
+	var j stateJSON
+	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	if p.Partitions == nil {
+	if j.Partitions == nil {
 		return fmt.Errorf("state has no partitions")
 	}
-	*s = State(p)
-	if s.Files == nil {
-		s.Files = map[string]*File{}
+	*s = *newState(j.Partitions)
+	for k, f := range j.Files {
+		if f == nil {
+			return fmt.Errorf("file %s is null", k)
+		}
+		if f.Key != k {
+			return fmt.Errorf("file %s is filed under %s", f.Key, k)
+		}
+		s.putFile(f)
 	}
-	if s.Refs == nil {
-		s.Refs = map[string]map[string]*FileRef{}
+	for p, refs := range j.Refs {
+		m := s.writableRefs(p)
+		for k, r := range refs {
+			if r == nil {
+				return fmt.Errorf("reference %s/%s is null", p, k)
+			}
+			m.put(k, r)
+		}
 	}
-	if s.Jobs == nil {
-		s.Jobs = map[string]*Job{}
+	for k, job := range j.Jobs {
+		if job == nil {
+			return fmt.Errorf("job %s is null", k)
+		}
+		s.jobs[k] = job
 	}
 	return nil
 }
 
+// File returns the file with the given key.
+func (s *State) File(key string) (*File, bool) { return s.file(key) }
+
+// NumFiles is the number of files the state knows, referenced or not.
+func (s *State) NumFiles() int { return s.files.n }
+
+// Ref returns partition p's reference to file key.
+func (s *State) Ref(p, key string) (*FileRef, bool) { return s.ref(p, key) }
+
+// NumRefs is the number of references partition p holds.
+func (s *State) NumRefs(p string) int {
+	if rs := s.refs[p]; rs != nil {
+		return rs.n
+	}
+	return 0
+}
+
 // PartitionRefs returns the references of a partition sorted by file key.
 func (s *State) PartitionRefs(id string) []*FileRef {
-	refs := s.Refs[id]
-	out := make([]*FileRef, 0, len(refs))
-	for _, r := range refs {
-		out = append(out, r)
+	rs := s.refs[id]
+	if rs == nil {
+		return nil
 	}
+	out := make([]*FileRef, 0, rs.n)
+	rs.each(func(_ string, r *FileRef) { out = append(out, r) })
 	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
 	return out
 }
@@ -118,8 +174,8 @@ func (s *State) PartitionRefs(id string) []*FileRef {
 // PartitionRows is the (estimated) number of rows in a partition.
 func (s *State) PartitionRows(id string) int64 {
 	var n int64
-	for _, r := range s.Refs[id] {
-		n += r.Rows
+	if rs := s.refs[id]; rs != nil {
+		rs.each(func(_ string, r *FileRef) { n += r.Rows })
 	}
 	return n
 }
@@ -127,7 +183,7 @@ func (s *State) PartitionRows(id string) int64 {
 // TotalRows is the (estimated) number of rows in the table.
 func (s *State) TotalRows() int64 {
 	var n int64
-	for id := range s.Refs {
+	for id := range s.refs {
 		n += s.PartitionRows(id)
 	}
 	return n
@@ -135,12 +191,26 @@ func (s *State) TotalRows() int64 {
 
 // SortedFiles returns every file known to the state sorted by key.
 func (s *State) SortedFiles() []*File {
-	out := make([]*File, 0, len(s.Files))
-	for _, f := range s.Files {
-		out = append(out, f)
-	}
+	out := make([]*File, 0, s.files.n)
+	s.eachFile(func(f *File) { out = append(out, f) })
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// Jobs returns the compaction jobs sorted by id.
+func (s *State) Jobs() []*Job {
+	out := make([]*Job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		out = append(out, j)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Job returns a compaction job by id.
+func (s *State) Job(id string) (*Job, bool) {
+	j, ok := s.jobs[id]
+	return j, ok
 }
 
 // Check verifies the state's invariants: the partition tree covers the key
@@ -152,19 +222,23 @@ func (s *State) Check() error {
 		return err
 	}
 	counts := map[string]int{}
-	for pid, refs := range s.Refs {
+	for pid, rs := range s.refs {
 		p, ok := s.Partitions.Get(pid)
 		if !ok {
 			return fmt.Errorf("references to missing partition %s", pid)
 		}
-		if !p.IsLeaf() && len(refs) > 0 {
-			return fmt.Errorf("partition %s is split but still holds %d references", pid, len(refs))
+		if !p.IsLeaf() && rs.n > 0 {
+			return fmt.Errorf("partition %s is split but still holds %d references", pid, rs.n)
 		}
-		for key, r := range refs {
-			if r.File != key || r.Partition != pid {
-				return fmt.Errorf("reference %s/%s is filed under %s/%s", r.Partition, r.File, pid, key)
+		for _, r := range s.PartitionRefs(pid) {
+			key := r.File
+			if r.Partition != pid {
+				return fmt.Errorf("reference %s/%s is filed under %s", r.Partition, r.File, pid)
 			}
-			f, ok := s.Files[key]
+			if got, _ := rs.get(key); got != r {
+				return fmt.Errorf("reference %s/%s is filed under another key", pid, key)
+			}
+			f, ok := s.file(key)
 			if !ok {
 				return fmt.Errorf("partition %s references unknown file %s", pid, key)
 			}
@@ -172,7 +246,7 @@ func (s *State) Check() error {
 				return fmt.Errorf("reference %s/%s counts %d rows of a %d-row file", pid, key, r.Rows, f.Rows)
 			}
 			if r.Job != "" {
-				j, ok := s.Jobs[r.Job]
+				j, ok := s.jobs[r.Job]
 				if !ok || j.Partition != pid {
 					return fmt.Errorf("reference %s/%s is held by unknown job %s", pid, key, r.Job)
 				}
@@ -180,28 +254,35 @@ func (s *State) Check() error {
 			counts[key]++
 		}
 	}
-	for key, f := range s.Files {
-		if f.Key != key {
-			return fmt.Errorf("file %s is filed under %s", f.Key, key)
+	n := 0
+	var err error
+	s.files.each(func(key string, f *File) {
+		n++
+		if f.Key != key && err == nil {
+			err = fmt.Errorf("file %s is filed under %s", f.Key, key)
 		}
-		if f.Refs != counts[key] {
-			return fmt.Errorf("file %s counts %d references, has %d", key, f.Refs, counts[key])
+		switch {
+		case err != nil:
+		case f.Refs != counts[f.Key]:
+			err = fmt.Errorf("file %s counts %d references, has %d", f.Key, f.Refs, counts[f.Key])
+		case (f.Refs == 0) != (f.UnreferencedSince != nil):
+			err = fmt.Errorf("file %s has %d references but unreferenced_since=%v", f.Key, f.Refs, f.UnreferencedSince)
+		case len(f.MinKey) > 0 && len(f.MaxKey) > 0 && bytes.Compare(f.MinKey[0], f.MaxKey[0]) > 0:
+			err = fmt.Errorf("file %s has min key above max key", f.Key)
 		}
-		if (f.Refs == 0) != (f.UnreferencedSince != nil) {
-			return fmt.Errorf("file %s has %d references but unreferenced_since=%v", key, f.Refs, f.UnreferencedSince)
-		}
-		for i := range f.MinKey {
-			if i < len(f.MaxKey) && i == 0 && bytes.Compare(f.MinKey[0], f.MaxKey[0]) > 0 {
-				return fmt.Errorf("file %s has min key above max key", key)
-			}
-		}
+	})
+	if err != nil {
+		return err
 	}
-	for id, j := range s.Jobs {
+	if n != s.files.n {
+		return fmt.Errorf("state counts %d files, holds %d", s.files.n, n)
+	}
+	for id, j := range s.jobs {
 		if j.ID != id {
 			return fmt.Errorf("job %s is filed under %s", j.ID, id)
 		}
 		for _, f := range j.Files {
-			r, ok := s.Refs[j.Partition][f]
+			r, ok := s.ref(j.Partition, f)
 			if !ok || r.Job != id {
 				return fmt.Errorf("job %s claims %s/%s but does not hold it", id, j.Partition, f)
 			}

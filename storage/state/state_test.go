@@ -65,8 +65,8 @@ func TestTransactions(t *testing.T) {
 			txns:    []*Txn{add("a", file("f1", 100, 0, 99), partition.RootID)},
 			wantErr: []string{""},
 			check: func(t *testing.T, s *State) {
-				if s.TotalRows() != 100 || s.Files["f1"].Refs != 1 || !s.Refs[partition.RootID]["f1"].Whole {
-					t.Fatalf("state %+v", s.Refs)
+				if f, _ := s.File("f1"); s.TotalRows() != 100 || f.Refs != 1 || !ref(s, partition.RootID, "f1").Whole {
+					t.Fatalf("state %+v", s)
 				}
 			},
 		},
@@ -88,13 +88,13 @@ func TestTransactions(t *testing.T) {
 			},
 			wantErr: []string{"", "", ""},
 			check: func(t *testing.T, s *State) {
-				if s.Files["f1"].Refs != 2 || s.Files["f2"].Refs != 1 {
-					t.Fatalf("refs f1=%d f2=%d", s.Files["f1"].Refs, s.Files["f2"].Refs)
+				if f1, f2 := file1(s, "f1"), file1(s, "f2"); f1.Refs != 2 || f2.Refs != 1 {
+					t.Fatalf("refs f1=%d f2=%d", f1.Refs, f2.Refs)
 				}
 				if s.PartitionRows("L") != 50 || s.PartitionRows("R") != 60 {
 					t.Fatalf("rows L=%d R=%d", s.PartitionRows("L"), s.PartitionRows("R"))
 				}
-				if !s.Refs["R"]["f2"].Whole || s.Refs["R"]["f1"].Whole {
+				if !ref(s, "R", "f2").Whole || ref(s, "R", "f1").Whole {
 					t.Fatal("wrong whole flags")
 				}
 			},
@@ -107,8 +107,8 @@ func TestTransactions(t *testing.T) {
 			},
 			wantErr: []string{"", ""},
 			check: func(t *testing.T, s *State) {
-				if _, ok := s.Refs["R"]["f1"]; !ok || len(s.Refs["L"]) != 0 {
-					t.Fatalf("refs %v", s.Refs)
+				if _, ok := s.Ref("R", "f1"); !ok || s.NumRefs("L") != 0 {
+					t.Fatalf("refs %v", s.PartitionRefs("R"))
 				}
 			},
 		},
@@ -135,8 +135,8 @@ func TestTransactions(t *testing.T) {
 			},
 			wantErr: []string{"", "", "", "already held by job job1", "", "no job job1", "", "still has 1 references"},
 			check: func(t *testing.T, s *State) {
-				if len(s.Files) != 1 || s.TotalRows() != 20 || len(s.Jobs) != 0 {
-					t.Fatalf("files %v jobs %v", s.Files, s.Jobs)
+				if s.NumFiles() != 1 || s.TotalRows() != 20 || len(s.Jobs()) != 0 {
+					t.Fatalf("files %v jobs %v", s.SortedFiles(), s.Jobs())
 				}
 			},
 		},
@@ -206,6 +206,22 @@ func TestTransactions(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ref(s *State, p, f string) *FileRef {
+	r, ok := s.Ref(p, f)
+	if !ok {
+		panic("no reference " + p + "/" + f)
+	}
+	return r
+}
+
+func file1(s *State, key string) *File {
+	f, ok := s.File(key)
+	if !ok {
+		panic("no file " + key)
+	}
+	return f
 }
 
 func mustTree(t *testing.T, pts ...int64) *partition.Tree {

@@ -172,7 +172,7 @@ func (m Machine) Apply(s *State, t *Txn, at txlog.Meta) error {
 	case t.DeleteFiles != nil:
 		err = scratch.deleteFiles(t.DeleteFiles)
 	case t.ClearTable != nil:
-		scratch.clearTable(at)
+		scratch.clearTable()
 	}
 	if err != nil {
 		if isDuplicate(err) {
@@ -196,13 +196,13 @@ func (s *State) initPartitions(op *InitPartitions) error {
 	if op.Partitions.Dims() != s.Partitions.Dims() {
 		return fmt.Errorf("tree has %d dimensions, table has %d", op.Partitions.Dims(), s.Partitions.Dims())
 	}
-	for _, refs := range s.Refs {
-		if len(refs) > 0 {
+	for _, rs := range s.refs {
+		if rs.n > 0 {
 			return fmt.Errorf("table holds data; partitions can only be initialised when empty")
 		}
 	}
 	s.Partitions = op.Partitions.Clone()
-	s.Refs = map[string]map[string]*FileRef{}
+	s.refs = map[string]*cowMap[*FileRef]{}
 	return nil
 }
 
@@ -217,7 +217,7 @@ func (s *State) addFiles(txnID string, files []NewFile, job string) error {
 		if f.Key == "" {
 			return fmt.Errorf("file %d has no key", i+1)
 		}
-		if old, ok := s.Files[f.Key]; ok {
+		if old, ok := s.file(f.Key); ok {
 			if old.AddedBy == txnID {
 				return ErrDuplicate
 			}
@@ -238,7 +238,7 @@ func (s *State) addFiles(txnID string, files []NewFile, job string) error {
 		f.AddedBy = txnID
 		f.Refs = 0
 		f.UnreferencedSince = nil
-		s.Files[f.Key] = &f
+		s.putFile(&f)
 		for _, pr := range nf.Refs {
 			if err := s.addRef(&f, pr, len(nf.Refs) == 1); err != nil {
 				return err
@@ -266,7 +266,7 @@ func (s *State) addRef(f *File, pr PartRows, whole bool) error {
 	}
 	leaves := s.leavesMeeting(p.ID, f)
 	for i, leaf := range leaves {
-		if _, dup := s.Refs[leaf.ID][f.Key]; dup {
+		if _, dup := s.ref(leaf.ID, f.Key); dup {
 			return fmt.Errorf("file %s is referenced twice by partition %s", f.Key, leaf.ID)
 		}
 		s.putRef(&FileRef{
@@ -305,39 +305,44 @@ func share(n int64, parts, i int) int64 {
 }
 
 func (s *State) putRef(r *FileRef) {
-	refs := s.Refs[r.Partition]
-	if refs == nil {
-		refs = map[string]*FileRef{}
-		s.Refs[r.Partition] = refs
-	}
-	refs[r.File] = r
-	f := *s.Files[r.File]
+	s.writableRefs(r.Partition).put(r.File, r)
+	old, _ := s.file(r.File)
+	f := *old
 	f.Refs++
 	f.UnreferencedSince = nil
-	s.Files[r.File] = &f
+	s.putFile(&f)
 }
 
+// setRef replaces an existing reference.
+func (s *State) setRef(r *FileRef) { s.writableRefs(r.Partition).put(r.File, r) }
+
 func (s *State) dropRef(r *FileRef) {
-	delete(s.Refs[r.Partition], r.File)
-	if len(s.Refs[r.Partition]) == 0 {
-		delete(s.Refs, r.Partition)
+	refs := s.writableRefs(r.Partition)
+	refs.del(r.File)
+	if refs.n == 0 {
+		delete(s.refs, r.Partition)
 	}
-	f := *s.Files[r.File]
+	old, _ := s.file(r.File)
+	f := *old
 	f.Refs--
-	s.Files[r.File] = &f
+	s.putFile(&f)
+	if f.Refs == 0 {
+		s.unreferenced = append(s.unreferenced, f.Key)
+	}
 }
 
 // markUnreferenced stamps files whose last reference went in this
 // transaction.
 func (s *State) markUnreferenced(at txlog.Meta) {
-	for k, f := range s.Files {
-		if f.Refs == 0 && f.UnreferencedSince == nil {
+	for _, k := range s.unreferenced {
+		if f, ok := s.file(k); ok && f.Refs == 0 && f.UnreferencedSince == nil {
 			c := *f
 			t := at.Time
 			c.UnreferencedSince = &t
-			s.Files[k] = &c
+			s.putFile(&c)
 		}
 	}
+	s.unreferenced = s.unreferenced[:0]
 }
 
 func (s *State) splitPartition(op *SplitPartition) error {
@@ -349,9 +354,9 @@ func (s *State) splitPartition(op *SplitPartition) error {
 		s.dropRef(r)
 		if r.Job != "" {
 			// The job's partition is gone; its commit will fail cleanly.
-			delete(s.Jobs, r.Job)
+			delete(s.jobs, r.Job)
 		}
-		f := s.Files[r.File]
+		f, _ := s.file(r.File)
 		leaves := s.leavesMeeting(op.Partition, f)
 		est, hasEst := op.Rows[r.File]
 		for i, leaf := range leaves {
@@ -369,29 +374,29 @@ func (s *State) splitPartition(op *SplitPartition) error {
 // dropOrphanJobs forgets jobs whose references moved away, releasing any
 // references they still hold.
 func (s *State) dropOrphanJobs() {
-	for id, j := range s.Jobs {
+	for id, j := range s.jobs {
 		intact := true
 		for _, f := range j.Files {
-			if r, ok := s.Refs[j.Partition][f]; !ok || r.Job != id {
+			if r, ok := s.ref(j.Partition, f); !ok || r.Job != id {
 				intact = false
 			}
 		}
 		if intact {
 			continue
 		}
-		delete(s.Jobs, id)
+		delete(s.jobs, id)
 		for _, f := range j.Files {
-			if r, ok := s.Refs[j.Partition][f]; ok && r.Job == id {
+			if r, ok := s.ref(j.Partition, f); ok && r.Job == id {
 				c := *r
 				c.Job = ""
-				s.Refs[j.Partition][f] = &c
+				s.setRef(&c)
 			}
 		}
 	}
 }
 
 func (s *State) splitFileRefs(op *SplitFileRefs) error {
-	r, ok := s.Refs[op.From][op.File]
+	r, ok := s.ref(op.From, op.File)
 	if !ok {
 		return fmt.Errorf("partition %s does not reference %s", op.From, op.File)
 	}
@@ -402,7 +407,7 @@ func (s *State) splitFileRefs(op *SplitFileRefs) error {
 	if len(op.To) == 0 {
 		return fmt.Errorf("no target partitions")
 	}
-	f := s.Files[op.File]
+	f, _ := s.file(op.File)
 	seen := map[string]bool{}
 	for _, to := range op.To {
 		p, ok := s.Partitions.Get(to.Partition)
@@ -417,7 +422,7 @@ func (s *State) splitFileRefs(op *SplitFileRefs) error {
 			return fmt.Errorf("target %s is not inside partition %s", to.Partition, op.From)
 		}
 		if to.Partition != op.From {
-			if _, dup := s.Refs[to.Partition][op.File]; dup {
+			if _, dup := s.ref(to.Partition, op.File); dup {
 				return fmt.Errorf("partition %s already references %s", to.Partition, op.File)
 			}
 		}
@@ -448,7 +453,7 @@ func (s *State) assignJob(op *AssignJob, at txlog.Meta) error {
 	if op.Job == "" {
 		return fmt.Errorf("job has no id")
 	}
-	if _, ok := s.Jobs[op.Job]; ok {
+	if _, ok := s.jobs[op.Job]; ok {
 		return fmt.Errorf("job %s already exists", op.Job)
 	}
 	if len(op.Files) == 0 {
@@ -460,7 +465,7 @@ func (s *State) assignJob(op *AssignJob, at txlog.Meta) error {
 		if i > 0 && files[i-1] == f {
 			return fmt.Errorf("job %s names file %s twice", op.Job, f)
 		}
-		r, ok := s.Refs[op.Partition][f]
+		r, ok := s.ref(op.Partition, f)
 		if !ok {
 			return fmt.Errorf("partition %s does not reference %s", op.Partition, f)
 		}
@@ -469,29 +474,31 @@ func (s *State) assignJob(op *AssignJob, at txlog.Meta) error {
 		}
 	}
 	for _, f := range files {
-		c := *s.Refs[op.Partition][f]
+		r, _ := s.ref(op.Partition, f)
+		c := *r
 		c.Job = op.Job
-		s.Refs[op.Partition][f] = &c
+		s.setRef(&c)
 	}
-	s.Jobs[op.Job] = &Job{ID: op.Job, Partition: op.Partition, Files: files, Assigned: at.Time}
+	s.jobs[op.Job] = &Job{ID: op.Job, Partition: op.Partition, Files: files, Assigned: at.Time}
 	return nil
 }
 
 func (s *State) replaceFiles(txnID string, op *ReplaceFiles, at txlog.Meta) error {
-	j, ok := s.Jobs[op.Job]
+	j, ok := s.jobs[op.Job]
 	if !ok {
 		return fmt.Errorf("no job %s (its partition may have been split, or it was committed already)", op.Job)
 	}
 	for _, f := range j.Files {
-		r, ok := s.Refs[j.Partition][f]
+		r, ok := s.ref(j.Partition, f)
 		if !ok || r.Job != op.Job {
 			return fmt.Errorf("job %s no longer holds %s/%s", op.Job, j.Partition, f)
 		}
 	}
 	for _, f := range j.Files {
-		s.dropRef(s.Refs[j.Partition][f])
+		r, _ := s.ref(j.Partition, f)
+		s.dropRef(r)
 	}
-	delete(s.Jobs, op.Job)
+	delete(s.jobs, op.Job)
 	return s.addFiles(txnID, op.Outputs, op.Job)
 }
 
@@ -500,7 +507,7 @@ func (s *State) deleteFiles(op *DeleteFiles) error {
 		return fmt.Errorf("no files")
 	}
 	for _, k := range op.Files {
-		f, ok := s.Files[k]
+		f, ok := s.file(k)
 		if !ok {
 			return fmt.Errorf("no file %s", k)
 		}
@@ -509,17 +516,17 @@ func (s *State) deleteFiles(op *DeleteFiles) error {
 		}
 	}
 	for _, k := range op.Files {
-		delete(s.Files, k)
+		s.deleteFile(k)
 	}
 	return nil
 }
 
-func (s *State) clearTable(at txlog.Meta) {
-	for _, refs := range s.Refs {
-		for _, r := range refs {
+func (s *State) clearTable() {
+	for _, p := range s.Partitions.Leaves() {
+		for _, r := range s.PartitionRefs(p.ID) {
 			s.dropRef(r)
 		}
 	}
-	s.Refs = map[string]map[string]*FileRef{}
-	s.Jobs = map[string]*Job{}
+	s.refs = map[string]*cowMap[*FileRef]{}
+	s.jobs = map[string]*Job{}
 }

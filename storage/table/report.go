@@ -81,13 +81,13 @@ func (t *Table) report(s *state.State, seq uint64) *Report {
 		pr := PartitionReport{
 			ID: p.ID, Parent: p.Parent, Leaf: p.IsLeaf(), Children: p.Children,
 			Region: partition.Describe(types, p.Region),
-			Files:  len(s.Refs[p.ID]), Rows: s.PartitionRows(p.ID),
+			Files:  s.NumRefs(p.ID), Rows: s.PartitionRows(p.ID),
 		}
 		if !p.IsLeaf() {
 			pr.SplitDim = t.Def.Schema.RowKeys[p.Dim].Name
 			for _, leaf := range s.Partitions.Descendants(p.ID) {
 				pr.Rows += s.PartitionRows(leaf.ID)
-				pr.Files += len(s.Refs[leaf.ID])
+				pr.Files += s.NumRefs(leaf.ID)
 			}
 		}
 		pr.NeedsSplit = pr.Leaf && pr.Rows > threshold

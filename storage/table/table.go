@@ -129,7 +129,7 @@ func (t *Table) Orphans(ctx context.Context) ([]objstore.Info, error) {
 		return nil, err
 	}
 	known := map[string]bool{}
-	for _, f := range s.Files {
+	for _, f := range s.SortedFiles() {
 		known[f.Key] = true
 		if f.SketchKey != "" {
 			known[f.SketchKey] = true

@@ -84,6 +84,8 @@ type Log[S any, T any] struct {
 	qmu     sync.Mutex // guards queue and leading
 	queue   []*request[T]
 	leading bool
+
+	snapshots sync.WaitGroup // snapshot writes in flight
 }
 
 // Open loads the log under prefix (e.g. "tables/<id>/"): the newest
@@ -317,12 +319,21 @@ func backoff(attempt int) {
 	time.Sleep(time.Duration(rand.Int64N(int64(max))) + 100*time.Microsecond)
 }
 
+// maybeSnapshot writes a snapshot after every SnapshotEvery-th entry, in
+// the background so that commits do not wait for it. A missed snapshot only
+// makes the next load replay more entries.
 func (l *Log[S, T]) maybeSnapshot(ctx context.Context, s S, seq uint64) {
 	if l.opts.SnapshotEvery > 0 && seq%uint64(l.opts.SnapshotEvery) == 0 {
-		// A missed snapshot only makes the next load replay more entries.
-		_ = l.writeSnapshot(ctx, s, seq)
+		l.snapshots.Add(1)
+		go func() {
+			defer l.snapshots.Done()
+			_ = l.writeSnapshot(ctx, s, seq)
+		}()
 	}
 }
+
+// WaitSnapshots waits for background snapshot writes to finish.
+func (l *Log[S, T]) WaitSnapshots() { l.snapshots.Wait() }
 
 // Snapshot writes a snapshot of the state at the head of the log, so that
 // readers start there, and returns its sequence number.

@@ -78,6 +78,7 @@ func TestCommitAndReload(t *testing.T) {
 			if _, err := l.Commit(ctx, move{ID: "x", Amount: -1000}); !errors.Is(err, errOverdrawn) {
 				t.Fatalf("got %v, want the machine's error", err)
 			}
+			l.WaitSnapshots()
 			again := openLog(t, store, txlog.Options{})
 			s, seq := again.Cached()
 			if seq != 10 || s.Balance != 55 || len(s.IDs) != 10 {
