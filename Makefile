@@ -1,6 +1,7 @@
 # Dormouse. `make run` starts the demo on ./data; `make test` runs every test,
-# the S3 suite included against a real S3-compatible server (versitygw) that
-# this Makefile installs and starts.
+# the S3 suite included against a real S3-compatible server (versitygw) and
+# the SQL tests against a real PostgreSQL 15 (the oracle), both of which this
+# Makefile installs and starts.
 
 GO        ?= go
 TOOLS     := $(CURDIR)/.tools
@@ -10,15 +11,27 @@ export PATH  := $(TOOLS)/bin:$(PATH)
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(TOOLS)/bin/versitygw
 
-.PHONY: all build run test test-short bench bench-setup setup tools clean
+# PostgreSQL 15, the oracle of the SQL tests (scripts/with-pg.sh): Debian's
+# postgresql-15 package.
+PG_BINDIR ?= /usr/lib/postgresql/15/bin
+export PG_BINDIR
+
+.PHONY: all build run test test-short bench bench-setup setup tools postgres clean
 
 all: build
 
 ## setup: install everything the tests need on a fresh machine.
-setup: tools
+setup: tools postgres
 	$(GO) mod download
 
 tools: $(VERSITYGW)
+
+## postgres: install Debian's postgresql-15 unless it is there (needs root).
+postgres:
+	@if [ ! -x $(PG_BINDIR)/postgres ] || [ ! -x $(PG_BINDIR)/initdb ]; then \
+		echo "installing postgresql-15"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15; \
+	fi
 
 $(VERSITYGW):
 	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
@@ -30,9 +43,10 @@ build:
 run: build
 	./bin/dormouse demo --store file://$(CURDIR)/data
 
-## test: every test, with a versitygw S3 server started for the S3 suite.
+## test: every test, with a versitygw S3 server started for the S3 suite and
+## a PostgreSQL 15 cluster for the SQL tests' oracle (DORMOUSE_TEST_PG_URL).
 test: setup
-	./scripts/with-s3.sh $(GO) test -count=1 -timeout 15m ./...
+	./scripts/with-s3.sh ./scripts/with-pg.sh $(GO) test -count=1 -timeout 15m ./...
 
 ## bench-setup: fetch the benchmark module's dependencies (bench/compare has its
 ## own go.mod: DuckDB's Go driver and the prebuilt DuckDB library for this platform).

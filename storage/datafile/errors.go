@@ -17,4 +17,7 @@ var (
 	ErrEmptySketch = errors.New("sketch is empty")
 	// ErrBadSketch is returned when a sketch object cannot be decoded.
 	ErrBadSketch = errors.New("malformed sketch")
+	// ErrNoPageIndex is returned by PageStats for a row group written
+	// without a page index (Writers always write one).
+	ErrNoPageIndex = errors.New("no page index")
 )

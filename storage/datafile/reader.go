@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/dormousedb/dormouse/storage/objstore"
@@ -26,8 +28,9 @@ const DefaultBatchRows = 64 << 10
 type ReaderOption func(*readerConfig)
 
 type readerConfig struct {
-	mem       memory.Allocator
-	batchRows int64
+	mem         memory.Allocator
+	batchRows   int64
+	coalesceGap int64
 }
 
 // WithAllocator makes the Reader allocate its Arrow buffers, and those of
@@ -45,23 +48,41 @@ func WithBatchRows(n int) ReaderOption {
 	}
 }
 
+// WithCoalesceGap sets the largest hole between two wanted byte ranges
+// that is read anyway to fetch both in one request (DefaultCoalesceGap);
+// 0 reads exactly the wanted bytes.
+func WithCoalesceGap(n int64) ReaderOption {
+	return func(c *readerConfig) {
+		if n >= 0 {
+			c.coalesceGap = n
+		}
+	}
+}
+
 // Reader reads one data file by random access over the store: the footer
-// when it opens, then only the column chunks a RecordReader asks for. It
-// is not safe for concurrent use; open one per goroutine.
+// when it opens, then only the column chunks, or the pages, that a
+// RecordReader asks for (see read_cache.go). It is not safe for concurrent
+// use; open one per goroutine.
 type Reader struct {
-	key string
-	sch *schema.Schema
-	cfg readerConfig
-	obj objstore.Object
-	pf  *file.Reader
-	fr  *pqarrow.FileReader
+	key   string
+	sch   *schema.Schema
+	cfg   readerConfig
+	obj   objstore.Object
+	cache *readCache
+	pf    *file.Reader
+	fr    *pqarrow.FileReader
+	arrow *arrow.Schema
+
+	// pageIndexes caches each row group's page index reader; its bytes
+	// are pinned in the cache.
+	pageIndexes map[int]*metadata.RowGroupPageIndexReader
 }
 
 // Open opens the data file key, written by a Writer for the table schema
 // sch, and reads its footer. It returns ErrSchemaMismatch if the file's
 // columns are not sch's. The caller must Close the Reader.
 func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Schema, opts ...ReaderOption) (*Reader, error) {
-	cfg := readerConfig{mem: memory.DefaultAllocator, batchRows: DefaultBatchRows}
+	cfg := readerConfig{mem: memory.DefaultAllocator, batchRows: DefaultBatchRows, coalesceGap: DefaultCoalesceGap}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -69,7 +90,8 @@ func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Sch
 	if err != nil {
 		return nil, fmt.Errorf("open data file %s: %w", key, err)
 	}
-	r := &Reader{key: key, sch: sch, cfg: cfg, obj: obj}
+	r := &Reader{key: key, sch: sch, cfg: cfg, obj: obj, cache: newReadCache(obj), arrow: sch.Arrow(),
+		pageIndexes: map[int]*metadata.RowGroupPageIndexReader{}}
 	if err := r.open(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open data file %s: %w", key, err), r.Close())
 	}
@@ -78,12 +100,11 @@ func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Sch
 
 func (r *Reader) open() error {
 	props := parquet.NewReaderProperties(r.cfg.mem)
-	// Each column chunk of a row group is fetched in one ranged read:
-	// object stores reward few large reads. Page pruning will want
-	// BufferedStreamEnabled (reads per page) for the chunks it prunes.
-	props.BufferedStreamEnabled = false
+	// Buffered streams read through the cache, which ReadRows fills with
+	// the ranges it plans before each row group (see read_cache.go).
+	props.BufferedStreamEnabled = true
 	var err error
-	r.pf, err = file.NewParquetReader(io.NewSectionReader(r.obj, 0, r.obj.Size()), file.WithReadProps(props))
+	r.pf, err = file.NewParquetReader(io.NewSectionReader(r.cache, 0, r.obj.Size()), file.WithReadProps(props))
 	if err != nil {
 		return err
 	}
@@ -111,7 +132,8 @@ func checkSchema(want, got *arrow.Schema) error {
 	return nil
 }
 
-// Close releases the Reader. RecordReaders it returned must be closed first.
+// Close releases the Reader, which must not be used afterwards.
+// RecordReaders it returned must be closed first.
 func (r *Reader) Close() error {
 	var err error
 	if r.pf != nil {
@@ -122,8 +144,14 @@ func (r *Reader) Close() error {
 		err = errors.Join(err, r.obj.Close())
 		r.obj = nil
 	}
+	r.cache = nil
+	r.pageIndexes = nil
 	return err
 }
+
+// BytesFetched is the number of bytes read from the store so far: the
+// footer, page indexes and the ranges read for record readers.
+func (r *Reader) BytesFetched() int64 { return r.cache.Fetched() }
 
 // NumRows is the number of rows in the file.
 func (r *Reader) NumRows() int64 { return r.pf.NumRows() }
@@ -206,15 +234,15 @@ type PageStats struct {
 
 // PageStats returns the page index of one column of one row group: the
 // statistics and place of each data page, in order. It reads the row
-// group's page index from the store (once per Reader).
+// group's page index from the store once per Reader.
 func (r *Reader) PageStats(rowGroup, column int) ([]PageStats, error) {
 	if rowGroup < 0 || rowGroup >= r.NumRowGroups() || column < 0 || column >= len(r.sch.Columns()) {
 		return nil, fmt.Errorf("page index of %s: row group %d, column %d out of range", r.key, rowGroup, column)
 	}
 	typ := r.sch.Columns()[column].Type
-	pir, err := r.pf.GetPageIndexReader().RowGroup(rowGroup)
+	pir, err := r.pageIndex(rowGroup)
 	if err != nil {
-		return nil, fmt.Errorf("page index of %s, row group %d: %w", r.key, rowGroup, err)
+		return nil, err
 	}
 	ci, err := pir.GetColumnIndex(column)
 	if err == nil && ci == nil {
@@ -286,55 +314,40 @@ func keyFromParquet(t schema.Type, v []byte) ([]byte, error) {
 	return nil, fmt.Errorf("no key encoding for %s", t)
 }
 
-// RecordReader streams record batches in file order.
-type RecordReader interface {
-	// Next returns the next batch, which the caller must release, or io.EOF
-	// after the last one.
-	Next() (arrow.RecordBatch, error)
-	// Close releases the reader and any batch it still holds.
-	Close()
-}
-
-// Records streams the given columns (storage indexes, in the order given;
-// nil means all) of the given row groups (in the order given; nil means
-// all). Batches have the columns' Arrow types from schema.Arrow. Nothing is
-// read from the store before the first Next.
-func (r *Reader) Records(ctx context.Context, columns []int, rowGroups []int) (RecordReader, error) {
-	// Page pruning goes here: given key ranges or column predicates, select
-	// from PageStats the row ranges whose pages may match, and have the
-	// record reader skip the rest (pqarrow's RecordReader.SeekToRow uses the
-	// offset index; row ranges need a wrapper that seeks and slices).
-	rr, err := r.fr.GetRecordReader(ctx, columns, rowGroups)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", r.key, err)
+// pageIndex returns the page index reader of a row group, fetching and
+// pinning its bytes (column and offset indexes of every column) on first
+// use, so that PageStats and every page seek read it from memory.
+func (r *Reader) pageIndex(rowGroup int) (*metadata.RowGroupPageIndexReader, error) {
+	if pir, ok := r.pageIndexes[rowGroup]; ok {
+		return pir, nil
 	}
-	return &recordReader{ctx: ctx, key: r.key, rr: rr}, nil
-}
-
-type recordReader struct {
-	ctx context.Context
-	key string
-	rr  pqarrow.RecordReader
-}
-
-func (r *recordReader) Next() (arrow.RecordBatch, error) {
-	if err := r.ctx.Err(); err != nil {
-		return nil, err
-	}
-	if !r.rr.Next() {
-		if err := r.rr.Err(); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("read %s: %w", r.key, err)
+	rg := r.pf.MetaData().RowGroup(rowGroup)
+	var want []byteRange
+	for _, span := range [2]func(int) (metadata.IndexLocation, bool){rg.ColumnIndexLocation, rg.OffsetIndexLocation} {
+		lo, hi := int64(math.MaxInt64), int64(-1)
+		for c := range rg.NumColumns() {
+			if loc, ok := span(c); ok {
+				lo, hi = min(lo, loc.Offset), max(hi, loc.Offset+int64(loc.Length))
+			}
 		}
-		return nil, io.EOF
+		if hi > lo {
+			want = append(want, byteRange{lo, hi})
+		}
 	}
-	rec := r.rr.RecordBatch()
-	rec.Retain() // the pqarrow reader releases it on its next Next
-	return rec, nil
-}
-
-func (r *recordReader) Close() {
-	if r.rr != nil {
-		r.rr.Release()
-		r.rr = nil
+	if len(want) == 0 {
+		return nil, fmt.Errorf("page index of %s, row group %d: %w", r.key, rowGroup, ErrNoPageIndex)
 	}
+	sort.Slice(want, func(i, j int) bool { return want[i].off < want[j].off })
+	if err := r.cache.fetch(want, 0, true); err != nil {
+		return nil, fmt.Errorf("page index of %s, row group %d: %w", r.key, rowGroup, err)
+	}
+	pir, err := r.pf.GetPageIndexReader().RowGroup(rowGroup)
+	if err == nil && pir == nil {
+		err = ErrNoPageIndex
+	}
+	if err != nil {
+		return nil, fmt.Errorf("page index of %s, row group %d: %w", r.key, rowGroup, err)
+	}
+	r.pageIndexes[rowGroup] = pir
+	return pir, nil
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 const benchSchema = "k:varchar:key, a:bigint, b:double, c:varchar"
@@ -44,7 +42,7 @@ func BenchmarkCSVRead(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime()
 			for b.Loop() {
 				r, err := NewCSVReader(bytes.NewReader(data), "bench.csv", sch, CSVOptions{Workers: workers})
 				if err != nil {
@@ -67,8 +65,18 @@ func BenchmarkCSVRead(b *testing.B) {
 					b.Fatalf("read %d rows, want %d", n, rows)
 				}
 			}
-			b.ReportMetric(float64(rows)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
+			reportRows(b, rows, start, cpu)
 		})
+	}
+}
+
+// reportRows reports rows per second of wall time, and the CPU time per row
+// (less disturbed by other processes than wall time is).
+func reportRows(b *testing.B, rows int, start time.Time, cpu time.Duration) {
+	n := float64(rows) * float64(b.N)
+	b.ReportMetric(n/time.Since(start).Seconds(), "rows/s")
+	if c := cpuTime() - cpu; c > 0 {
+		b.ReportMetric(float64(c.Nanoseconds())/n, "cpu-ns/row")
 	}
 }
 
@@ -113,7 +121,7 @@ func BenchmarkSort(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			start := time.Now()
+			start, cpu := time.Now(), cpuTime()
 			var stats SortStats
 			for b.Loop() {
 				s := NewSorter(sch, SortOptions{MemoryBytes: tc.memory, TempDir: b.TempDir(), SpillCompression: tc.compression}, rowKey(sch, nil))
@@ -144,11 +152,8 @@ func BenchmarkSort(b *testing.B) {
 					b.Fatalf("sorted %d rows, want %d", n, rows)
 				}
 			}
-			b.ReportMetric(float64(rows)*float64(b.N)/time.Since(start).Seconds(), "rows/s")
+			reportRows(b, rows, start, cpu)
 			b.ReportMetric(float64(stats.Runs), "runs")
 		})
 	}
 }
-
-var _ = array.NewRecordBatch
-var _ = memory.DefaultAllocator

@@ -96,7 +96,7 @@ func NewCSVReader(r io.Reader, name string, sch *schema.Schema, opts CSVOptions)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	sp := newSplitter(r, byte(opts.Delimiter), opts.BatchRows)
+	sp := newSplitter(r, opts.BatchRows)
 	plan, err := newCSVPlan(sp, name, sch, opts)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,9 @@ func NewCSVReader(r io.Reader, name string, sch *schema.Schema, opts CSVOptions)
 		done:  make(chan struct{}),
 	}
 	work := make(chan *csvChunk, opts.Workers)
-	pool := &sync.Pool{}
+	// Chunk buffers are recycled through a free list rather than a
+	// sync.Pool, which drops them at every garbage collection.
+	pool := make(chan *[]byte, cap(cr.order)+cap(work)+opts.Workers+1)
 	cr.wg.Add(1 + opts.Workers)
 	go cr.split(sp, work, pool)
 	for range opts.Workers {
@@ -118,14 +120,15 @@ func NewCSVReader(r io.Reader, name string, sch *schema.Schema, opts CSVOptions)
 
 // split cuts the input into chunks and hands each to a parser and, in the
 // same order, to Next.
-func (cr *CSVReader) split(sp *splitter, work chan<- *csvChunk, pool *sync.Pool) {
+func (cr *CSVReader) split(sp *splitter, work chan<- *csvChunk, pool chan *[]byte) {
 	defer cr.wg.Done()
 	defer close(work)
 	defer close(cr.order)
 	for {
 		c := &csvChunk{done: make(chan struct{})}
-		c.buf, _ = pool.Get().(*[]byte)
-		if c.buf == nil {
+		select {
+		case c.buf = <-pool:
+		default:
 			c.buf = new([]byte)
 		}
 		var err error
@@ -153,9 +156,8 @@ func (cr *CSVReader) split(sp *splitter, work chan<- *csvChunk, pool *sync.Pool)
 	}
 }
 
-func (cr *CSVReader) parse(p *csvParser, work <-chan *csvChunk, pool *sync.Pool) {
+func (cr *CSVReader) parse(p *csvParser, work <-chan *csvChunk, pool chan *[]byte) {
 	defer cr.wg.Done()
-	defer p.release()
 	for c := range work {
 		select {
 		case <-cr.done:
@@ -163,7 +165,10 @@ func (cr *CSVReader) parse(p *csvParser, work <-chan *csvChunk, pool *sync.Pool)
 			c.rec, c.err = p.parseChunk(c.data, c.line)
 		}
 		c.data = nil
-		pool.Put(c.buf)
+		select {
+		case pool <- c.buf:
+		default:
+		}
 		close(c.done)
 	}
 }

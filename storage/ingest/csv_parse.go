@@ -2,12 +2,12 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
@@ -15,14 +15,13 @@ import (
 // csvPlan is what every parser of one file shares: which column each field
 // of a record fills, and the columns the file lacks.
 type csvPlan struct {
-	file      string
-	delim     byte
-	null      []byte
-	fields    []csvField
-	missing   []int // storage positions of nullable columns absent from the file
-	arrow     *arrow.Schema
-	alloc     memory.Allocator
-	batchRows int
+	file    string
+	delim   byte
+	null    []byte
+	fields  []csvField
+	missing []int // storage positions of nullable columns absent from the file
+	arrow   *arrow.Schema
+	alloc   memory.Allocator
 }
 
 // csvField is one field of a record and the column it fills.
@@ -36,7 +35,7 @@ type csvField struct {
 func newCSVPlan(sp *splitter, name string, sch *schema.Schema, opts CSVOptions) (*csvPlan, error) {
 	p := &csvPlan{
 		file: name, delim: byte(opts.Delimiter), null: []byte(opts.Null),
-		arrow: sch.Arrow(), alloc: opts.Allocator, batchRows: opts.BatchRows,
+		arrow: sch.Arrow(), alloc: opts.Allocator,
 	}
 	cols := sch.Columns()
 	field := func(i int) csvField {
@@ -106,55 +105,66 @@ func readHeader(sp *splitter, name string, delim byte) ([]string, error) {
 // csvParser turns chunks of records into record batches. Each parsing
 // goroutine has its own.
 type csvParser struct {
-	plan *csvPlan
-	rb   *array.RecordBuilder
-	cols []csvCol
-	fs   fieldSet
-	hex  []byte
+	plan  *csvPlan
+	cols  []column // per storage column
+	conv  []csvCol // per field of a record
+	fs    fieldSet
+	ascii bool // the chunk being parsed is all ASCII
 }
 
 func newCSVParser(plan *csvPlan) *csvParser {
-	p := &csvParser{plan: plan, rb: array.NewRecordBuilder(plan.alloc, plan.arrow)}
-	p.cols = make([]csvCol, len(plan.fields))
+	p := &csvParser{plan: plan, cols: make([]column, plan.arrow.NumFields())}
+	for i, f := range plan.arrow.Fields() {
+		k, ok := kindOf(f.Type)
+		if !ok {
+			panic(fmt.Sprintf("ingest: no CSV conversion to %s", f.Type))
+		}
+		p.cols[i].kind = k
+	}
+	p.conv = make([]csvCol, len(plan.fields))
 	for i, f := range plan.fields {
-		p.cols[i] = newCSVCol(f, plan.null, p.rb.Field(f.col), &p.hex)
+		p.conv[i] = newCSVCol(f, plan.null, &p.cols[f.col], &p.ascii)
 	}
 	return p
 }
 
-func (p *csvParser) release() { p.rb.Release() }
-
 // parseChunk parses whole records that start on the given line.
 func (p *csvParser) parseChunk(data []byte, line int) (arrow.RecordBatch, error) {
-	p.reserve(data)
+	for i := range p.cols {
+		p.cols[i].reset()
+	}
+	p.ascii = isASCII(data)
 	rows, err := p.parseRecords(data, line)
 	if err != nil {
-		for _, f := range p.rb.Fields() { // drop the partial batch
-			f.NewArray().Release()
-		}
 		return nil, err
 	}
 	for _, c := range p.plan.missing {
-		p.rb.Field(c).AppendNulls(rows)
+		p.cols[c].appendNulls(rows)
 	}
-	for i := range p.cols {
-		p.cols[i].noteSize(rows)
-	}
-	return p.rb.NewRecordBatch(), nil
+	return newBatch(p.plan.alloc, p.plan.arrow, p.cols, rows), nil
 }
 
-func (p *csvParser) reserve(data []byte) {
-	n := min(bytes.Count(data, []byte{'\n'})+1, p.plan.batchRows)
-	p.rb.Reserve(n)
-	for i := range p.cols {
-		p.cols[i].reserveData(n)
+// isASCII says whether b has no byte above 0x7F, eight bytes at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
 	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // parseRecords appends the records of data to the builders. A record
 // without quotes is split in place; one with quotes goes through fieldSet,
 // which unescapes it and follows quoted newlines. Blank lines are skipped.
 func (p *csvParser) parseRecords(data []byte, line int) (rows int, err error) {
+	quotes := bytes.IndexByte(data, '"') >= 0
 	for pos := 0; pos < len(data); {
 		rest := data[pos:]
 		end := bytes.IndexByte(rest, '\n')
@@ -162,7 +172,7 @@ func (p *csvParser) parseRecords(data []byte, line int) (rows int, err error) {
 		if end < 0 {
 			end, next = len(rest), len(rest)
 		}
-		if l := rest[:end]; bytes.IndexByte(l, '"') < 0 {
+		if l := rest[:end]; !quotes || bytes.IndexByte(l, '"') < 0 {
 			if len(l) > 0 && l[len(l)-1] == '\r' {
 				l = l[:len(l)-1]
 			}
@@ -193,14 +203,14 @@ func (p *csvParser) parseRecords(data []byte, line int) (rows int, err error) {
 
 // appendLine appends a record that holds no quote.
 func (p *csvParser) appendLine(l []byte, line int) error {
-	last := len(p.cols) - 1
+	last := len(p.conv) - 1
 	rest := l
 	for f := range last {
 		i := bytes.IndexByte(rest, p.plan.delim)
 		if i < 0 {
 			return p.countErr(bytes.Count(l, []byte{p.plan.delim})+1, line)
 		}
-		if err := p.cols[f].append(rest[:i], false); err != nil {
+		if err := p.conv[f].append(rest[:i], false); err != nil {
 			return p.errAt(line, f, err.Error())
 		}
 		rest = rest[i+1:]
@@ -208,7 +218,7 @@ func (p *csvParser) appendLine(l []byte, line int) error {
 	if bytes.IndexByte(rest, p.plan.delim) >= 0 {
 		return p.countErr(bytes.Count(l, []byte{p.plan.delim})+1, line)
 	}
-	if err := p.cols[last].append(rest, false); err != nil {
+	if err := p.conv[last].append(rest, false); err != nil {
 		return p.errAt(line, last, err.Error())
 	}
 	return nil
@@ -216,11 +226,11 @@ func (p *csvParser) appendLine(l []byte, line int) error {
 
 // appendFields appends the record held by p.fs.
 func (p *csvParser) appendFields(line int) error {
-	if n := p.fs.len(); n != len(p.cols) {
+	if n := p.fs.len(); n != len(p.conv) {
 		return p.countErr(n, line)
 	}
-	for f := range p.cols {
-		if err := p.cols[f].append(p.fs.field(f), p.fs.quoted[f]); err != nil {
+	for f := range p.conv {
+		if err := p.conv[f].append(p.fs.field(f), p.fs.quoted[f]); err != nil {
 			return p.errAt(line+p.fs.fieldLine(f), f, err.Error())
 		}
 	}
@@ -229,17 +239,17 @@ func (p *csvParser) appendFields(line int) error {
 
 func (p *csvParser) errAt(line, field int, msg string) error {
 	e := &ValueError{File: p.plan.file, Line: line, Msg: msg}
-	if field < len(p.cols) {
-		e.Column = p.cols[field].name
+	if field < len(p.conv) {
+		e.Column = p.conv[field].name
 	}
 	return e
 }
 
 func (p *csvParser) countErr(n, line int) error {
-	want := len(p.cols)
+	want := len(p.conv)
 	what := "extra data after last expected column"
 	if n < want {
-		what = fmt.Sprintf("missing data for column %q", p.cols[n].name)
+		what = fmt.Sprintf("missing data for column %q", p.conv[n].name)
 	}
 	return &ValueError{File: p.plan.file, Line: line,
 		Msg: fmt.Sprintf("record has %d fields, want %d (%s)", n, want, what)}
@@ -253,7 +263,7 @@ type fieldSet struct {
 	lines  []int // newlines before the start of each field, within the record
 }
 
-func (fs *fieldSet) len() int             { return len(fs.ends) }
+func (fs *fieldSet) len() int { return len(fs.ends) }
 func (fs *fieldSet) field(i int) []byte {
 	start := 0
 	if i > 0 {

@@ -15,7 +15,6 @@ const (
 // never ends a chunk; the parsers then work on chunks independently.
 type splitter struct {
 	r         io.Reader
-	delim     byte
 	batchRows int
 	want      int    // capacity to read into: about batchRows records
 	carry     []byte // the start of the next chunk, read but not yet cut
@@ -24,8 +23,8 @@ type splitter struct {
 	started   bool
 }
 
-func newSplitter(r io.Reader, delim byte, batchRows int) *splitter {
-	return &splitter{r: r, delim: delim, batchRows: batchRows, want: 1 << 20, line: 1}
+func newSplitter(r io.Reader, batchRows int) *splitter {
+	return &splitter{r: r, batchRows: batchRows, want: 1 << 20, line: 1}
 }
 
 // next fills *buf (growing it as needed) with the next chunk and returns it

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -356,4 +357,31 @@ func FuzzCSVReader(f *testing.F) {
 			rec.Release()
 		}
 	})
+}
+
+func TestFastFloatMatchesStrconv(t *testing.T) {
+	inputs := []string{"0", "-0", "+1", "1.", ".5", "-.5", ".", "-", "", "1.2.3", "123456789012345", "1234567890123456",
+		"0.1", "0.3", "-999.9999", "1e5", "0.000000000000001", "9007199254740993", "3.14159265358979"}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 100000 {
+		digits := rng.IntN(16) + 1
+		s := strconv.FormatUint(rng.Uint64N(1e16), 10)
+		if len(s) > digits {
+			s = s[:digits]
+		}
+		if p := rng.IntN(len(s) + 1); p < len(s) {
+			s = s[:p] + "." + s[p:]
+		}
+		if rng.IntN(2) == 0 {
+			s = "-" + s
+		}
+		inputs = append(inputs, s)
+	}
+	for _, in := range inputs {
+		got, ok := fastFloat([]byte(in))
+		want, err := strconv.ParseFloat(in, 64)
+		if ok && (err != nil || math.Float64bits(got) != math.Float64bits(want)) {
+			t.Fatalf("fastFloat(%q) = %v, strconv says %v, %v", in, got, want, err)
+		}
+	}
 }

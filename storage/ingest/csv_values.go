@@ -11,66 +11,25 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
-// csvCol converts the text of one field into its column's builder.
+// csvCol converts the text of one field into its column.
 type csvCol struct {
 	csvField
 	null    []byte
 	nullErr error
-	b       array.Builder
-	i64     *array.Int64Builder
-	i32     *array.Int32Builder
-	f64     *array.Float64Builder
-	boolean *array.BooleanBuilder
-	bin     *array.BinaryBuilder
-	ts      *array.TimestampBuilder
-	date    *array.Date32Builder
-	hex     *[]byte // scratch shared by the parser's columns
-	perRow  int     // string bytes per row in the last batch, for reservations
+	col     *column
+	ascii   *bool  // the chunk is all ASCII: VARCHAR needs no UTF-8 check
+	hex     []byte // scratch for VARBINARY
 }
 
-func newCSVCol(f csvField, null []byte, b array.Builder, hex *[]byte) csvCol {
-	c := csvCol{csvField: f, null: null, b: b, hex: hex}
+func newCSVCol(f csvField, null []byte, col *column, ascii *bool) csvCol {
+	c := csvCol{csvField: f, null: null, col: col, ascii: ascii}
 	if f.notNull != "" {
 		c.nullErr = fmt.Errorf("NULL in %s", f.notNull)
 	}
-	switch b := b.(type) {
-	case *array.Int64Builder:
-		c.i64 = b
-	case *array.Int32Builder:
-		c.i32 = b
-	case *array.Float64Builder:
-		c.f64 = b
-	case *array.BooleanBuilder:
-		c.boolean = b
-	case *array.StringBuilder:
-		c.bin = b.BinaryBuilder
-	case *array.BinaryBuilder:
-		c.bin = b
-	case *array.TimestampBuilder:
-		c.ts = b
-	case *array.Date32Builder:
-		c.date = b
-	default:
-		panic(fmt.Sprintf("ingest: no CSV conversion to %s", b.Type()))
-	}
 	return c
-}
-
-func (c *csvCol) reserveData(rows int) {
-	if c.bin != nil && c.perRow > 0 {
-		c.bin.ReserveData(rows * c.perRow)
-	}
-}
-
-func (c *csvCol) noteSize(rows int) {
-	if c.bin != nil && rows > 0 {
-		c.perRow = c.bin.DataLen()/rows + 1
-	}
 }
 
 // append converts one field; quoted says whether any of it was quoted,
@@ -81,45 +40,50 @@ func (c *csvCol) append(v []byte, quoted bool) error {
 		if c.nullErr != nil {
 			return c.nullErr
 		}
-		c.b.AppendNull()
+		c.col.appendNull()
 		return nil
 	}
+	col := c.col
 	switch c.typ {
 	case schema.BigInt:
 		x, err := parseInt(v, 64, "bigint")
 		if err != nil {
 			return err
 		}
-		c.i64.Append(x)
+		col.u64 = append(col.u64, uint64(x))
 	case schema.Integer:
 		x, err := parseInt(v, 32, "integer")
 		if err != nil {
 			return err
 		}
-		c.i32.Append(int32(x))
+		col.u32 = append(col.u32, uint32(int32(x)))
 	case schema.Double:
 		x, err := parseFloat(v)
 		if err != nil {
 			return err
 		}
-		c.f64.Append(x)
+		col.u64 = append(col.u64, math.Float64bits(x))
 	case schema.Boolean:
 		x, err := parseBool(v)
 		if err != nil {
 			return err
 		}
-		c.boolean.Append(x)
+		b := byte(0)
+		if x {
+			b = 1
+		}
+		col.data = append(col.data, b)
 	case schema.Varchar:
-		if !utf8.Valid(v) {
+		if !*c.ascii && !utf8.Valid(v) {
 			return fmt.Errorf("invalid byte sequence for encoding \"UTF8\": %q", v)
 		}
-		c.bin.Append(v)
+		col.appendBytes(v)
 	case schema.Varbinary:
-		x, err := parseBytea(v, c.hex)
+		x, err := parseBytea(v, &c.hex)
 		if err != nil {
 			return err
 		}
-		c.bin.Append(x)
+		col.appendBytes(x)
 	case schema.Timestamp:
 		x, ok := fastTimestamp(v)
 		if !ok {
@@ -128,7 +92,7 @@ func (c *csvCol) append(v []byte, quoted bool) error {
 				return err
 			}
 		}
-		c.ts.Append(arrow.Timestamp(x))
+		col.u64 = append(col.u64, uint64(x))
 	case schema.Date:
 		x, ok := fastDate(v)
 		if !ok {
@@ -138,7 +102,7 @@ func (c *csvCol) append(v []byte, quoted bool) error {
 			}
 			x = int64(d)
 		}
-		c.date.Append(arrow.Date32(x))
+		col.u32 = append(col.u32, uint32(int32(x)))
 	}
 	return nil
 }
@@ -196,6 +160,9 @@ func fastInt(v []byte) (int64, bool) {
 }
 
 func parseFloat(v []byte) (float64, error) {
+	if x, ok := fastFloat(v); ok {
+		return x, nil
+	}
 	x, err := strconv.ParseFloat(unsafeString(v), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		x, err = strconv.ParseFloat(strings.TrimSpace(unsafeString(v)), 64)
@@ -207,6 +174,53 @@ func parseFloat(v []byte) (float64, error) {
 		return 0, fmt.Errorf("value %q is out of range for type double precision", v)
 	}
 	return 0, fmt.Errorf("invalid input syntax for type double precision: %q", v)
+}
+
+// pow10 holds the powers of ten that a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastFloat reads a plain decimal ("-12.375") of at most 15 digits, which
+// is exactly an integer below 2^53 divided by an exact power of ten: one
+// correctly rounded division gives the correctly rounded value, as
+// strconv.ParseFloat would. Anything else is left to strconv.
+func fastFloat(v []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(v) > 0 && (v[0] == '-' || v[0] == '+') {
+		i, neg = 1, v[0] == '-'
+	}
+	var mant uint64
+	digits, frac := 0, -1
+	for ; i < len(v); i++ {
+		c := v[i]
+		if c == '.' {
+			if frac >= 0 {
+				return 0, false
+			}
+			frac = 0
+			continue
+		}
+		d := c - '0'
+		if d > 9 {
+			return 0, false
+		}
+		mant = mant*10 + uint64(d)
+		digits++
+		if frac >= 0 {
+			frac++
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f := float64(mant)
+	if frac > 0 {
+		f /= pow10[frac]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 func parseBool(v []byte) (bool, error) {

@@ -1,8 +1,11 @@
-// Package ingest turns files into sorted Arrow record batches, the first half
-// of loading data into a table; the second half (routing rows to partitions,
-// writing data files, committing) sits on top of it in the same package.
+// Package ingest loads input files into a table. Readers turn CSV and
+// Parquet files into Arrow record batches in the table's storage order; an
+// external Sorter orders their rows by partition and key within a memory
+// bound; the glue in ingest.go writes the sorted rows as data files, one per
+// leaf partition, and commits them in one transaction.
 //
-// It lives in storage/ and imports only storage/schema and arrow-go.
+// It sits in the storage layer. The readers and the sorter use only
+// storage/schema, arrow-go and an LZ4 codec.
 //
 // # Readers
 //
@@ -31,22 +34,32 @@
 // partition prefix followed by schema.AppendRowKey, for ingest). Its life
 // cycle:
 //
-//  1. NewSorter, then Add batches: the sorter retains each batch (zero copy)
-//     and appends the keys of its rows to an arena.
-//  2. When the retained batches, keys and sort scratch would pass
-//     SortOptions.MemoryBytes, the buffered rows are sorted (a radix sort of
-//     8-byte key prefixes taken after the keys' common prefix, then a stable
-//     comparison sort of ties) and spilled as a sorted run: an Arrow IPC
-//     stream under a private directory in SortOptions.TempDir, with the key
-//     as an extra column.
-//  3. Finish returns a Sorted stream. If nothing spilled, it gathers output
-//     batches straight from the in-memory permutation; otherwise the rest is
-//     spilled too and the runs are merged with a loser tree, in several
-//     passes if there are more runs than the memory bound allows to read at
-//     once. Output batches are gathered per column from (source, row) lists,
-//     never appended row by row.
-//  4. Close (of the Sorter before Finish, of the Sorted after) releases every
-//     batch and removes every temporary file, also after an error.
+//  1. NewSorter, then Add batches. Add copies each row, with its key, into
+//     a compact row format (sort_rows.go), one chunk per batch, so the
+//     caller keeps its batch. Putting rows in order then moves one
+//     contiguous record per row instead of touching every column of every
+//     input batch at random, which is what makes the output fast.
+//  2. When the chunks and the sort scratch would pass
+//     SortOptions.MemoryBytes, the buffered rows are sorted and spilled as
+//     a sorted run: the encoded rows, in order, in a file under a private
+//     directory in SortOptions.TempDir. Sorting first deals the rows, in two
+//     goroutines, into buckets of about 2 MB by the 8 key bytes after the
+//     prefix that all keys share, against splitters sampled from the keys
+//     (sort_mem.go); each bucket is then sorted on its own (a radix sort of
+//     those 8 bytes, a stable comparison sort of ties) and its rows gathered
+//     while they fit in the processor's caches. Gathering rows at random
+//     from hundreds of megabytes instead costs a cache and TLB miss per row.
+//  3. Finish returns a Sorted stream. If nothing spilled, it decodes output
+//     batches straight from the sorted buckets. Otherwise the runs are
+//     merged with a loser tree (in several passes if there are more runs
+//     than the memory bound lets one merge read at once); the rows still in
+//     memory join the final merge as a run of their own when they fit.
+//     Output batches are decoded column by column into plain slices and
+//     copied into Arrow buffers once, never appended row by row to Arrow
+//     builders; a goroutine decodes the next batch while the caller works
+//     on the current one.
+//  4. Close (of the Sorter before Finish, of the Sorted after) releases
+//     every buffer and removes every temporary file, also after an error.
 //
 // Rows come out in key order; rows with equal keys come out in the order
 // they were added (the sort is stable).

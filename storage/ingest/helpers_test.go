@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -120,4 +122,15 @@ func readAll(t testing.TB, rr RecordReader, want *arrow.Schema) ([]string, error
 		rows = append(rows, rowsOf(rec)...)
 		rec.Release()
 	}
+}
+
+func gzipped(t testing.TB, text string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(text))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

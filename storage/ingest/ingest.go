@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -119,13 +120,13 @@ func Ingest(ctx context.Context, t *table.Table, inputs []RecordReader, opts Opt
 	}
 	defer sorted.Close()
 
-	w := &leafWriter{ctx: ctx, t: t, leaves: router.Leaves(), opts: datafile.WriterOptions{
+	w := &leafWriter{ctx: ctx, t: t, leaves: router.Leaves(), parallel: runtime.GOMAXPROCS(0), opts: datafile.WriterOptions{
 		RowGroupRows:  t.Def.Properties.Int("row_group_rows"),
 		PageSizeBytes: t.Def.Properties.Int("page_size_bytes"),
 		Allocator:     opts.Allocator,
 	}}
 	files, err := w.writeAll(sorted, func(rows int64) {
-		p.RowsWrote, p.Files = rows, len(w.done)
+		p.RowsWrote, p.Files = rows, len(w.jobs)
 		report("write")
 	})
 	if err != nil {
@@ -145,21 +146,39 @@ func Ingest(ctx context.Context, t *table.Table, inputs []RecordReader, opts Opt
 }
 
 // leafWriter writes a sorted stream whose keys start with a leaf index into
-// one data file per leaf.
+// one data file per leaf. Encoding Parquet (zstd above all) costs more than
+// producing the sorted stream, so each leaf's file is written by its own
+// goroutine while this one routes the next batches: with one leaf, sorting
+// and writing overlap; with many, several files are written at once. At
+// most `parallel` files are open and each holds at most a few batches in
+// its queue, so memory stays bounded.
 type leafWriter struct {
-	ctx    context.Context
-	t      *table.Table
-	leaves []*partition.Partition
-	opts   datafile.WriterOptions
+	ctx      context.Context
+	t        *table.Table
+	leaves   []*partition.Partition
+	opts     datafile.WriterOptions
+	parallel int
 
-	cur     *datafile.Writer
-	curLeaf int
-	done    []datafile.Info
-	doneFor []int // leaf index of each done file
-	rows    int64
+	cur   *fileJob
+	slots chan struct{} // one token per file being written
+	jobs  []*fileJob
+	rows  int64
+}
+
+// fileJob is one data file being written by its own goroutine.
+type fileJob struct {
+	leaf   int
+	in     chan arrow.RecordBatch
+	failed chan struct{} // closed when the writer fails; err says why
+	done   chan struct{} // closed when the goroutine ends
+	w      *datafile.Writer
+	info   datafile.Info
+	err    error
+	wrote  bool // Close succeeded: the object exists
 }
 
 func (w *leafWriter) writeAll(sorted *Sorted, progress func(rows int64)) ([]state.NewFile, error) {
+	w.slots = make(chan struct{}, w.parallel)
 	for {
 		b, err := sorted.Next()
 		if err == io.EOF {
@@ -175,21 +194,24 @@ func (w *leafWriter) writeAll(sorted *Sorted, progress func(rows int64)) ([]stat
 		}
 		progress(w.rows)
 	}
-	if err := w.finishFile(); err != nil {
-		return nil, err
-	}
-	files := make([]state.NewFile, len(w.done))
-	for i, info := range w.done {
-		leaf := w.leaves[w.doneFor[i]]
-		files[i] = state.NewFile{
+	w.finishFile()
+	files := make([]state.NewFile, 0, len(w.jobs))
+	for _, j := range w.jobs {
+		<-j.done
+		if j.err != nil {
+			return nil, j.err
+		}
+		leaf := w.leaves[j.leaf]
+		info := j.info
+		files = append(files, state.NewFile{
 			File: state.File{Key: info.Key, SketchKey: info.SketchKey, Rows: info.Rows, Bytes: info.Bytes, MinKey: info.MinKey, MaxKey: info.MaxKey},
 			Refs: []state.PartRows{{Partition: leaf.ID, Rows: info.Rows}},
-		}
+		})
 	}
 	return files, nil
 }
 
-// writeBatch writes each run of rows of one leaf to that leaf's file.
+// writeBatch hands each run of rows of one leaf to that leaf's writer.
 func (w *leafWriter) writeBatch(b Batch) error {
 	n := int(b.Rec.NumRows())
 	for i := 0; i < n; {
@@ -198,21 +220,18 @@ func (w *leafWriter) writeBatch(b Batch) error {
 		for j < n && int(binary.BigEndian.Uint32(b.Keys[j])) == leaf {
 			j++
 		}
-		if w.cur == nil || leaf != w.curLeaf {
-			if err := w.finishFile(); err != nil {
+		if w.cur == nil || leaf != w.cur.leaf {
+			w.finishFile()
+			if err := w.startFile(leaf); err != nil {
 				return err
 			}
-			fw, err := datafile.NewWriter(w.ctx, w.t.Store, w.t.NewFileKey(w.leaves[leaf].ID), w.t.Def.Schema, w.opts)
-			if err != nil {
-				return err
-			}
-			w.cur, w.curLeaf = fw, leaf
 		}
-		slice := b.Rec.NewSlice(int64(i), int64(j))
-		err := w.cur.Write(slice)
-		slice.Release()
-		if err != nil {
-			return err
+		select {
+		case w.cur.in <- b.Rec.NewSlice(int64(i), int64(j)):
+		case <-w.cur.failed:
+			return w.cur.err
+		case <-w.ctx.Done():
+			return w.ctx.Err()
 		}
 		w.rows += int64(j - i)
 		i = j
@@ -220,32 +239,63 @@ func (w *leafWriter) writeBatch(b Batch) error {
 	return nil
 }
 
-func (w *leafWriter) finishFile() error {
-	if w.cur == nil {
-		return nil
+func (w *leafWriter) startFile(leaf int) error {
+	select {
+	case w.slots <- struct{}{}:
+	case <-w.ctx.Done():
+		return w.ctx.Err()
 	}
-	info, err := w.cur.Close()
-	w.cur = nil
+	fw, err := datafile.NewWriter(w.ctx, w.t.Store, w.t.NewFileKey(w.leaves[leaf].ID), w.t.Def.Schema, w.opts)
 	if err != nil {
+		<-w.slots
 		return err
 	}
-	w.done = append(w.done, info)
-	w.doneFor = append(w.doneFor, w.curLeaf)
+	j := &fileJob{leaf: leaf, in: make(chan arrow.RecordBatch, 2), failed: make(chan struct{}), done: make(chan struct{}), w: fw}
+	w.cur = j
+	w.jobs = append(w.jobs, j)
+	go func() {
+		defer func() { <-w.slots }()
+		defer close(j.done)
+		for rec := range j.in {
+			if j.err == nil {
+				if j.err = fw.Write(rec); j.err != nil {
+					fw.Abort()
+					close(j.failed)
+				}
+			}
+			// After a failure, keep reading until the producer stops, so
+			// that every batch sent is released.
+			rec.Release()
+		}
+		if j.err == nil {
+			j.info, j.err = fw.Close()
+			j.wrote = j.err == nil
+		}
+	}()
 	return nil
 }
 
-// cleanup aborts the open file and deletes the finished ones.
-func (w *leafWriter) cleanup() error {
-	var errs []error
+// finishFile tells the current file's writer that no more rows come.
+func (w *leafWriter) finishFile() {
 	if w.cur != nil {
-		errs = append(errs, w.cur.Abort())
+		close(w.cur.in)
 		w.cur = nil
 	}
+}
+
+// cleanup stops every writer and deletes the files already written.
+func (w *leafWriter) cleanup() error {
+	w.finishFile()
+	var errs []error
 	ctx := context.WithoutCancel(w.ctx)
-	for _, info := range w.done {
-		errs = append(errs, w.t.Store.Delete(ctx, info.Key))
-		if info.SketchKey != "" {
-			errs = append(errs, w.t.Store.Delete(ctx, info.SketchKey))
+	for _, j := range w.jobs {
+		<-j.done
+		if !j.wrote {
+			continue
+		}
+		errs = append(errs, w.t.Store.Delete(ctx, j.info.Key))
+		if j.info.SketchKey != "" {
+			errs = append(errs, w.t.Store.Delete(ctx, j.info.SketchKey))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

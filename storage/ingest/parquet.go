@@ -35,7 +35,7 @@ type ParquetOptions struct {
 // INT8/16 and UINT8/16 to INTEGER, FLOAT and integers up to 32 bits to
 // DOUBLE, LARGE_STRING and STRING_VIEW to VARCHAR, any string or binary to
 // VARBINARY, timestamps of any unit and zone to microseconds UTC (truncating
-// nanoseconds), DATE64 to DATE. It is a RecordReader; it is not safe for
+// nanoseconds), DATE64 to DATE; dictionary-encoded columns are unpacked. It is a RecordReader; it is not safe for
 // concurrent use.
 type ParquetReader struct {
 	name   string
@@ -148,6 +148,12 @@ func planParquet(name string, fileSchema *arrow.Schema, sch *schema.Schema) ([]p
 // conversionFor says how an Arrow type read from a file becomes the column
 // type t, if it can without losing values.
 func conversionFor(dt arrow.DataType, t schema.Type) (conversion, bool) {
+	if d, ok := dt.(*arrow.DictionaryType); ok {
+		// Dictionary-encoded values (as a file written from dictionary
+		// arrays reads back) are unpacked by a cast.
+		_, ok := conversionFor(d.ValueType, t)
+		return convCast, ok
+	}
 	id := dt.ID()
 	switch t {
 	case schema.BigInt:

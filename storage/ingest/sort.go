@@ -24,17 +24,16 @@ const DefaultSortMemory = 256 << 20
 const (
 	SpillUncompressed = ""
 	SpillLZ4          = "lz4"
-	SpillZstd         = "zstd"
 )
 
 // SortOptions configures a Sorter.
 type SortOptions struct {
-	// MemoryBytes bounds what the sorter holds: the batches it retains
-	// (their Arrow buffers, counted once even if shared), the keys, the sort
-	// permutation and, while merging, the batches read back from spilled
-	// runs. 0 means DefaultSortMemory. The bound is approximate: a single
-	// batch is always accepted whole, so it should be well above the size
-	// of one input batch.
+	// MemoryBytes bounds what the sorter allocates: the rows it has copied
+	// with their keys, the scratch of sorting them, the blocks of spilled
+	// runs being merged, and the output batches being decoded or held by
+	// the caller. 0 means DefaultSortMemory. One added batch is always
+	// taken whole, so the bound should be well above the size of a batch;
+	// a few megabytes of I/O buffers come on top.
 	MemoryBytes int64
 	// TempDir is where spilled runs go, in a private directory that Close
 	// removes; "" means os.TempDir().
@@ -44,8 +43,7 @@ type SortOptions struct {
 	// output batch stays within an eighth of MemoryBytes.
 	BatchRows int
 	// SpillCompression compresses spilled runs: SpillUncompressed (the
-	// default: spills are read once, soon, from a local disk), SpillLZ4 or
-	// SpillZstd.
+	// default: runs are read once, soon, from a local disk) or SpillLZ4.
 	SpillCompression string
 	// Allocator allocates the sorter's buffers and output batches; nil means
 	// memory.DefaultAllocator.
@@ -61,32 +59,34 @@ type SortStats struct {
 	PeakMemory  int64 // the most the sorter counted against MemoryBytes
 }
 
-// Sorter sorts record batches by a per-row key within a memory bound,
-// spilling sorted runs to disk when it must. Add batches, then Finish once
-// and read the Sorted stream it returns. A Sorter is not safe for concurrent
-// use.
+// Sorter sorts the rows of record batches by a per-row key within a memory
+// bound, spilling sorted runs to disk when it must. Add batches, then
+// Finish once and read the Sorted stream it returns. A Sorter is not safe
+// for concurrent use.
 //
-// Ownership: Add retains the batch (it does not copy it), so the caller may
-// release its own reference as soon as Add returns and must not modify the
-// batch afterwards. Finish hands everything to the Sorted stream. Close
-// releases everything and removes the spill files; it is needed only when
-// Finish is not called or fails, and is harmless otherwise.
+// Ownership: Add copies the rows it is given (with their keys, in a compact
+// row format), so the caller keeps its batch and may release it as soon as
+// Add returns. Finish hands everything to the Sorted stream. Close releases
+// everything and removes the spill files; it is needed when Finish is not
+// called or fails, and is harmless otherwise.
 type Sorter struct {
 	sch    *arrow.Schema
+	codec  *rowCodec
 	opts   SortOptions
 	key    KeyFunc
 	mem    *memRun
 	runs   []*runFile
 	dir    string
 	stats  SortStats
-	used   int64 // bytes counted now, for PeakMemory
-	rowSum int64 // bytes added in all (data and keys), for the average row size
-	done   bool  // Finish was called or Close
+	rowSum int64 // encoded bytes added, for the average row size
 	seq    int   // numbers run files
+	done   bool  // Finish or Close was called
+
+	spillAll bool // for tests: Finish spills what is in memory if anything was spilled
 }
 
 // NewSorter returns a sorter for batches with sch's storage-order Arrow
-// schema, ordered by key.
+// schema (schema.Schema.Arrow), ordered by key.
 func NewSorter(sch *schema.Schema, opts SortOptions, key KeyFunc) *Sorter {
 	if opts.MemoryBytes <= 0 {
 		opts.MemoryBytes = DefaultSortMemory
@@ -98,7 +98,8 @@ func NewSorter(sch *schema.Schema, opts SortOptions, key KeyFunc) *Sorter {
 		opts.Allocator = memory.DefaultAllocator
 	}
 	s := &Sorter{sch: sch.Arrow(), opts: opts, key: key}
-	s.mem = newMemRun(s.opts.Allocator)
+	s.codec = newRowCodec(s.sch)
+	s.mem = newMemRun(s.codec, opts.Allocator)
 	return s
 }
 
@@ -106,11 +107,8 @@ func NewSorter(sch *schema.Schema, opts SortOptions, key KeyFunc) *Sorter {
 // stream's Stats continues it.
 func (s *Sorter) Stats() SortStats { return s.stats }
 
-// outBudget is the memory kept free for one output batch.
-func (s *Sorter) outBudget() int64 { return s.opts.MemoryBytes / 8 }
-
 // Add adds the rows of rec, which must have the sorter's schema. The sorter
-// retains rec; the caller keeps its own reference and may release it.
+// copies them: rec stays the caller's.
 func (s *Sorter) Add(rec arrow.RecordBatch) error {
 	if s.done {
 		return ErrFinished
@@ -121,26 +119,24 @@ func (s *Sorter) Add(rec arrow.RecordBatch) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	keys, offs := s.mem.computeKeys(rec, s.key)
-	data := s.mem.newBytes(rec)
-	incoming := data + int64(len(keys)) + 4*int64(len(offs)) + sortScratchPerRow*rec.NumRows()
-	if s.mem.rows > 0 && s.mem.bytes()+incoming+s.outBudget() > s.opts.MemoryBytes {
+	incoming, err := s.mem.encode(rec, s.key)
+	if err != nil {
+		return err
+	}
+	if s.mem.rows > 0 && s.mem.bytesWith(incoming)+s.outBudget() > s.opts.MemoryBytes {
 		if err := s.spill(); err != nil {
 			return err
 		}
 	}
-	s.mem.add(rec, keys, offs)
+	s.mem.commit()
 	s.stats.Rows += rec.NumRows()
-	s.rowSum += data + int64(len(keys))
+	s.rowSum += int64(len(s.mem.pending))
 	s.note(s.mem.bytes())
 	return nil
 }
 
 // note records memory in use for PeakMemory.
-func (s *Sorter) note(used int64) {
-	s.used = used
-	s.stats.PeakMemory = max(s.stats.PeakMemory, used)
-}
+func (s *Sorter) note(used int64) { s.stats.PeakMemory = max(s.stats.PeakMemory, used) }
 
 func checkSchema(want, got *arrow.Schema) error {
 	if got.NumFields() != want.NumFields() {
@@ -154,7 +150,14 @@ func checkSchema(want, got *arrow.Schema) error {
 	return nil
 }
 
-// avgRowBytes is the average size of a row and its key so far.
+// outBudget is the memory kept for output: the batch the caller holds, one
+// queued, one being decoded, and the decoder's scratch.
+func (s *Sorter) outBudget() int64 { return s.opts.MemoryBytes / 8 }
+
+// batchBytes bounds the encoded rows of one output batch.
+func (s *Sorter) batchBytes() int64 { return s.outBudget() / (inFlight + 1) }
+
+// avgRowBytes is the average size of an encoded row so far.
 func (s *Sorter) avgRowBytes() int64 {
 	if s.stats.Rows == 0 {
 		return 1
@@ -164,25 +167,28 @@ func (s *Sorter) avgRowBytes() int64 {
 
 // outRows is the number of rows in an output batch.
 func (s *Sorter) outRows() int {
-	return int(min(int64(s.opts.BatchRows), max(1, s.outBudget()/s.avgRowBytes())))
+	return int(min(int64(s.opts.BatchRows), max(1, s.batchBytes()/s.avgRowBytes())))
 }
 
-// spillRows is the number of rows in a batch of a spilled run: small enough
-// that one batch of each of fanIn runs fits in the bound while merging.
-func (s *Sorter) spillRows() int {
-	return int(min(int64(s.opts.BatchRows), max(16, s.opts.MemoryBytes/64/s.avgRowBytes())))
-}
+// blockSize is the size of the blocks in which merges read runs.
+func (s *Sorter) blockSize() int { return int(max(4<<10, s.opts.MemoryBytes/64)) }
 
-// fanIn is how many runs one merge reads at once: each holds up to three
-// batches of spillRows rows (the current one, one pinned by the output
-// being gathered, one being decoded), within half the bound.
+// fanIn is how many runs one merge reads at once: each holds a block and
+// may pin one more for the output, within half the bound.
 func (s *Sorter) fanIn() int {
-	perRun := 3 * int64(s.spillRows()) * s.avgRowBytes()
-	return int(max(2, s.opts.MemoryBytes/2/max(1, perRun)))
+	return int(max(2, s.opts.MemoryBytes/2/(2*int64(s.blockSize()))))
 }
 
 // spill sorts the buffered rows and writes them as a run.
 func (s *Sorter) spill() error {
+	s.note(s.mem.bytes())
+	rows := s.mem.sort()
+	err := s.spillSorted(rows)
+	rows.release()
+	return err
+}
+
+func (s *Sorter) spillSorted(rows *sortedRows) error {
 	if s.dir == "" {
 		dir, err := os.MkdirTemp(s.opts.TempDir, "dormouse-sort-")
 		if err != nil {
@@ -190,75 +196,76 @@ func (s *Sorter) spill() error {
 		}
 		s.dir = dir
 	}
-	perm, err := s.mem.sort()
-	if err != nil {
-		return err
-	}
-	s.note(s.mem.bytes() + perm.bytes())
 	s.seq++
-	run, err := writeRun(s.dir, s.seq, s.opts.SpillCompression, s.sch, s.opts.Allocator,
-		func(w *runWriter) error {
-			n := s.spillRows()
-			for start := 0; start < perm.len(); start += n {
-				rec := s.mem.gather(perm.entries[start:min(start+n, perm.len())], s.sch, true)
-				err := w.write(rec)
-				rec.Release()
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	perm.release()
+	run, err := writeRun(s.dir, s.seq, s.opts.SpillCompression, rows.writeTo)
 	if err != nil {
 		return err
 	}
 	s.runs = append(s.runs, run)
 	s.stats.Runs++
 	s.stats.SpillBytes += run.size
-	s.mem.reset()
-	s.note(0)
 	return nil
 }
 
 // Finish ends the input and returns the rows in key order. The Sorted
 // stream owns everything the sorter held; on error the sorter still does,
 // and Close releases it.
+//
+// If nothing was spilled the rows come straight from memory. Otherwise the
+// runs are merged, and the rows still in memory join the merge as a run of
+// their own if they fit beside the merge's blocks, else they are spilled
+// too.
 func (s *Sorter) Finish() (*Sorted, error) {
 	if s.done {
 		return nil, ErrFinished
 	}
-	if len(s.runs) == 0 {
-		perm, err := s.mem.sort()
+	out := &Sorted{
+		dec:       newRowDecoder(s.codec, s.opts.Allocator),
+		batchRows: s.outRows(),
+		outBytes:  s.batchBytes(),
+	}
+	s.note(s.mem.bytes())
+	inMemory := len(s.runs) == 0 || s.mergeInMemory()
+	rows := s.mem.sort()
+	if !inMemory {
+		err := s.spillSorted(rows)
+		rows.release()
 		if err != nil {
 			return nil, err
 		}
-		s.note(s.mem.bytes() + perm.bytes())
-		s.done = true
-		out := &Sorted{sch: s.sch, batchRows: s.outRows(), mem: s.mem, perm: perm, stats: s.stats}
-		s.mem = nil
-		return out, nil
-	}
-	if s.mem.rows > 0 {
-		if err := s.spill(); err != nil {
-			return nil, err
-		}
+		rows = nil
 	}
 	for len(s.runs) > s.fanIn() {
 		if err := s.mergePass(); err != nil {
-			return nil, err
+			return nil, errors.Join(err, releaseRows(rows))
 		}
 	}
-	m, err := newMerger(s.runs, s.opts.Allocator, s.sch, false)
-	if err != nil {
-		return nil, err
+	if len(s.runs) > 0 {
+		m, err := newMerger(s.runs, rows, s.opts.SpillCompression, s.blockSize(), s.opts.Allocator)
+		if err != nil {
+			return nil, errors.Join(err, releaseRows(rows))
+		}
+		out.merge, out.runs, out.dir = m, s.runs, s.dir
 	}
-	s.done = true
-	out := &Sorted{sch: s.sch, batchRows: s.outRows(), merge: m, runs: s.runs, dir: s.dir, stats: s.stats}
-	out.note(m.held)
-	s.runs, s.dir = nil, ""
-	s.mem.reset()
+	out.mem, out.stats = rows, s.stats
+	s.runs, s.dir, s.done = nil, "", true
 	return out, nil
+}
+
+// mergeInMemory says whether the rows in memory can join the final merge
+// without being spilled: no merge pass is needed first, and they fit in the
+// bound beside a block (and one pinned) for every run and the output.
+func (s *Sorter) mergeInMemory() bool {
+	runs := int64(len(s.runs))
+	need := s.mem.bytes() + runs*2*int64(s.blockSize()) + s.outBudget()
+	return len(s.runs)+1 <= s.fanIn() && need <= s.opts.MemoryBytes && !s.spillAll
+}
+
+func releaseRows(r *sortedRows) error {
+	if r != nil {
+		r.release()
+	}
+	return nil
 }
 
 // mergePass merges consecutive groups of fanIn runs into one run each,
@@ -274,8 +281,7 @@ func (s *Sorter) mergePass() error {
 		}
 		run, err := s.mergeRuns(group)
 		if err != nil {
-			// The runs not yet merged and those made stay for Close.
-			s.runs = append(next, s.runs[start:]...)
+			s.runs = append(next, s.runs[start:]...) // left for Close
 			return err
 		}
 		for _, r := range group {
@@ -289,27 +295,26 @@ func (s *Sorter) mergePass() error {
 }
 
 func (s *Sorter) mergeRuns(group []*runFile) (*runFile, error) {
-	m, err := newMerger(group, s.opts.Allocator, s.sch, true)
+	m, err := newMerger(group, nil, s.opts.SpillCompression, s.blockSize(), s.opts.Allocator)
 	if err != nil {
 		return nil, err
 	}
 	defer m.close()
 	s.seq++
-	run, err := writeRun(s.dir, s.seq, s.opts.SpillCompression, s.sch, s.opts.Allocator,
-		func(w *runWriter) error {
-			for {
-				rec, err := m.next(s.spillRows())
-				if err != nil || rec == nil {
-					return err
-				}
-				s.note(m.held + recordBytes(rec))
-				err = w.write(rec)
-				rec.Release()
-				if err != nil {
+	run, err := writeRun(s.dir, s.seq, s.opts.SpillCompression, func(w *runWriter) error {
+		for {
+			rows, err := m.next(s.outRows(), s.batchBytes())
+			if err != nil || len(rows) == 0 {
+				return err
+			}
+			s.note(m.held)
+			for _, row := range rows {
+				if err := w.write(row); err != nil {
 					return err
 				}
 			}
-		})
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -317,12 +322,12 @@ func (s *Sorter) mergeRuns(group []*runFile) (*runFile, error) {
 	return run, nil
 }
 
-// Close releases the buffered batches and removes spill files. After a
+// Close releases the buffered rows and removes spill files. After a
 // successful Finish it does nothing.
 func (s *Sorter) Close() error {
 	s.done = true
 	if s.mem != nil {
-		s.mem.reset()
+		s.mem.release()
 		s.mem = nil
 	}
 	var errs []error

@@ -3,103 +3,132 @@ package ingest
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// sortScratchPerRow is what sorting costs per row: an entry and its
-// radix-sort twin.
-const sortScratchPerRow = 2 * int64(unsafe.Sizeof(entry{}))
+// entryBytes is the size of an entry; sorting a bucket needs two per row.
+const entryBytes = int64(unsafe.Sizeof(entry{}))
 
-// entry is one row in a sort permutation: batch b, row r, and 8 bytes of
-// its key after the prefix common to all keys, big-endian so that comparing
-// the integers compares the bytes.
+// entry is one row in a sort permutation: the row at byte off of block c of
+// its bucket, and 8 bytes of its key after the prefix common to all keys,
+// big-endian so that comparing the integers compares the bytes.
 type entry struct {
 	prefix uint64
-	b, r   uint32
+	c, off uint32
 }
 
-// memRun holds the batches added since the last spill, and their keys in
-// one arena per batch, allocated from alloc so that they are counted.
+// memRun holds the rows added since the last spill, encoded (sort_rows.go)
+// in one chunk per added batch, allocated from alloc so that they are
+// counted.
 type memRun struct {
 	alloc    memory.Allocator
-	batches  []arrow.RecordBatch
-	keyBufs  []*memory.Buffer
-	keyData  [][]byte
-	keyOffs  [][]int32 // len(rows)+1 offsets into keyData per batch
+	codec    *rowCodec
+	chunks   []*memory.Buffer
+	data     [][]byte // the bytes of each chunk
 	rows     int
-	data     int64 // Arrow buffer bytes of the batches, each buffer once
-	keyBytes int64
-	seen     map[*memory.Buffer]struct{}
+	size     int64 // allocated bytes of the chunks
+	maxChunk int64
 	first    []byte // the first key, and
 	lcp      int    // the length of the prefix that every key shares with it
 
-	scratchKeys []byte
-	scratchOffs []int32
+	// The batch being added, encoded but not yet committed.
+	views    []colView
+	keyBuf   []byte
+	pending  []byte
+	pendRows int
+	pendLCP  int
+	pendKey  []byte
+
+	sink byte
 }
 
-func newMemRun(alloc memory.Allocator) *memRun {
-	return &memRun{alloc: alloc, seen: map[*memory.Buffer]struct{}{}}
+func newMemRun(codec *rowCodec, alloc memory.Allocator) *memRun {
+	return &memRun{alloc: alloc, codec: codec}
 }
 
-// bytes is what the run counts against the memory bound, including the
-// scratch that sorting it will need.
-func (m *memRun) bytes() int64 {
-	return m.data + m.keyBytes + 4*int64(m.rows+len(m.batches)) + sortScratchPerRow*int64(m.rows)
+// bytes is what the run counts against the memory bound, including what
+// sorting it will need besides (see sortScratch).
+func (m *memRun) bytes() int64 { return m.size + sortScratch(m.size, m.rows, m.maxChunk) }
+
+// bytesWith is bytes after committing the pending batch of the given size.
+func (m *memRun) bytesWith(pending int64) int64 {
+	size := m.size + pending
+	return size + sortScratch(size, m.rows+m.pendRows, max(m.maxChunk, pending))
 }
 
-// computeKeys computes the keys of rec's rows into scratch space.
-func (m *memRun) computeKeys(rec arrow.RecordBatch, key KeyFunc) ([]byte, []int32) {
-	keys, offs := m.scratchKeys[:0], append(m.scratchOffs[:0], 0)
-	for row := range int(rec.NumRows()) {
-		keys = key(keys, rec, row)
-		offs = append(offs, int32(len(keys)))
+// sortScratch bounds what sorting rows of the given size needs on top of
+// them: the largest chunk, twice for each of the two goroutines that deal
+// rows into buckets; the partly filled block of every bucket of each; the
+// entries of the biggest bucket (a single bucket of up to two targets when
+// nothing is dealt).
+func sortScratch(size int64, rows int, maxChunk int64) int64 {
+	if rows == 0 {
+		return 0
 	}
-	m.scratchKeys, m.scratchOffs = keys, offs
-	return keys, offs
+	perRow := max(1, size/int64(rows))
+	bucketRows := min(int64(rows), 2*bucketTarget/perRow+1)
+	dealers := int64(1)
+	if size >= parallelDeal {
+		dealers = 2
+	}
+	return dealers*(maxChunk+(size/bucketTarget+1)*bucketBlock) + 2*entryBytes*bucketRows
 }
 
-// newBytes is the size of rec's buffers that the run does not hold yet.
-func (m *memRun) newBytes(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataBytes(c.Data(), m.seen, false)
+// encode encodes the rows of rec and their keys into m.pending, to be
+// committed or dropped; it returns the bytes that committing will count.
+func (m *memRun) encode(rec arrow.RecordBatch, key KeyFunc) (int64, error) {
+	var err error
+	if m.views, err = m.codec.views(m.views, rec); err != nil {
+		return 0, err
 	}
-	return n
-}
-
-// add retains rec and copies its keys into the run.
-func (m *memRun) add(rec arrow.RecordBatch, keys []byte, offs []int32) {
-	rec.Retain()
-	for _, c := range rec.Columns() {
-		m.data += dataBytes(c.Data(), m.seen, true)
-	}
-	kb := memory.NewResizableBuffer(m.alloc)
-	kb.Resize(4*len(offs) + len(keys)) // offsets first, where they are aligned
-	ko := view[int32](kb.Bytes(), len(offs))
-	copy(ko, offs)
-	kd := kb.Bytes()[4*len(offs):]
-	copy(kd, keys)
-	if m.rows == 0 {
-		m.first = append(m.first[:0], keys[:offs[1]]...)
-		m.lcp = len(m.first)
-	}
-	for i := range len(offs) - 1 {
-		k := keys[offs[i]:offs[i+1]]
-		if len(k) < m.lcp || !bytes.Equal(k[:m.lcp], m.first[:m.lcp]) {
-			m.lcp = commonPrefix(k, m.first[:m.lcp])
+	buf := m.pending[:0]
+	n := int(rec.NumRows())
+	for row := range n {
+		m.keyBuf = key(m.keyBuf[:0], rec, row)
+		if row == 0 {
+			m.pendKey = append(m.pendKey[:0], m.keyBuf...)
+			m.pendLCP = len(m.pendKey)
+		} else if !bytes.HasPrefix(m.keyBuf, m.pendKey[:m.pendLCP]) {
+			m.pendLCP = commonPrefix(m.keyBuf, m.pendKey[:m.pendLCP])
 		}
+		buf = m.codec.appendRow(buf, m.views, m.keyBuf, row)
 	}
-	m.batches = append(m.batches, rec)
-	m.keyBufs = append(m.keyBufs, kb)
-	m.keyData = append(m.keyData, kd)
-	m.keyOffs = append(m.keyOffs, ko)
-	m.rows += int(rec.NumRows())
-	m.keyBytes += int64(kb.Len())
+	clear(m.views) // drop references to rec's buffers
+	if len(buf) > math.MaxUint32 {
+		return 0, fmt.Errorf("sort: a batch of %d rows takes %d bytes; add smaller batches", n, len(buf))
+	}
+	m.pending, m.pendRows = buf, n
+	return roundUp64(len(buf)), nil
+}
+
+func roundUp64(n int) int64 { return int64(n+63) &^ 63 }
+
+// commit adds the encoded batch to the run.
+func (m *memRun) commit() {
+	b := memory.NewResizableBuffer(m.alloc)
+	b.Resize(len(m.pending))
+	copy(b.Bytes(), m.pending)
+	if m.rows == 0 {
+		m.first = append(m.first[:0], m.pendKey...)
+		m.lcp = m.pendLCP
+	} else {
+		m.lcp = min(m.lcp, m.pendLCP, commonPrefix(m.first, m.pendKey))
+	}
+	m.chunks = append(m.chunks, b)
+	m.data = append(m.data, b.Bytes())
+	m.rows += m.pendRows
+	m.size += int64(b.Cap())
+	m.maxChunk = max(m.maxChunk, int64(b.Cap()))
+	m.pendRows = 0
 }
 
 func commonPrefix(a, b []byte) int {
@@ -112,130 +141,225 @@ func commonPrefix(a, b []byte) int {
 	return n
 }
 
-// dataBytes is the allocated size of the buffers of d (and its children)
-// that are not in seen; mark adds them.
-func dataBytes(d arrow.ArrayData, seen map[*memory.Buffer]struct{}, mark bool) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b == nil {
-			continue
-		}
-		if _, ok := seen[b]; ok {
-			continue
-		}
-		if mark {
-			seen[b] = struct{}{}
-		}
-		n += int64(b.Cap())
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c, seen, mark)
-	}
-	// Dictionary returns a typed nil inside a non-nil interface when there
-	// is no dictionary.
-	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
-		n += dataBytes(dict, seen, mark)
-	}
-	return n
-}
-
-// recordBytes is the allocated size of rec's buffers.
-func recordBytes(rec arrow.RecordBatch) int64 {
-	seen := map[*memory.Buffer]struct{}{}
-	var n int64
-	for _, c := range rec.Columns() {
-		n += dataBytes(c.Data(), seen, true)
-	}
-	return n
-}
-
-func (m *memRun) key(e entry) []byte {
-	offs := m.keyOffs[e.b]
-	return m.keyData[e.b][offs[e.r]:offs[e.r+1]]
-}
-
-// reset releases everything the run holds.
+// reset releases the rows.
 func (m *memRun) reset() {
-	for _, b := range m.batches {
+	for _, b := range m.chunks {
 		b.Release()
 	}
-	for _, b := range m.keyBufs {
-		b.Release()
+	m.forget()
+}
+
+// forget drops the chunks without releasing them: someone else owns them.
+func (m *memRun) forget() {
+	clear(m.chunks)
+	clear(m.data)
+	m.chunks, m.data = m.chunks[:0], m.data[:0]
+	m.rows, m.size, m.maxChunk, m.lcp = 0, 0, 0, 0
+}
+
+// release frees the scratch too, for good.
+func (m *memRun) release() {
+	m.reset()
+	m.pending, m.keyBuf, m.pendKey, m.first = nil, nil, nil, nil
+}
+
+// Sorting moves the rows into buckets of about bucketTarget bytes, in key
+// order, and sorts each bucket on its own when it is read. A bucket fits in
+// the processor's caches, so the random accesses that put its rows in
+// order hit them; across a whole run of hundreds of megabytes, each would
+// miss the caches and the TLB. The rows are dealt into buckets in one
+// sequential pass, by comparing the 8 key bytes after the common prefix
+// with splitters taken from a sample of the keys; rows with equal prefixes
+// share a bucket, so the buckets are in key order. A bucket that comes out
+// much too big (keys that agree on those 8 bytes) is dealt again on the 8
+// bytes after its own, longer, common prefix.
+const (
+	bucketTarget = 2 << 20
+	bucketBlock  = 64 << 10         // the unit in which bucket storage grows
+	samplesPer   = 32               // sampled keys per bucket
+	maxSplits    = 8                // how deep an oversized bucket is dealt again
+	parallelDeal = 8 * bucketTarget // from this size, two goroutines deal
+)
+
+// sort moves the rows into a sortedRows, leaving the run empty.
+func (m *memRun) sort() *sortedRows {
+	s := &sortedRows{alloc: m.alloc}
+	if m.rows == 0 {
+		return s
 	}
-	clear(m.batches)
-	clear(m.keyData)
-	clear(m.keyOffs)
-	m.batches, m.keyBufs, m.keyData, m.keyOffs = m.batches[:0], m.keyBufs[:0], m.keyData[:0], m.keyOffs[:0]
-	m.rows, m.data, m.keyBytes, m.lcp = 0, 0, 0, 0
-	clear(m.seen)
+	all := &bucket{bufs: slices.Clone(m.chunks), data: slices.Clone(m.data), rows: m.rows, size: m.size, lcp: m.lcp}
+	m.forget()
+	s.buckets = all.split(m.alloc, 0)
+	for _, b := range s.buckets {
+		s.size += b.size
+	}
+	return s
 }
 
-// perm is a sorted permutation of a memRun's rows.
-type perm struct {
-	buf     *memory.Buffer
-	entries []entry
+// split deals the bucket's rows into buckets of about bucketTarget bytes
+// and returns them in key order; a small bucket is returned as it is.
+func (b *bucket) split(alloc memory.Allocator, depth int) []*bucket {
+	if b.size < 2*bucketTarget || depth > maxSplits {
+		return []*bucket{b}
+	}
+	if depth > 0 { // the whole run's lcp is known; a bucket's is found here
+		if b.lcp, b.inOrder = b.commonPrefix(b.lcp); b.inOrder {
+			return []*bucket{b} // all keys equal: arrival order is key order
+		}
+	}
+	splitters := b.splitters(int(b.size / bucketTarget))
+	if len(splitters) == 0 {
+		return []*bucket{b}
+	}
+	var out []*bucket
+	for _, sub := range b.dealParallel(alloc, splitters) {
+		if sub.rows > 0 {
+			out = append(out, sub.split(alloc, depth+1)...)
+		}
+	}
+	return out
 }
 
-func (p *perm) len() int     { return len(p.entries) }
-func (p *perm) bytes() int64 { return int64(p.buf.Cap()) }
-func (p *perm) release() {
-	p.buf.Release()
-	p.entries = nil
+// commonPrefix returns the length of the prefix that all keys share, given
+// that they share at least the first lcp bytes, and whether the keys are
+// all equal.
+func (b *bucket) commonPrefix(lcp int) (int, bool) {
+	var first []byte
+	equal := true
+	for _, data := range b.data {
+		for off := 0; off < len(data); {
+			row, next := rowAt(data, off)
+			key, _ := splitKey(row)
+			switch {
+			case first == nil:
+				first, lcp = key, len(key)
+			case !bytes.Equal(key, first):
+				equal = false
+				lcp = min(lcp, commonPrefix(key, first))
+			}
+			off = next
+		}
+	}
+	return lcp, equal
 }
 
-func allocEntries(alloc memory.Allocator, n int) (*memory.Buffer, []entry) {
-	buf := memory.NewResizableBuffer(alloc)
-	buf.Resize(n * int(unsafe.Sizeof(entry{})))
-	return buf, view[entry](buf.Bytes(), n)
+// forEach calls f with every row of data (with its length in front) and its
+// key's prefix after lcp bytes.
+func forEach(data []byte, lcp int, f func(raw []byte, prefix uint64)) {
+	for off := 0; off < len(data); {
+		row, next := rowAt(data, off)
+		key, _ := splitKey(row)
+		f(data[off:next], prefix8(key[lcp:]))
+		off = next
+	}
 }
 
-// sort orders the run's rows by key, stably: a radix sort of the 8 key
-// bytes after the common prefix, then a comparison sort of the keys within
-// each group of equal prefixes.
-func (m *memRun) sort() (*perm, error) {
-	buf, ents := allocEntries(m.alloc, m.rows)
+// splitters returns up to nb-1 increasing prefixes that cut a sample of
+// the keys into nb equal parts.
+func (b *bucket) splitters(nb int) []uint64 {
+	step := max(1, b.rows/(nb*samplesPer))
+	var sample []uint64
 	i := 0
-	for b, offs := range m.keyOffs {
-		data := m.keyData[b]
-		for r := range len(offs) - 1 {
-			ents[i] = entry{prefix: prefix8(data[int(offs[r])+m.lcp : offs[r+1]]), b: uint32(b), r: uint32(r)}
+	for _, data := range b.data {
+		forEach(data, b.lcp, func(_ []byte, p uint64) {
+			if i%step == 0 {
+				sample = append(sample, p)
+			}
 			i++
+		})
+	}
+	slices.Sort(sample)
+	var out []uint64
+	for i := 1; i < nb; i++ {
+		p := sample[i*len(sample)/nb]
+		if len(out) == 0 || p > out[len(out)-1] {
+			out = append(out, p)
 		}
 	}
-	tmpBuf, tmp := allocEntries(m.alloc, m.rows)
-	sorted := radixSort(ents, tmp)
-	if len(sorted) > 0 && &sorted[0] != &ents[0] {
-		buf, tmpBuf = tmpBuf, buf
-		ents = sorted
-	}
-	tmpBuf.Release()
-	m.sortTies(ents)
-	return &perm{buf: buf, entries: ents}, nil
+	return out
 }
 
-// sortTies sorts each group of entries with equal prefixes by whole key.
-// Such a group needs no sorting when its keys are all the same length and
-// no longer than the common prefix plus 8: the keys are then equal.
-func (m *memRun) sortTies(ents []entry) {
-	limit := m.lcp + 8
-	cmp := func(a, b entry) int { return bytes.Compare(m.key(a)[m.lcp:], m.key(b)[m.lcp:]) }
-	for i := 0; i < len(ents); {
-		j := i + 1
-		for j < len(ents) && ents[j].prefix == ents[i].prefix {
-			j++
-		}
-		if j-i > 1 {
-			n := len(m.key(ents[i]))
-			same := n <= limit
-			for k := i + 1; k < j && same; k++ {
-				same = len(m.key(ents[k])) == n
-			}
-			if !same {
-				slices.SortStableFunc(ents[i:j], cmp)
-			}
-		}
-		i = j
+// dealParallel deals the first and second halves of the bucket's blocks in
+// two goroutines, then joins each pair of buckets, first half first, so
+// that rows stay in arrival order.
+func (b *bucket) dealParallel(alloc memory.Allocator, splitters []uint64) []*bucket {
+	if runtime.GOMAXPROCS(0) < 2 || len(b.data) < 2 || b.size < parallelDeal {
+		return b.deal(alloc, splitters)
 	}
+	h := len(b.data) / 2
+	first := &bucket{bufs: b.bufs[:h:h], data: b.data[:h:h], lcp: b.lcp}
+	second := &bucket{bufs: b.bufs[h:], data: b.data[h:], lcp: b.lcp}
+	*b = bucket{}
+	var firstOut []*bucket
+	var wg sync.WaitGroup
+	wg.Go(func() { firstOut = first.deal(alloc, splitters) })
+	secondOut := second.deal(alloc, splitters)
+	wg.Wait()
+	for i, x := range firstOut {
+		y := secondOut[i]
+		x.bufs, x.data = append(x.bufs, y.bufs...), append(x.data, y.data...)
+		x.rows, x.size = x.rows+y.rows, x.size+y.size
+	}
+	return firstOut
+}
+
+// deal moves the rows into len(splitters)+1 buckets, bucket i holding the
+// prefixes from splitters[i-1] to below splitters[i], in arrival order, and
+// leaves b empty.
+//
+// Once a block of b is dealt, its memory is carved into blocks for the new
+// buckets (each keeps a reference to it), so that dealing reuses memory
+// already mapped and in use rather than asking for as much again.
+func (b *bucket) deal(alloc memory.Allocator, splitters []uint64) []*bucket {
+	out := make([]*bucket, len(splitters)+1)
+	for i := range out {
+		out[i] = &bucket{lcp: b.lcp}
+	}
+	var slab *memory.Buffer // a dealt block of b
+	slabOff := 0
+	newBlock := func(n int) *memory.Buffer {
+		if n <= bucketBlock && slab != nil && slabOff+bucketBlock <= slab.Len() {
+			blk := memory.SliceBuffer(slab, slabOff, bucketBlock)
+			slabOff += bucketBlock
+			return blk
+		}
+		return newBuffer(alloc, max(bucketBlock, n))
+	}
+	for c, data := range b.data {
+		forEach(data, b.lcp, func(raw []byte, p uint64) {
+			out[countAtMost(splitters, p)].append(raw, newBlock)
+		})
+		if slab != nil {
+			slab.Release() // the blocks cut from it hold it now
+		}
+		slab, slabOff = b.bufs[c], 0
+	}
+	if slab != nil {
+		slab.Release()
+	}
+	*b = bucket{}
+	return out
+}
+
+// countAtMost returns how many of the increasing values s are <= p. Its
+// loop runs a fixed number of times and its comparison feeds arithmetic,
+// not a branch: keys in random order would mispredict every branch of an
+// ordinary binary search.
+func countAtMost(s []uint64, p uint64) int {
+	if len(s) == 0 {
+		return 0
+	}
+	base, n := 0, len(s)
+	for n > 1 {
+		half := n >> 1
+		_, borrow := bits.Sub64(p, s[base+half], 0) // 1 if p < s[base+half]
+		base += half & int(borrow-1)
+		n -= half
+	}
+	if s[base] <= p {
+		base++
+	}
+	return base
 }
 
 func prefix8(k []byte) uint64 {
@@ -287,30 +411,4 @@ func radixSort(src, tmp []entry) []entry {
 		src, tmp = tmp, src
 	}
 	return src
-}
-
-// gather builds a batch of the rows ents of the run, in that order, with
-// the key as an extra last column if withKey.
-func (m *memRun) gather(ents []entry, sch *arrow.Schema, withKey bool) arrow.RecordBatch {
-	cols := make([]arrow.Array, sch.NumFields(), sch.NumFields()+1)
-	srcs := make([]arrow.Array, len(m.batches))
-	for c := range cols {
-		for b, rec := range m.batches {
-			srcs[b] = rec.Column(c)
-		}
-		cols[c] = gatherColumn(m.alloc, sch.Field(c).Type, srcs, ents)
-	}
-	if withKey {
-		src := make([]binarySource, len(m.batches))
-		for b := range m.batches {
-			src[b] = binarySource{offs: m.keyOffs[b], data: m.keyData[b]}
-		}
-		cols = append(cols, gatherBinary(m.alloc, arrow.BinaryTypes.Binary, src, ents, nil))
-		sch = spillSchema(sch)
-	}
-	rec := array.NewRecordBatch(sch, cols, int64(len(ents)))
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec
 }

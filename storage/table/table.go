@@ -75,8 +75,8 @@ func (t *Table) Commit(ctx context.Context, txn *state.Txn) (uint64, error) {
 // Snapshot writes a snapshot of the state at the head of the log.
 func (t *Table) Snapshot(ctx context.Context) (uint64, error) { return t.log.Snapshot(ctx) }
 
-// Entries reads the transactions of log entries from..to, inclusive.
-func (t *Table) Entries(ctx context.Context, from, to uint64) ([][]*state.Txn, error) {
+// Entries reads log entries from..to, inclusive.
+func (t *Table) Entries(ctx context.Context, from, to uint64) ([]txlog.Entry[*state.Txn], error) {
 	return t.log.Entries(ctx, from, to)
 }
 

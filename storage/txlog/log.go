@@ -422,10 +422,17 @@ func decodeEntry[T any](data []byte) (entry[T], error) {
 	return e, nil
 }
 
-// Entries reads the raw transactions of entries from..to (inclusive) for
-// reports and debugging.
-func (l *Log[S, T]) Entries(ctx context.Context, from, to uint64) ([][]T, error) {
-	var out [][]T
+// Entry is a decoded log entry, for reports.
+type Entry[T any] struct {
+	Seq  uint64
+	ID   string
+	Time time.Time
+	Txns []T
+}
+
+// Entries reads entries from..to (inclusive) for reports and debugging.
+func (l *Log[S, T]) Entries(ctx context.Context, from, to uint64) ([]Entry[T], error) {
+	var out []Entry[T]
 	for seq := from; seq <= to; seq++ {
 		data, err := l.store.Get(ctx, l.entryKey(seq))
 		if err != nil {
@@ -435,7 +442,7 @@ func (l *Log[S, T]) Entries(ctx context.Context, from, to uint64) ([][]T, error)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, e.Txns)
+		out = append(out, Entry[T]{Seq: seq, ID: e.ID, Time: e.Time, Txns: e.Txns})
 	}
 	return out, nil
 }

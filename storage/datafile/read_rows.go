@@ -1,0 +1,351 @@
+package datafile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// RecordReader streams record batches in file order.
+type RecordReader interface {
+	// Next returns the next batch, which the caller must release, or io.EOF
+	// after the last one.
+	Next() (arrow.RecordBatch, error)
+	// Close releases the reader and any batch it still holds.
+	Close()
+}
+
+// RowRange is a half-open range [Start, End) of row indexes within one row
+// group.
+type RowRange struct{ Start, End int64 }
+
+// Selection picks rows of one row group for ReadRows.
+type Selection struct {
+	RowGroup int
+	// Rows are sorted, disjoint, non-empty ranges within the row group;
+	// nil means every row. Only the pages that hold them are read.
+	Rows []RowRange
+}
+
+// Records streams the given columns (storage indexes, in the order given;
+// nil means all) of the given row groups (in the order given; nil means
+// all). See ReadRows.
+func (r *Reader) Records(ctx context.Context, columns []int, rowGroups []int) (RecordReader, error) {
+	if rowGroups == nil {
+		rowGroups = make([]int, r.NumRowGroups())
+		for i := range rowGroups {
+			rowGroups[i] = i
+		}
+	}
+	sel := make([]Selection, len(rowGroups))
+	for i, rg := range rowGroups {
+		sel[i] = Selection{RowGroup: rg}
+	}
+	return r.ReadRows(ctx, columns, sel)
+}
+
+// ReadRows streams the given columns (storage indexes, in the order given;
+// nil means all, an empty list none: batches of rows without columns) of
+// the selected rows, row group by row group in the order given. Batches
+// have the columns' Arrow fields from schema.Arrow and never span two row
+// ranges, so a batch's rows are consecutive in the file.
+//
+// Page pruning: for a Selection with Rows, only the dictionary page and
+// the data pages that hold the selected rows are fetched (found in the
+// offset index), and the decoder seeks from range to range. Nothing is
+// read from the store before the first Next; each row group's byte ranges
+// are fetched, merged into few requests, when it is reached, and dropped
+// when it is done, so a RecordReader holds about one row group's selected
+// column chunks.
+func (r *Reader) ReadRows(ctx context.Context, columns []int, sel []Selection) (RecordReader, error) {
+	if columns == nil {
+		columns = make([]int, len(r.sch.Columns()))
+		for i := range columns {
+			columns[i] = i
+		}
+	}
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		if c < 0 || c >= r.arrow.NumFields() {
+			return nil, fmt.Errorf("read %s: column %d out of range [0, %d)", r.key, c, r.arrow.NumFields())
+		}
+		fields[i] = r.arrow.Field(c)
+	}
+	for _, s := range sel {
+		if err := r.checkSelection(s); err != nil {
+			return nil, fmt.Errorf("read %s: %w", r.key, err)
+		}
+	}
+	return &rowReader{ctx: ctx, r: r, columns: columns, sel: sel, schema: arrow.NewSchema(fields, nil)}, nil
+}
+
+func (r *Reader) checkSelection(s Selection) error {
+	if s.RowGroup < 0 || s.RowGroup >= r.NumRowGroups() {
+		return fmt.Errorf("row group %d out of range [0, %d)", s.RowGroup, r.NumRowGroups())
+	}
+	rows := r.pf.MetaData().RowGroup(s.RowGroup).NumRows()
+	prev := int64(0)
+	for _, rr := range s.Rows {
+		if rr.Start < prev || rr.End <= rr.Start || rr.End > rows {
+			return fmt.Errorf("row group %d of %d rows: row ranges must be sorted, disjoint and non-empty, got %v", s.RowGroup, rows, s.Rows)
+		}
+		prev = rr.End
+	}
+	return nil
+}
+
+// rowRanges returns a selection's row ranges, the whole row group for nil.
+func (r *Reader) rowRanges(s Selection) []RowRange {
+	if s.Rows != nil {
+		return s.Rows
+	}
+	if n := r.pf.MetaData().RowGroup(s.RowGroup).NumRows(); n > 0 {
+		return []RowRange{{0, n}}
+	}
+	return nil
+}
+
+// plan returns the byte ranges to fetch for the selected rows of the
+// given columns: whole column chunks, or the dictionary page and the data
+// pages that meet the row ranges.
+func (r *Reader) plan(s Selection, columns []int) ([]byteRange, error) {
+	rg := r.pf.MetaData().RowGroup(s.RowGroup)
+	var want []byteRange
+	for _, c := range columns {
+		cc, err := rg.ColumnChunk(c)
+		if err != nil {
+			return nil, err
+		}
+		start := cc.DataPageOffset()
+		if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+			start = cc.DictionaryPageOffset()
+		}
+		whole := byteRange{start, start + cc.TotalCompressedSize()}
+		if s.Rows == nil {
+			want = append(want, whole)
+			continue
+		}
+		pir, err := r.pageIndex(s.RowGroup)
+		if errors.Is(err, ErrNoPageIndex) {
+			want = append(want, whole) // seeks will read page headers
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		oi, err := pir.GetOffsetIndex(c)
+		if err != nil {
+			return nil, err
+		}
+		if oi == nil {
+			want = append(want, whole)
+			continue
+		}
+		if start < cc.DataPageOffset() {
+			want = append(want, byteRange{start, cc.DataPageOffset()})
+		}
+		locs := oi.GetPageLocations()
+		for p, loc := range locs {
+			end := rg.NumRows()
+			if p+1 < len(locs) {
+				end = locs[p+1].FirstRowIndex
+			}
+			if rangesMeet(s.Rows, loc.FirstRowIndex, end) {
+				want = append(want, byteRange{loc.Offset, loc.Offset + int64(loc.CompressedPageSize)})
+			}
+		}
+	}
+	sort.Slice(want, func(i, j int) bool { return want[i].off < want[j].off })
+	return want, nil
+}
+
+// PagesSelected counts, over the given columns of a row group, the data
+// pages that hold rows of the given ranges and all the data pages: what
+// ReadRows reads of the row group against what it would read whole.
+func (r *Reader) PagesSelected(rowGroup int, columns []int, rows []RowRange) (selected, total int64, err error) {
+	pir, err := r.pageIndex(rowGroup)
+	if err != nil {
+		return 0, 0, err
+	}
+	n := r.pf.MetaData().RowGroup(rowGroup).NumRows()
+	for _, c := range columns {
+		oi, err := pir.GetOffsetIndex(c)
+		if err != nil || oi == nil {
+			return 0, 0, fmt.Errorf("offset index of %s, row group %d, column %d: %w", r.key, rowGroup, c, errors.Join(err, ErrNoPageIndex))
+		}
+		locs := oi.GetPageLocations()
+		for p, loc := range locs {
+			end := n
+			if p+1 < len(locs) {
+				end = locs[p+1].FirstRowIndex
+			}
+			total++
+			if rangesMeet(rows, loc.FirstRowIndex, end) {
+				selected++
+			}
+		}
+	}
+	return selected, total, nil
+}
+
+// rangesMeet reports whether sorted ranges meet [start, end).
+func rangesMeet(rows []RowRange, start, end int64) bool {
+	i := sort.Search(len(rows), func(i int) bool { return rows[i].End > start })
+	return i < len(rows) && rows[i].Start < end
+}
+
+// rowReader reads selections row group by row group, with one pqarrow
+// column reader per column for the current row group.
+type rowReader struct {
+	ctx     context.Context
+	r       *Reader
+	columns []int
+	sel     []Selection
+	schema  *arrow.Schema
+
+	cur     int // index in sel of the current row group
+	started bool
+	ranges  []RowRange
+	ri      int   // current range
+	pos     int64 // next row to decode, within the row group
+	readers []*pqarrow.ColumnReader
+	err     error
+}
+
+func (rr *rowReader) Next() (arrow.RecordBatch, error) {
+	if rr.err != nil {
+		return nil, rr.err
+	}
+	rec, err := rr.next()
+	if err != nil && err != io.EOF {
+		rr.err = err
+		rr.finishRowGroup()
+	}
+	return rec, err
+}
+
+func (rr *rowReader) next() (arrow.RecordBatch, error) {
+	for {
+		if err := rr.ctx.Err(); err != nil {
+			return nil, err
+		}
+		if rr.cur >= len(rr.sel) {
+			return nil, io.EOF
+		}
+		if !rr.started {
+			if err := rr.startRowGroup(); err != nil {
+				return nil, fmt.Errorf("read %s, row group %d: %w", rr.r.key, rr.sel[rr.cur].RowGroup, err)
+			}
+		}
+		if rr.ri >= len(rr.ranges) {
+			rr.finishRowGroup()
+			rr.cur++
+			continue
+		}
+		rec, err := rr.readBatch()
+		if err != nil {
+			return nil, fmt.Errorf("read %s, row group %d: %w", rr.r.key, rr.sel[rr.cur].RowGroup, err)
+		}
+		return rec, nil
+	}
+}
+
+// startRowGroup fetches the byte ranges of the current selection and opens
+// the column readers.
+func (rr *rowReader) startRowGroup() error {
+	s := rr.sel[rr.cur]
+	rr.ranges, rr.ri, rr.pos, rr.started = rr.r.rowRanges(s), 0, 0, true
+	if len(rr.ranges) == 0 || len(rr.columns) == 0 {
+		return nil
+	}
+	want, err := rr.r.plan(s, rr.columns)
+	if err != nil {
+		return err
+	}
+	if err := rr.r.cache.fetch(want, rr.r.cfg.coalesceGap, false); err != nil {
+		return err
+	}
+	rr.readers, _, err = rr.r.fr.GetFieldReaders(rr.ctx, rr.columns, []int{s.RowGroup})
+	return err
+}
+
+// finishRowGroup releases the column readers and the fetched bytes.
+func (rr *rowReader) finishRowGroup() {
+	for _, cr := range rr.readers {
+		cr.Release()
+	}
+	rr.readers, rr.started = nil, false
+	if rr.r.cache != nil {
+		rr.r.cache.release()
+	}
+}
+
+// readBatch decodes the next rows of the current range, seeking first if
+// the range starts past the decoder.
+func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
+	rg := rr.ranges[rr.ri]
+	if rr.pos < rg.Start {
+		for _, cr := range rr.readers {
+			if err := cr.SeekToRow(rg.Start); err != nil {
+				return nil, fmt.Errorf("seek to row %d: %w", rg.Start, err)
+			}
+		}
+		rr.pos = rg.Start
+	}
+	n := min(rr.r.cfg.batchRows, rg.End-rr.pos)
+	cols := make([]arrow.Array, len(rr.readers))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, cr := range rr.readers {
+		chunked, err := cr.NextBatch(n)
+		if err != nil {
+			return nil, err
+		}
+		cols[i], err = singleArray(rr.r, chunked)
+		chunked.Release()
+		if err != nil {
+			return nil, err
+		}
+		if int64(cols[i].Len()) != n {
+			return nil, fmt.Errorf("column %d gave %d rows, want %d", rr.columns[i], cols[i].Len(), n)
+		}
+	}
+	rr.pos += n
+	if rr.pos >= rg.End {
+		rr.ri++
+	}
+	return array.NewRecordBatch(rr.schema, cols, n), nil
+}
+
+// singleArray turns a column reader's chunks into one array with the
+// table's field type.
+func singleArray(r *Reader, chunked *arrow.Chunked) (arrow.Array, error) {
+	switch len(chunked.Chunks()) {
+	case 0:
+		return array.MakeArrayOfNull(r.cfg.mem, chunked.DataType(), 0), nil
+	case 1:
+		a := chunked.Chunk(0)
+		a.Retain()
+		return a, nil
+	}
+	return array.Concatenate(chunked.Chunks(), r.cfg.mem)
+}
+
+func (rr *rowReader) Close() {
+	rr.finishRowGroup()
+	rr.cur = len(rr.sel)
+	if rr.err == nil {
+		rr.err = io.EOF
+	}
+}
