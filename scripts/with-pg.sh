@@ -11,9 +11,12 @@
 #
 #   DORMOUSE_TEST_PG_URL  postgres://postgres@127.0.0.1:PORT/dormouse_oracle?sslmode=disable
 #
-# The cluster is initialised with --locale=C --encoding=UTF8 (text compares
-# byte-wise, as in Dormouse), TimeZone=UTC, trust authentication on
-# loopback, and no fsync (it is thrown away). The binaries are taken from
+# The cluster is initialised with --locale=C --encoding=UTF8: text sorts
+# and compares byte-wise (code point order), as in Dormouse. Character
+# classification (upper, lower, ILIKE, regex classes) uses C.UTF-8 where
+# the system has it, so that upper('zoë') is 'ZOË' as in Go, not C's
+# ASCII-only 'ZOë'. TimeZone=UTC, trust authentication on loopback, and no
+# fsync (the cluster is thrown away). The binaries are taken from
 # $PG_BINDIR, else /usr/lib/postgresql/15/bin (Debian's postgresql-15,
 # which `make setup` installs). PostgreSQL refuses to run as root, so as
 # root the cluster runs as the OS user postgres (created if missing).
@@ -41,8 +44,9 @@ else
 	as_pg() { "$@"; }
 fi
 
-# The cluster's owner must reach the directory: a fresh one under $TMPDIR.
-run=$(mktemp -d "${TMPDIR:-/tmp}/dormouse-pg.XXXXXX")
+# The cluster's owner must reach the directory: a fresh one under
+# $PG_TMPDIR, else /tmp (not $TMPDIR, which may sit in a private home).
+run=$(mktemp -d "${PG_TMPDIR:-/tmp}/dormouse-pg.XXXXXX")
 chmod 0755 "$run"
 mkdir "$run/sock"
 log=$run/postgres.log
@@ -65,8 +69,14 @@ trap 'exit 143' TERM
 # A stray PG* variable would point our own clients somewhere else.
 unset PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGSSLMODE PGOPTIONS PGDATA
 
+ctype=C
+if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then
+	ctype=C.UTF-8
+else
+	echo "with-pg: no C.UTF-8 locale here; upper/lower/ILIKE will be ASCII-only in the oracle" >&2
+fi
 if ! as_pg "$bindir/initdb" -D "$run/data" -U postgres --auth=trust \
-	--locale=C --encoding=UTF8 --no-sync --no-instructions >"$run/initdb.log" 2>&1; then
+	--locale=C --lc-ctype="$ctype" --encoding=UTF8 --no-sync --no-instructions >"$run/initdb.log" 2>&1; then
 	echo "with-pg: initdb failed:" >&2
 	cat "$run/initdb.log" >&2
 	exit 1
@@ -86,7 +96,7 @@ start_server() {
 		return 1
 	fi
 	if as_pg "$bindir/pg_ctl" -D "$run/data" -l "$log" -w -t 20 \
-		-o "-p $port -k $run/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c TimeZone=UTC -c max_connections=50" \
+		-o "-p $port -k $run/sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c TimeZone=UTC -c max_connections=50 -c dynamic_shared_memory_type=mmap" \
 		start >/dev/null 2>&1; then
 		started=1
 		return 0

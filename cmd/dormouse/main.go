@@ -27,6 +27,7 @@ func commands() []command {
 		{"table", "create, list, describe and drop tables", runTable},
 		{"ingest", "ingest CSV or Parquet files into a table", runIngest},
 		{"report", "report a table's partitions or files", runReport},
+		{"query", "run SQL statements and print their results", runQuery},
 		{"demo", "create a demo table, ingest generated rows and report it", runDemo},
 	}
 }

@@ -143,3 +143,38 @@ func TestCLI(t *testing.T) {
 		}
 	})
 }
+
+// TestQuery drives `dormouse query`: statements from the argument and from
+// standard input, psql's aligned output, CSV and JSON, and a positioned
+// error with its SQLSTATE and a non-zero exit.
+func TestQuery(t *testing.T) {
+	c := cli{t: t, env: []string{"DORMOUSE_STORE=" + t.TempDir()}}
+	c.ok("query", "CREATE TABLE pets (name text PRIMARY KEY, legs integer, born date) WITH (split_points = 'm')")
+	if out := c.ok("query", "INSERT INTO pets VALUES ('rex', 4, '2020-01-02'), ('tweety', 2, NULL), ('ant', 6, '2024-05-06')"); !strings.Contains(out, "INSERT 0 3") {
+		t.Fatalf("insert said %q", out)
+	}
+	out := c.ok("query", "SELECT name, legs, born FROM pets ORDER BY name")
+	for _, line := range []string{"  name  | legs |    born", " ant    |    6 | 2024-05-06", " tweety |    2 |", "(3 rows)"} {
+		if !strings.Contains(out, line) {
+			t.Fatalf("aligned output lacks %q:\n%s", line, out)
+		}
+	}
+	if out := c.ok("query", "--format", "csv", "SELECT name, legs FROM pets WHERE legs > 3 ORDER BY legs"); out != "name,legs\nrex,4\nant,6\n" {
+		t.Fatalf("csv output %q", out)
+	}
+	if out := c.ok("query", "--format", "json", "SELECT count(*) AS n FROM pets"); strings.TrimSpace(out) != `[{"n":"3"}]` {
+		t.Fatalf("json output %q", out)
+	}
+	cmd := exec.Command(os.Args[0], "query")
+	cmd.Env = append(append(os.Environ(), "DORMOUSE_TEST_AS_CLI=1"), c.env...)
+	cmd.Stdin = strings.NewReader("SELECT sum(legs) FROM pets;\nSELECT max(born) FROM pets;\n")
+	got, err := cmd.Output()
+	if err != nil || !strings.Contains(string(got), "12") || !strings.Contains(string(got), "2024-05-06") {
+		t.Fatalf("stdin statements: %v\n%s", err, got)
+	}
+	_, errOut, code := c.run("query", "SELECT nmae FROM pets")
+	if code != 1 || !strings.Contains(errOut, `column "nmae" does not exist (SQLSTATE 42703)`) || !strings.Contains(errOut, "LINE 1: SELECT nmae FROM pets\n               ^") ||
+		!strings.Contains(errOut, `Perhaps you meant to reference the column "name"`) {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}

@@ -30,6 +30,27 @@ type TableDef struct {
 	SplitPoints [][]byte   `json:"split_points,omitempty"`
 	Properties  Properties `json:"properties,omitempty"`
 	Created     time.Time  `json:"created"`
+	// Order is the columns' names in the order the table was declared
+	// with (SQL's SELECT * and INSERT without a column list follow it);
+	// empty means storage order.
+	Order []string `json:"order,omitempty"`
+}
+
+// DeclaredColumns returns the storage index of each column in declared
+// order.
+func (d *TableDef) DeclaredColumns() []int {
+	cols := d.Schema.Columns()
+	out := make([]int, 0, len(cols))
+	if len(d.Order) != len(cols) {
+		for i := range cols {
+			out = append(out, i)
+		}
+		return out
+	}
+	for _, name := range d.Order {
+		out = append(out, d.Schema.Index(name))
+	}
+	return out
 }
 
 // Prefix is where the table's objects live in the store.
@@ -48,6 +69,19 @@ func (d *TableDef) Validate() error {
 	}
 	if err := d.Properties.Validate(); err != nil {
 		return fmt.Errorf("table %s: %w", d.Name, err)
+	}
+	if len(d.Order) > 0 {
+		if len(d.Order) != len(d.Schema.Columns()) {
+			return fmt.Errorf("table %s: column order names %d columns, schema has %d", d.Name, len(d.Order), len(d.Schema.Columns()))
+		}
+		seen := map[int]bool{}
+		for _, n := range d.Order {
+			i := d.Schema.Index(n)
+			if i < 0 || seen[i] {
+				return fmt.Errorf("table %s: column order names %q wrongly", d.Name, n)
+			}
+			seen[i] = true
+		}
 	}
 	for i := 1; i < len(d.SplitPoints); i++ {
 		if string(d.SplitPoints[i-1]) >= string(d.SplitPoints[i]) {

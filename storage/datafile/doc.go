@@ -23,10 +23,12 @@
 //     partition split does not rewrite it but makes two references to it,
 //     one from each child partition, until compaction rewrites it.
 //  3. Read many times. Queries and compactions Open it, prune row groups by
-//     their statistics (RowGroupStats) and, later, pages by the page index,
-//     and stream the wanted columns as Arrow record batches. The splitter
-//     reads and merges the sketches of a partition's files to find the
-//     median row key.
+//     their statistics (RowGroupStats) and pages by the page index
+//     (PageStats), and stream the wanted columns of the selected rows as
+//     Arrow record batches (ReadRows): only the pages that hold those rows
+//     are fetched, in few merged ranged reads per row group (read_cache.go).
+//     The splitter reads and merges the sketches of a partition's files to
+//     find the median row key.
 //  4. Deleted by the garbage collector once no partition references it, data
 //     file and sketch together (both keys come from Info).
 //

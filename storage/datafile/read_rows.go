@@ -82,7 +82,19 @@ func (r *Reader) ReadRows(ctx context.Context, columns []int, sel []Selection) (
 			return nil, fmt.Errorf("read %s: %w", r.key, err)
 		}
 	}
-	return &rowReader{ctx: ctx, r: r, columns: columns, sel: sel, schema: arrow.NewSchema(fields, nil)}, nil
+	// A column asked for twice is read once.
+	rr := &rowReader{ctx: ctx, r: r, sel: sel, schema: arrow.NewSchema(fields, nil), outPos: make([]int, len(columns))}
+	for i, c := range columns {
+		j := 0
+		for j < len(rr.columns) && rr.columns[j] != c {
+			j++
+		}
+		if j == len(rr.columns) {
+			rr.columns = append(rr.columns, c)
+		}
+		rr.outPos[i] = j
+	}
+	return rr, nil
 }
 
 func (r *Reader) checkSelection(s Selection) error {
@@ -205,7 +217,8 @@ func rangesMeet(rows []RowRange, start, end int64) bool {
 type rowReader struct {
 	ctx     context.Context
 	r       *Reader
-	columns []int
+	columns []int // distinct columns to read
+	outPos  []int // output column i is columns[outPos[i]]
 	sel     []Selection
 	schema  *arrow.Schema
 
@@ -325,7 +338,11 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 	if rr.pos >= rg.End {
 		rr.ri++
 	}
-	return array.NewRecordBatch(rr.schema, cols, n), nil
+	out := make([]arrow.Array, len(rr.outPos))
+	for i, p := range rr.outPos {
+		out[i] = cols[p]
+	}
+	return array.NewRecordBatch(rr.schema, out, n), nil
 }
 
 // singleArray turns a column reader's chunks into one array with the

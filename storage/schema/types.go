@@ -81,6 +81,10 @@ func (t *Type) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// timestampType is TIMESTAMP: microseconds with no time zone, as
+// PostgreSQL's timestamp without time zone (values are read as UTC).
+var timestampType = &arrow.TimestampType{Unit: arrow.Microsecond}
+
 // Arrow is the Arrow data type that holds values of this type.
 func (t Type) Arrow() arrow.DataType {
 	switch t {
@@ -97,7 +101,7 @@ func (t Type) Arrow() arrow.DataType {
 	case Varbinary:
 		return arrow.BinaryTypes.Binary
 	case Timestamp:
-		return arrow.FixedWidthTypes.Timestamp_us
+		return timestampType
 	case Date:
 		return arrow.FixedWidthTypes.Date32
 	}

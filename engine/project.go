@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/engine/expr"
+)
+
+// Project computes Exprs over each batch of Input; output column i is named
+// Names[i] (the expression's text when missing) and typed by the
+// expression.
+type Project struct {
+	Input Plan
+	Exprs []expr.Expr
+	Names []string
+}
+
+// NewProject returns a Project node.
+func NewProject(input Plan, exprs []expr.Expr, names []string) *Project {
+	return &Project{Input: input, Exprs: exprs, Names: names}
+}
+
+func (p *Project) Schema() *arrow.Schema {
+	return arrow.NewSchema(exprFields(p.Exprs, p.Names), nil)
+}
+
+func (p *Project) Children() []Plan { return []Plan{p.Input} }
+func (p *Project) WithChildren(c ...Plan) Plan {
+	n := *p
+	n.Input = c[0]
+	return &n
+}
+
+// Ordering is the input's ordering as far as its columns survive as plain
+// column references.
+func (p *Project) Ordering() []SortKey {
+	var out []SortKey
+	for _, k := range p.Input.Ordering() {
+		found := false
+		for i, e := range p.Exprs {
+			if c, ok := e.(*expr.Column); ok && c.Index == k.Column {
+				k.Column, found = i, true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func (p *Project) Describe() string {
+	parts := make([]string, len(p.Exprs))
+	for i, e := range p.Exprs {
+		parts[i] = e.String()
+		if i < len(p.Names) && p.Names[i] != "" && p.Names[i] != parts[i] {
+			parts[i] += " AS " + p.Names[i]
+		}
+	}
+	return fmt.Sprintf("Project %s", strings.Join(parts, ", "))
+}
+
+func (p *Project) Open(ec *ExecContext) (Operator, error) {
+	in, err := OpenPlan(ec, p.Input)
+	if err != nil {
+		return nil, err
+	}
+	return &projectOp{plan: p, sch: p.Schema(), ec: ec, input: in}, nil
+}
+
+type projectOp struct {
+	plan  *Project
+	sch   *arrow.Schema
+	ec    *ExecContext
+	input Operator
+}
+
+func (o *projectOp) Schema() *arrow.Schema { return o.sch }
+
+func (o *projectOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rec, err := o.input.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	cols, err := evalAll(o.ec.evalContext(ctx), o.plan.Exprs, rec)
+	if err != nil {
+		return nil, err
+	}
+	return newBatch(o.sch, cols, int(rec.NumRows())), nil
+}
+
+func (o *projectOp) Close() error { return o.input.Close() }

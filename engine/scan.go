@@ -1,0 +1,327 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/storage/partition"
+	"github.com/dormousedb/dormouse/storage/schema"
+	"github.com/dormousedb/dormouse/storage/state"
+	"github.com/dormousedb/dormouse/storage/table"
+)
+
+// The scan of a table, from plan to rows:
+//
+//	TableScan       one snapshot of a table; Parts() prunes leaf partitions
+//	                by the row-key spans and gives one PartitionScan each
+//	  PartitionScan one leaf: prunes its files by min/max key, then each
+//	                file's row groups by statistics and pages by the page
+//	                index; reads only the columns it needs; drops rows
+//	                outside the leaf's region and the spans exactly;
+//	                merges files in key order when Ordered
+//
+// TableScan's operator runs its parts on ExecContext.Parallelism
+// goroutines (scan_gather.go); a PartitionScan runs on its own as well, so
+// that a front door can hand each part to another reader. Files are read
+// through storage/datafile, which fetches only the selected pages.
+
+// TableScan reads a table at one snapshot (State, the log's state at Seq).
+// Build it with NewTableScan, then set the fields the planner derives.
+// Use it as a pointer: plans are compared by identity (Stats.Node).
+//
+// Filters restrict columns to sets of values: rows whose value lies
+// outside a filter's spans, or is NULL, are dropped. They are exact in
+// this implementation, yet callers must treat them as inexact (re-apply
+// the WHERE above the scan) unless they know better. Filters on row keys
+// prune partitions, files, row groups and pages; filters on other
+// columns prune row groups and pages.
+type TableScan struct {
+	Table *table.Table
+	State *state.State
+	Seq   uint64
+	// Columns are the storage column indexes to output, in this order.
+	Columns []int
+	Filters []ColumnSpans
+	// Ordered asks for output in key order (row keys, then sort keys).
+	Ordered bool
+	// Limit stops the scan after that many rows; -1 (NewTableScan's
+	// default) for none, 0 for none at all. Only set it when nothing above
+	// the scan filters rows.
+	Limit int64
+}
+
+// NewTableScan returns a scan of the given columns of t at the snapshot
+// s (log sequence seq), with no filter, no order and no limit.
+func NewTableScan(t *table.Table, s *state.State, seq uint64, columns []int) *TableScan {
+	return &TableScan{Table: t, State: s, Seq: seq, Columns: columns, Limit: -1}
+}
+
+// Schema is the table's Arrow fields for Columns, nullable as the table's
+// columns are.
+func (p *TableScan) Schema() *arrow.Schema { return scanSchema(p.Table, p.Columns) }
+
+// Children is empty: a scan is a leaf.
+func (p *TableScan) Children() []Plan { return nil }
+
+// WithChildren returns p; a scan has no inputs.
+func (p *TableScan) WithChildren(children ...Plan) Plan {
+	if len(children) > 0 {
+		panic("engine: TableScan has no children")
+	}
+	return p
+}
+
+// Ordering is the key order, over the leading key columns that are in
+// Columns, when Ordered.
+func (p *TableScan) Ordering() []SortKey { return scanOrdering(p.Table, p.Columns, p.Ordered) }
+
+// Describe renders the scan for EXPLAIN:
+//
+//	TableScan events columns=[id, ts] key ranges=[["a","c")] partitions=3/512
+func (p *TableScan) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "TableScan %s", p.Table.Def.Name)
+	scanDescribe(&b, p.Table, p.Columns, p.Filters, p.Ordered, p.Limit)
+	fmt.Fprintf(&b, " partitions=%d/%d", len(p.leaves()), len(p.State.Partitions.Leaves()))
+	return b.String()
+}
+
+// Parts returns one PartitionScan per leaf partition whose region meets
+// the row-key filters, in leaf order (Tree.Leaves, an in-order walk).
+// Concatenated in that order they are in key order only if KeyOrdered.
+func (p *TableScan) Parts() []Plan {
+	leaves := p.leaves()
+	out := make([]Plan, len(leaves))
+	for i, leaf := range leaves {
+		out[i] = p.part(leaf)
+	}
+	return out
+}
+
+func (p *TableScan) part(leaf *partition.Partition) *PartitionScan {
+	return &PartitionScan{Table: p.Table, State: p.State, Seq: p.Seq, Partition: leaf,
+		Columns: p.Columns, Filters: p.Filters, Ordered: p.Ordered, Limit: p.Limit}
+}
+
+// KeyOrdered reports whether the parts, each in key order, are in key
+// order one after another: whether no two kept leaves overlap on the
+// first row key, which holds when every split is on dimension 0. When it
+// does not hold, an Ordered TableScan merges the overlapping leaves (see
+// Open), and a planner that reads Parts() on its own must merge them too
+// or not claim an order.
+func (p *TableScan) KeyOrdered() bool {
+	for _, band := range scanBands(p.leaves()) {
+		if len(band) > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// leaves returns the leaves whose region meets the filters on every
+// row-key dimension.
+func (p *TableScan) leaves() []*partition.Partition {
+	filters := scanMergeFilters(p.Filters)
+	var out []*partition.Partition
+	for _, leaf := range p.State.Partitions.Leaves() {
+		if scanLeafMeets(leaf, filters) {
+			out = append(out, leaf)
+		}
+	}
+	return out
+}
+
+// scanLeafMeets reports whether a leaf's region meets the filters on its
+// row-key columns (storage columns 0..dims-1).
+func scanLeafMeets(leaf *partition.Partition, filters []ColumnSpans) bool {
+	for _, f := range filters {
+		if f.Column >= len(leaf.Region) {
+			continue // not a row key
+		}
+		if r := leaf.Region[f.Column]; !f.Spans.Meets(Span{Lo: r.Min, Hi: r.Max}) {
+			return false
+		}
+	}
+	return true
+}
+
+// scanBands groups leaves into bands: runs of leaves, in order of their
+// lower bound on dimension 0, whose ranges on dimension 0 overlap. Bands
+// follow one another in key order; the leaves inside a band must be merged.
+func scanBands(leaves []*partition.Partition) [][]*partition.Partition {
+	sorted := append([]*partition.Partition(nil), leaves...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return bytes.Compare(sorted[i].Region[0].Min, sorted[j].Region[0].Min) < 0
+	})
+	var bands [][]*partition.Partition
+	var end []byte // the band's upper bound on dimension 0; empty is +inf
+	for _, leaf := range sorted {
+		r := leaf.Region[0]
+		if n := len(bands); n > 0 && (len(end) == 0 || bytes.Compare(r.Min, end) < 0) {
+			bands[n-1] = append(bands[n-1], leaf)
+			if hiLess(end, r.Max) {
+				end = r.Max
+			}
+			continue
+		}
+		bands = append(bands, []*partition.Partition{leaf})
+		end = r.Max
+	}
+	return bands
+}
+
+// PartitionScan reads one leaf partition of a table snapshot: the rows of
+// the files its references name that lie inside its region, restricted by
+// Filters (exactly, as in TableScan). It is self-contained: any process
+// that shares the store can run it. Use it as a pointer.
+type PartitionScan struct {
+	Table     *table.Table
+	State     *state.State
+	Seq       uint64
+	Partition *partition.Partition // a leaf of State.Partitions
+	Columns   []int
+	Filters   []ColumnSpans
+	// Ordered asks for output in key order: the partition's files are
+	// merged.
+	Ordered bool
+	// Limit stops the part after that many rows (-1: none).
+	Limit int64
+}
+
+// Schema is the table's Arrow fields for Columns.
+func (p *PartitionScan) Schema() *arrow.Schema { return scanSchema(p.Table, p.Columns) }
+
+// Children is empty: a scan is a leaf.
+func (p *PartitionScan) Children() []Plan { return nil }
+
+// WithChildren returns p; a scan has no inputs.
+func (p *PartitionScan) WithChildren(children ...Plan) Plan {
+	if len(children) > 0 {
+		panic("engine: PartitionScan has no children")
+	}
+	return p
+}
+
+// Ordering is the key order when Ordered.
+func (p *PartitionScan) Ordering() []SortKey { return scanOrdering(p.Table, p.Columns, p.Ordered) }
+
+// Describe renders the part for EXPLAIN, e.g.
+//
+//	PartitionScan events partition=p000003 region=[a, m) columns=[id] files=2
+func (p *PartitionScan) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "PartitionScan %s partition=%s region=%s", p.Table.Def.Name, p.Partition.ID,
+		partition.Describe(scanKeyTypes(p.Table), p.Partition.Region))
+	scanDescribe(&b, p.Table, p.Columns, p.Filters, p.Ordered, p.Limit)
+	fmt.Fprintf(&b, " files=%d", p.State.NumRefs(p.Partition.ID))
+	return b.String()
+}
+
+// scanValidate checks what a scan needs before it opens.
+func scanValidate(t *table.Table, s *state.State, columns []int, filters []ColumnSpans) error {
+	if t == nil || s == nil {
+		return fmt.Errorf("scan needs a table and a state snapshot")
+	}
+	n := len(t.Def.Schema.Columns())
+	for _, c := range columns {
+		if c < 0 || c >= n {
+			return fmt.Errorf("scan %s: column %d out of range [0, %d)", t.Def.Name, c, n)
+		}
+	}
+	for _, f := range filters {
+		if f.Column < 0 || f.Column >= n {
+			return fmt.Errorf("scan %s: filter on column %d out of range [0, %d)", t.Def.Name, f.Column, n)
+		}
+	}
+	return nil
+}
+
+func scanSchema(t *table.Table, columns []int) *arrow.Schema {
+	all := t.Def.Schema.Arrow()
+	fields := make([]arrow.Field, len(columns))
+	for i, c := range columns {
+		fields[i] = all.Field(c)
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// scanOrdering is the key order over the leading key columns present in
+// columns (none if the first key column is not output).
+func scanOrdering(t *table.Table, columns []int, ordered bool) []SortKey {
+	if !ordered {
+		return nil
+	}
+	var out []SortKey
+	for k := 0; k < t.Def.Schema.NumKeys(); k++ {
+		pos := scanIndexOf(columns, k)
+		if pos < 0 {
+			break
+		}
+		out = append(out, SortKey{Column: pos})
+	}
+	return out
+}
+
+func scanIndexOf(columns []int, c int) int {
+	for i, x := range columns {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func scanKeyTypes(t *table.Table) []schema.Type {
+	types := make([]schema.Type, len(t.Def.Schema.RowKeys))
+	for i, c := range t.Def.Schema.RowKeys {
+		types[i] = c.Type
+	}
+	return types
+}
+
+// scanDescribe appends " columns=[…]", the filters, "ordered" and
+// "limit=n" as they apply.
+func scanDescribe(b *strings.Builder, t *table.Table, columns []int, filters []ColumnSpans, ordered bool, limit int64) {
+	cols := t.Def.Schema.Columns()
+	b.WriteString(" columns=[")
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(cols[c].Name)
+	}
+	b.WriteByte(']')
+	for _, f := range scanMergeFilters(filters) {
+		if f.Column == 0 {
+			fmt.Fprintf(b, " key ranges=%s", f.Spans.Format(cols[0].Type))
+		} else {
+			fmt.Fprintf(b, " %s ranges=%s", cols[f.Column].Name, f.Spans.Format(cols[f.Column].Type))
+		}
+	}
+	if ordered {
+		b.WriteString(" ordered")
+	}
+	if limit >= 0 {
+		fmt.Fprintf(b, " limit=%d", limit)
+	}
+}
+
+// scanMergeFilters intersects the filters on each column and returns one
+// per column, sorted by column.
+func scanMergeFilters(filters []ColumnSpans) []ColumnSpans {
+	var out []ColumnSpans
+	for _, f := range filters {
+		i := sort.Search(len(out), func(i int) bool { return out[i].Column >= f.Column })
+		if i < len(out) && out[i].Column == f.Column {
+			out[i].Spans = out[i].Spans.Intersect(f.Spans)
+			continue
+		}
+		out = append(out, ColumnSpans{})
+		copy(out[i+1:], out[i:])
+		out[i] = f
+	}
+	return out
+}

@@ -1,0 +1,294 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/storage/datafile"
+)
+
+// scanFileOp reads one data file of a part: the row groups and pages its
+// filters can match, the columns it needs, the rows inside the filters.
+// Its batches hold the storage columns layout. Nothing is read before the
+// first Next.
+type scanFileOp struct {
+	part    *scanPartOp
+	key     string
+	filters []scanFilter
+	layout  []int
+	schema  *arrow.Schema
+
+	r      *datafile.Reader
+	groups []scanGroup
+	gi     int
+	rr     datafile.RecordReader
+	keep   []bool // scratch for the row checks
+	enc    []byte // scratch for encoded values
+	err    error
+}
+
+// scanGroup is one row group to read: the rows to read and what the rows
+// need checking against.
+type scanGroup struct {
+	sel      datafile.Selection
+	columns  []int       // storage columns to read: layout, then checked
+	checks   []scanCheck // filters the group's statistics do not settle
+	identity bool        // columns is layout: no projection needed
+}
+
+// scanCheck is a filter to apply row by row, on columns[pos].
+type scanCheck struct {
+	filter *scanFilter
+	pos    int
+}
+
+func (f *scanFileOp) Schema() *arrow.Schema { return f.schema }
+
+func (f *scanFileOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	rec, err := f.next(ctx)
+	if err != nil {
+		// Done or failed: close the file now. datafile's errors name it.
+		if cerr := f.closeReaders(); cerr != nil && err == io.EOF {
+			err = fmt.Errorf("close %s: %w", f.key, cerr)
+		}
+		f.err = err
+	}
+	return rec, err
+}
+
+func (f *scanFileOp) next(ctx context.Context) (arrow.RecordBatch, error) {
+	if f.r == nil {
+		if err := f.open(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		if f.rr == nil {
+			if f.gi >= len(f.groups) {
+				return nil, io.EOF
+			}
+			g := &f.groups[f.gi]
+			rr, err := f.r.ReadRows(ctx, g.columns, []datafile.Selection{g.sel})
+			if err != nil {
+				return nil, err
+			}
+			f.rr = rr
+		}
+		rec, err := f.rr.Next()
+		if err == io.EOF {
+			f.rr.Close()
+			f.rr = nil
+			f.gi++
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out, err := f.filter(rec, &f.groups[f.gi])
+		if err != nil {
+			return nil, err
+		}
+		if out != nil {
+			return out, nil
+		}
+	}
+}
+
+// open opens the file and chooses its row groups, rows and columns.
+func (f *scanFileOp) open(ctx context.Context) error {
+	p := f.part.plan
+	r, err := datafile.Open(ctx, p.Table.Store, f.key, p.Table.Def.Schema, datafile.WithAllocator(scanAlloc(f.part.ec)))
+	if err != nil {
+		return err
+	}
+	f.r = r
+	groups, err := scanPlanGroups(r, f.filters, f.layout, f.part.stats)
+	if err != nil {
+		return err
+	}
+	f.groups = groups
+	return nil
+}
+
+// filter drops the rows of rec that fail the group's checks, projects it
+// to the layout and releases rec. It returns nil when no row is left.
+func (f *scanFileOp) filter(rec arrow.RecordBatch, g *scanGroup) (arrow.RecordBatch, error) {
+	n := int(rec.NumRows())
+	if len(g.checks) > 0 {
+		if cap(f.keep) < n {
+			f.keep = make([]bool, n)
+		}
+		keep := f.keep[:n]
+		for i := range keep {
+			keep[i] = true
+		}
+		for _, c := range g.checks {
+			c.filter.match(rec.Column(c.pos), keep, &f.enc)
+		}
+		runs := scanKeptRuns(keep)
+		switch {
+		case len(runs) == 0:
+			rec.Release()
+			return nil, nil
+		case len(runs) == 1 && runs[0].start == 0 && runs[0].end == n:
+		case len(runs) == 1:
+			cut := rec.NewSlice(int64(runs[0].start), int64(runs[0].end))
+			rec.Release()
+			rec = cut
+		default:
+			projected := f.project(rec, g)
+			for i := range runs {
+				runs[i].rec = projected
+			}
+			out, err := mergeGather(scanAlloc(f.part.ec), f.schema, runs, scanRunRows(runs))
+			projected.Release()
+			if err != nil {
+				return nil, fmt.Errorf("filter rows of %s: %w", f.key, err)
+			}
+			return out, nil
+		}
+	}
+	return f.project(rec, g), nil
+}
+
+// project keeps the layout's columns (the first ones read) and releases
+// rec.
+func (f *scanFileOp) project(rec arrow.RecordBatch, g *scanGroup) arrow.RecordBatch {
+	if g.identity {
+		return rec
+	}
+	pos := make([]int, len(f.layout))
+	for i := range pos {
+		pos[i] = i
+	}
+	return scanProject(rec, f.schema, pos)
+}
+
+// scanKeptRuns returns the runs of kept rows, without batches.
+func scanKeptRuns(keep []bool) []mergeRun {
+	var runs []mergeRun
+	for i := 0; i < len(keep); {
+		if !keep[i] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(keep) && keep[j] {
+			j++
+		}
+		runs = append(runs, mergeRun{start: i, end: j})
+		i = j
+	}
+	return runs
+}
+
+func scanRunRows(runs []mergeRun) int {
+	n := 0
+	for _, r := range runs {
+		n += r.end - r.start
+	}
+	return n
+}
+
+func (f *scanFileOp) closeReaders() error {
+	if f.rr != nil {
+		f.rr.Close()
+		f.rr = nil
+	}
+	if f.r != nil {
+		err := f.r.Close()
+		f.r = nil
+		return err
+	}
+	return nil
+}
+
+func (f *scanFileOp) Close() error {
+	err := f.closeReaders()
+	if f.err == nil {
+		f.err = io.EOF
+	}
+	if err != nil {
+		return fmt.Errorf("close %s: %w", f.key, err)
+	}
+	return nil
+}
+
+// scanPlanGroups prunes the row groups of r whose statistics miss a
+// filter, then the pages of the rest by the page index, and returns what
+// to read of each group kept. It counts row groups and pages in stats.
+func scanPlanGroups(r *datafile.Reader, filters []scanFilter, layout []int, stats *NodeStats) ([]scanGroup, error) {
+	var groups []scanGroup
+	var pagesKept, pagesTotal int64
+	consulted := false
+	for rg := range r.NumRowGroups() {
+		st, err := r.RowGroupStats(rg)
+		if err != nil {
+			return nil, err
+		}
+		if st.Rows == 0 {
+			continue
+		}
+		var unsettled []*scanFilter
+		skip := false
+		for i := range filters {
+			switch filters[i].settle(st.Columns[filters[i].col], st.Rows) {
+			case scanNone:
+				skip = true
+			case scanSome:
+				unsettled = append(unsettled, &filters[i])
+			}
+		}
+		if skip {
+			continue
+		}
+		g := scanGroup{sel: datafile.Selection{RowGroup: rg}}
+		if len(unsettled) > 0 {
+			rows, pruned := scanPageRows(r, rg, st.Rows, unsettled)
+			if rows != nil && len(rows) == 0 {
+				continue // no page of some filtered column can match
+			}
+			if pruned {
+				g.sel.Rows = rows
+			}
+		}
+		g.columns = append(make([]int, 0, len(layout)+len(unsettled)), layout...) // never nil: nil reads all
+		g.identity = true
+		for _, f := range unsettled {
+			pos := scanIndexOf(g.columns, f.col)
+			if pos < 0 {
+				pos = len(g.columns)
+				g.columns = append(g.columns, f.col)
+				g.identity = false
+			}
+			g.checks = append(g.checks, scanCheck{filter: f, pos: pos})
+		}
+		if len(unsettled) > 0 && len(g.columns) > 0 {
+			kept, total, err := r.PagesSelected(rg, g.columns, g.rowsOrAll(st.Rows))
+			if err == nil {
+				pagesKept, pagesTotal, consulted = pagesKept+kept, pagesTotal+total, true
+			} else if !errors.Is(err, datafile.ErrNoPageIndex) {
+				return nil, err
+			}
+		}
+		groups = append(groups, g)
+	}
+	stats.Count("row groups", int64(len(groups)), int64(r.NumRowGroups()))
+	if consulted {
+		stats.Count("pages", pagesKept, pagesTotal)
+	}
+	return groups, nil
+}
+
+func (g *scanGroup) rowsOrAll(rows int64) []datafile.RowRange {
+	if g.sel.Rows != nil {
+		return g.sel.Rows
+	}
+	return []datafile.RowRange{{Start: 0, End: rows}}
+}

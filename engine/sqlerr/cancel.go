@@ -1,0 +1,5 @@
+package sqlerr
+
+import "context"
+
+var errCanceled = context.Canceled

@@ -1,0 +1,202 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/dormousedb/dormouse/engine"
+	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/sql/ast"
+	"github.com/dormousedb/dormouse/storage/ingest"
+	"github.com/dormousedb/dormouse/storage/schema"
+)
+
+// insert runs INSERT … VALUES and INSERT … SELECT through the storage
+// ingest path: the rows are sorted, written as one file per partition and
+// committed in one transaction, so a failed INSERT changes nothing.
+func (s *Session) insert(ctx context.Context, st *ast.Insert) (Rows, error) {
+	if st.Source == nil {
+		return nil, errAt(st.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "INSERT … DEFAULT VALUES is not supported"))
+	}
+	src := st.Source
+	if st.With != nil && src.With == nil {
+		c := *src
+		c.With = st.With
+		src = &c
+	}
+	snap, err := newSnapshot(ctx, s.e.db)
+	if err != nil {
+		return nil, err
+	}
+	def, ok := snap.def(st.Table.Name)
+	if !ok {
+		return nil, errAt(st.Table.Pos, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", st.Table.Name))
+	}
+	t, err := s.e.db.Table(ctx, def.Name)
+	if err != nil {
+		return nil, err
+	}
+	b := &binder{s: s, ctx: ctx, snap: snap}
+	// Target columns: the list given, else the table's in declared order.
+	storageCols := def.Schema.Columns()
+	var target []int
+	if st.Columns == nil {
+		target = def.DeclaredColumns()
+	} else {
+		seen := map[int]bool{}
+		for _, name := range st.Columns {
+			i := def.Schema.Index(name)
+			if i < 0 {
+				return nil, errAt(st.Pos, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", name, def.Name))
+			}
+			if seen[i] {
+				return nil, errAt(st.Pos, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" specified more than once", name))
+			}
+			seen[i] = true
+			target = append(target, i)
+		}
+	}
+	var r rel
+	if v, ok := src.Body.(*ast.Values); ok && src.With == nil && len(src.OrderBy) == 0 && src.Limit == nil && src.Offset == nil {
+		// As in PostgreSQL, the values of INSERT … VALUES take the types of
+		// the columns they go to (so '2024-01-01' is a timestamp there).
+		r, err = b.bindInsertValues(v, target, storageCols)
+	} else {
+		r, err = b.bindQuery(src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	srcCols := r.columns()
+	if len(srcCols) > len(target) {
+		return nil, errAt(st.Pos, sqlerr.New(sqlerr.SyntaxError, "INSERT has more expressions than target columns"))
+	}
+	if len(srcCols) < len(target) && st.Columns != nil {
+		return nil, errAt(st.Pos, sqlerr.New(sqlerr.SyntaxError, "INSERT has more target columns than expressions"))
+	}
+	// Project the source into storage order with assignment casts; columns
+	// not given are NULL (refused for keys and NOT NULL columns).
+	bySlot := map[int]int{}
+	for i, st := range target[:len(srcCols)] {
+		bySlot[st] = i
+	}
+	exprs := make([]expr.Expr, len(storageCols))
+	outCols := make([]col, len(storageCols))
+	for i, c := range storageCols {
+		outCols[i] = col{name: c.Name, typ: c.Type.Arrow(), nullable: c.Nullable}
+		j, given := bySlot[i]
+		if !given {
+			if !c.Nullable {
+				return nil, errAt(st.Pos, sqlerr.New(sqlerr.NullValueNotAllowed, "null value in column \"%s\" of relation \"%s\" violates not-null constraint", c.Name, def.Name))
+			}
+			exprs[i] = expr.Null(c.Type.Arrow())
+			continue
+		}
+		x, err := expr.AssignCast(columnExpr(srcCols, j), c.Type.Arrow())
+		if err != nil && sqlerr.Code(err) != sqlerr.DatatypeMismatch && sqlerr.Code(err) != "42846" {
+			return nil, errAt(st.Pos, err)
+		}
+		if err != nil {
+			return nil, errAt(st.Pos, sqlerr.New(sqlerr.DatatypeMismatch, "column \"%s\" is of type %s but expression is of type %s", c.Name, expr.TypeName(c.Type.Arrow()), expr.TypeName(srcCols[j].typ)).
+				WithHint("You will need to rewrite or cast the expression."))
+		}
+		exprs[i] = x
+	}
+	ec := s.execContext(ctx, false)
+	p := &planner{b: b, ec: ec}
+	plan, err := p.plan(&projectRel{in: r, exprs: exprs, cols: outCols})
+	if err != nil {
+		return nil, err
+	}
+	op, err := engine.OpenPlan(ec, plan)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	in := &operatorInput{ctx: ctx, op: op, sch: def.Schema.Arrow(), table: def.Name}
+	res, err := ingest.Ingest(ctx, t, []ingest.RecordReader{in}, ingest.Options{MemoryBytes: s.workMem(), TempDir: s.e.cfg.TempDir, Allocator: s.e.cfg.Allocator})
+	if err != nil {
+		return nil, err
+	}
+	return tagOnly(fmt.Sprintf("INSERT 0 %d", res.Rows)), nil
+}
+
+// bindInsertValues binds VALUES rows with each value cast to the type of
+// the column it is inserted into; DEFAULT is NULL.
+func (b *binder) bindInsertValues(v *ast.Values, target []int, cols []schema.Column) (rel, error) {
+	empty := &scope{}
+	n := len(v.Rows[0])
+	if n > len(target) {
+		return nil, errAt(v.Pos, sqlerr.New(sqlerr.SyntaxError, "INSERT has more expressions than target columns"))
+	}
+	out := &valuesRel{}
+	for j := 0; j < n; j++ {
+		c := cols[target[j]]
+		out.cols = append(out.cols, col{name: c.Name, typ: c.Type.Arrow(), nullable: true})
+	}
+	for _, row := range v.Rows {
+		if len(row) != n {
+			return nil, errAt(v.Pos, sqlerr.New(sqlerr.SyntaxError, "VALUES lists must all be the same length"))
+		}
+		exprs := make([]expr.Expr, n)
+		for j, e := range row {
+			t := out.cols[j].typ
+			if _, isDefault := e.(*ast.Default); isDefault {
+				exprs[j] = expr.Null(t)
+				continue
+			}
+			x, err := b.expr(empty, e)
+			if err != nil {
+				return nil, err
+			}
+			if exprs[j], err = expr.AssignCast(x, t); err != nil {
+				if code := sqlerr.Code(err); code != sqlerr.DatatypeMismatch && code != "42846" {
+					return nil, errAt(e.Position(), err) // a value that does not fit
+				}
+				return nil, errAt(e.Position(), sqlerr.New(sqlerr.DatatypeMismatch, "column \"%s\" is of type %s but expression is of type %s", out.cols[j].name, expr.TypeName(t), expr.TypeName(x.Type())).
+					WithHint("You will need to rewrite or cast the expression."))
+			}
+		}
+		out.rows = append(out.rows, exprs)
+	}
+	return out, nil
+}
+
+// operatorInput adapts an operator's output to an ingest input with the
+// table's exact schema, checking that keys and NOT NULL columns hold no
+// NULL.
+type operatorInput struct {
+	ctx   context.Context
+	op    engine.Operator
+	sch   *arrow.Schema
+	table string
+}
+
+func (o *operatorInput) Next() (arrow.RecordBatch, error) {
+	rec, err := o.op.Next(o.ctx)
+	if err != nil {
+		return nil, err
+	}
+	cols := rec.Columns()
+	for i, f := range o.sch.Fields() {
+		if !f.Nullable && cols[i].NullN() > 0 {
+			rec.Release()
+			return nil, sqlerr.New(sqlerr.NullValueNotAllowed, "null value in column \"%s\" of relation \"%s\" violates not-null constraint", f.Name, o.table)
+		}
+	}
+	out := array.NewRecordBatch(o.sch, cols, rec.NumRows())
+	rec.Release()
+	return out, nil
+}
+
+func (o *operatorInput) Close() error { return nil }
+
+var (
+	_ = io.EOF
+	_ = strings.ToLower
+)

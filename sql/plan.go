@@ -1,0 +1,491 @@
+package sql
+
+import (
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/engine"
+	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/engine/sqlerr"
+)
+
+// planner turns a logical plan into an engine plan, pushing down what the
+// scan can do: key ranges and column ranges from WHERE (partitions, files,
+// row groups and pages pruned), the columns needed, limits, and sorts the
+// key order already satisfies.
+type planner struct {
+	b  *binder
+	ec *engine.ExecContext
+}
+
+// plan returns the engine plan of r; its output columns are r's.
+func (p *planner) plan(r rel) (engine.Plan, error) {
+	out, mapping, err := p.planPruned(r, nil)
+	if err != nil {
+		return nil, err
+	}
+	if mapping != nil {
+		// The caller wants every column: put them back in order.
+		return p.restore(out, r.columns(), mapping), nil
+	}
+	return out, nil
+}
+
+// restore projects a pruned plan back to the full column list (a column
+// nobody needed is never asked for, so its slot is filled with NULL).
+func (p *planner) restore(in engine.Plan, cols []col, mapping map[int]int) engine.Plan {
+	exprs := make([]expr.Expr, len(cols))
+	names := make([]string, len(cols))
+	sch := in.Schema()
+	for i, c := range cols {
+		names[i] = c.name
+		if j, ok := mapping[i]; ok {
+			f := sch.Field(j)
+			exprs[i] = &expr.Column{Index: j, Name: c.name, Typ: f.Type, Null: f.Nullable}
+		} else {
+			exprs[i] = expr.Null(c.typ)
+		}
+	}
+	return engine.NewProject(in, exprs, names)
+}
+
+// planPruned plans r producing at least the columns in used (all when used
+// is nil). It returns the plan and, when the plan's columns are not r's,
+// the position of each used column of r in the plan's output.
+func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int, error) {
+	switch r := r.(type) {
+	case *scanRel:
+		return p.planScan(r, nil, used)
+	case *filterRel:
+		if sc, ok := r.in.(*scanRel); ok {
+			need := copyUsed(used, len(r.columns()))
+			for _, c := range expr.Columns(r.cond) {
+				need[c] = true
+			}
+			return p.planScan(sc, r.cond, need)
+		}
+		in, err := p.plan(r.in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &engine.Filter{Input: in, Cond: r.cond}, nil, nil
+	case *projectRel:
+		need := map[int]bool{}
+		for _, e := range r.exprs {
+			for _, c := range expr.Columns(e) {
+				need[c] = true
+			}
+		}
+		in, m, err := p.planPruned(r.in, need)
+		if err != nil {
+			return nil, nil, err
+		}
+		exprs := remapAll(r.exprs, m)
+		return engine.NewProject(in, exprs, names(r.cols)), nil, nil
+	case *aggRel:
+		return p.planAggregate(r)
+	case *sortRel:
+		return p.planSort(r, -1, 0)
+	case *limitRel:
+		if s, ok := r.in.(*sortRel); ok && r.count >= 0 {
+			return p.planSort(s, r.count, r.offset)
+		}
+		in, err := p.plan(r.in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &engine.Limit{Input: in, Offset: r.offset, Count: r.count}, nil, nil
+	case *distinctRel:
+		in, err := p.plan(r.in)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &engine.Distinct{Input: in}, nil, nil
+	case *valuesRel:
+		return &engine.Values{Sch: arrowSchema(r.cols), Rows: r.rows}, nil, nil
+	case *joinRel:
+		return p.planJoin(r)
+	case *setOpRel:
+		return p.planSetOp(r)
+	case *windowRel:
+		return p.planWindow(r)
+	}
+	return nil, nil, sqlerr.New(sqlerr.InternalError, "cannot plan %T", r)
+}
+
+func copyUsed(used map[int]bool, n int) map[int]bool {
+	out := map[int]bool{}
+	if used == nil {
+		for i := 0; i < n; i++ {
+			out[i] = true
+		}
+		return out
+	}
+	for k, v := range used {
+		out[k] = v
+	}
+	return out
+}
+
+func names(cols []col) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+func remapAll(exprs []expr.Expr, m map[int]int) []expr.Expr {
+	if m == nil {
+		return exprs
+	}
+	out := make([]expr.Expr, len(exprs))
+	for i, e := range exprs {
+		out[i] = expr.Remap(e, m)
+	}
+	return out
+}
+
+// sortedKeys returns the keys of a set in order.
+func sortedKeys(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k, v := range m {
+		if v {
+			out = append(out, k)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// planScan plans a table (or virtual table) scan with an optional filter,
+// reading only the used columns.
+func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engine.Plan, map[int]int, error) {
+	if sc.vt != nil {
+		rec, err := sc.vt.batch(p.ec.Ctx, p.b.snap, p.ec.Alloc)
+		if err != nil {
+			return nil, nil, err
+		}
+		var out engine.Plan = engine.NewValues(rec.Schema(), rec)
+		if cond != nil {
+			out = &engine.Filter{Input: out, Cond: cond}
+		}
+		return out, nil, nil
+	}
+	// Read the used columns in storage order; map scan positions (declared
+	// order) to their place in the scan's output.
+	pos := sortedKeys(copyUsed(used, len(sc.cols)))
+	if len(pos) == 0 {
+		pos = []int{indexOf(sc.storage, 0)} // count(*) still needs rows: read the first key
+	}
+	sort.Slice(pos, func(i, j int) bool { return sc.storage[pos[i]] < sc.storage[pos[j]] })
+	storageCols := make([]int, len(pos))
+	mapping := make(map[int]int, len(pos))
+	toStorage := make(map[int]int, len(sc.storage))
+	for i, p := range pos {
+		storageCols[i] = sc.storage[p]
+		mapping[p] = i
+	}
+	for p, st := range sc.storage {
+		toStorage[p] = st
+	}
+	ts := sc.ts
+	scan := &engine.TableScan{Table: ts.t, State: ts.state, Seq: ts.seq, Columns: storageCols, Limit: -1}
+	var out engine.Plan = scan
+	if cond != nil {
+		folded, err := expr.Fold(p.ec.Eval, cond)
+		if err != nil {
+			return nil, nil, err
+		}
+		scan.Filters = pushdownSpans(ts.t.Def.Schema, expr.Remap(folded, toStorage))
+		out = &engine.Filter{Input: scan, Cond: expr.Remap(folded, mapping)}
+	}
+	return out, mapping, nil
+}
+
+func indexOf(xs []int, v int) int {
+	for i, x := range xs {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// planSort plans a sort, as a top-N when a limit follows (count >= 0),
+// and drops it when the input is already in that order.
+func (p *planner) planSort(s *sortRel, count, offset int64) (engine.Plan, map[int]int, error) {
+	in, err := p.plan(s.in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ordered, ok := p.orderedInput(in, s.keys); ok {
+		if count >= 0 {
+			return &engine.Limit{Input: ordered, Offset: offset, Count: count}, nil, nil
+		}
+		return ordered, nil, nil
+	}
+	if count >= 0 {
+		return &engine.TopN{Input: in, Keys: s.keys, N: count, Offset: offset}, nil, nil
+	}
+	return &engine.Sort{Input: in, Keys: s.keys}, nil, nil
+}
+
+// orderedInput returns in rewritten to deliver rows in the order of keys
+// without sorting, if it can: a table scan (under projections and filters
+// that keep the key columns) read in key order.
+func (p *planner) orderedInput(in engine.Plan, keys []engine.SortKey) (engine.Plan, bool) {
+	if satisfies(in.Ordering(), keys) {
+		return in, true
+	}
+	switch n := in.(type) {
+	case *engine.Project:
+		// Map the keys through plain column references.
+		inner := make([]engine.SortKey, len(keys))
+		for i, k := range keys {
+			c, ok := n.Exprs[k.Column].(*expr.Column)
+			if !ok {
+				return nil, false
+			}
+			inner[i] = engine.SortKey{Column: c.Index, Desc: k.Desc, NullsFirst: k.NullsFirst}
+		}
+		child, ok := p.orderedInput(n.Input, inner)
+		if !ok {
+			return nil, false
+		}
+		return n.WithChildren(child), true
+	case *engine.Filter:
+		child, ok := p.orderedInput(n.Input, keys)
+		if !ok {
+			return nil, false
+		}
+		return n.WithChildren(child), true
+	case *engine.TableScan:
+		if !n.KeyOrdered() {
+			return nil, false
+		}
+		// The sort keys must be the table's leading key columns, in
+		// order, ascending.
+		sch := n.Table.Def.Schema
+		for i, k := range keys {
+			if k.Desc || k.Column >= len(n.Columns) || n.Columns[k.Column] != i || i >= sch.NumKeys() {
+				return nil, false
+			}
+		}
+		c := *n
+		c.Ordered = true
+		return &c, true
+	}
+	return nil, false
+}
+
+// satisfies reports whether rows in order have the order keys asks for.
+func satisfies(order, keys []engine.SortKey) bool {
+	if len(keys) > len(order) {
+		return false
+	}
+	for i, k := range keys {
+		o := order[i]
+		if o.Column != k.Column || o.Desc != k.Desc || (o.NullsFirst != k.NullsFirst) {
+			return false
+		}
+	}
+	return true
+}
+
+// planAggregate plans a hash aggregation.
+func (p *planner) planAggregate(a *aggRel) (engine.Plan, map[int]int, error) {
+	need := map[int]bool{}
+	add := func(e expr.Expr) {
+		if e != nil {
+			for _, c := range expr.Columns(e) {
+				need[c] = true
+			}
+		}
+	}
+	for _, g := range a.groups {
+		add(g)
+	}
+	for _, c := range a.aggs {
+		for _, x := range c.args {
+			add(x)
+		}
+		add(c.filter)
+	}
+	in, m, err := p.planPruned(a.in, need)
+	if err != nil {
+		return nil, nil, err
+	}
+	calls := make([]engine.AggCall, len(a.aggs))
+	for i, c := range a.aggs {
+		calls[i] = engine.AggCall{Func: c.fn.Name, Args: remapAll(c.args, m), Distinct: c.distinct, Name: a.cols[len(a.groups)+i].name}
+		if c.filter != nil {
+			calls[i].Filter = remapAll([]expr.Expr{c.filter}, m)[0]
+		}
+	}
+	return &engine.HashAggregate{Input: in, GroupBy: remapAll(a.groups, m), Aggs: calls, Names: names(a.cols)}, nil, nil
+}
+
+func (p *planner) planJoin(j *joinRel) (engine.Plan, map[int]int, error) {
+	l, err := p.plan(j.left)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := p.plan(j.right)
+	if err != nil {
+		return nil, nil, err
+	}
+	nl := len(j.left.columns())
+	kind := map[joinKind]engine.JoinKind{
+		joinInner: engine.JoinInner, joinLeft: engine.JoinLeft, joinRight: engine.JoinRight, joinFull: engine.JoinFull,
+		joinSemi: engine.JoinSemi, joinAnti: engine.JoinAnti, joinAntiNullAware: engine.JoinNullAwareAnti, joinCross: engine.JoinInner,
+	}[j.kind]
+	var lk, rk []expr.Expr
+	var residual []expr.Expr
+	if j.cond != nil {
+		for _, c := range conjuncts(j.cond) {
+			if l1, r1, ok := equiKey(c, nl); ok {
+				lk, rk = append(lk, l1), append(rk, r1)
+				continue
+			}
+			residual = append(residual, c)
+		}
+	}
+	var res expr.Expr
+	if len(residual) > 0 {
+		var err error
+		if res, err = expr.And(residual...); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(lk) == 0 {
+		return &engine.NestedLoopJoin{Left: l, Right: r, Kind: kind, Cond: res}, nil, nil
+	}
+	return &engine.HashJoin{Left: l, Right: r, Kind: kind, LeftKeys: lk, RightKeys: rk, Residual: res}, nil, nil
+}
+
+// equiKey splits "left expr = right expr" into the two sides, the right
+// side renumbered to the right input's columns.
+func equiKey(c expr.Expr, nl int) (expr.Expr, expr.Expr, bool) {
+	l, r, ok := asEquality(c)
+	if !ok {
+		return nil, nil, false
+	}
+	side := func(e expr.Expr) int { // 0 left, 1 right, -1 mixed or none
+		cols := expr.Columns(e)
+		if len(cols) == 0 {
+			return -1
+		}
+		s := -1
+		for _, c := range cols {
+			cs := 0
+			if c >= nl {
+				cs = 1
+			}
+			if s >= 0 && cs != s {
+				return -1
+			}
+			s = cs
+		}
+		return s
+	}
+	sl, sr := side(l), side(r)
+	if sl == 1 && sr == 0 {
+		l, r, sl, sr = r, l, sr, sl
+	}
+	if sl != 0 || sr != 1 {
+		return nil, nil, false
+	}
+	shift := map[int]int{}
+	for _, c := range expr.Columns(r) {
+		shift[c] = c - nl
+	}
+	return l, expr.Remap(r, shift), true
+}
+
+// conjuncts splits a condition on AND.
+func conjuncts(e expr.Expr) []expr.Expr {
+	if parts, ok := asAnd(e); ok {
+		var out []expr.Expr
+		for _, p := range parts {
+			out = append(out, conjuncts(p)...)
+		}
+		return out
+	}
+	return []expr.Expr{e}
+}
+
+func (p *planner) planSetOp(s *setOpRel) (engine.Plan, map[int]int, error) {
+	l, err := p.plan(s.left)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := p.plan(s.right)
+	if err != nil {
+		return nil, nil, err
+	}
+	sch := arrowSchema(s.cols)
+	switch s.op {
+	case "UNION":
+		var out engine.Plan = &engine.Union{Inputs: []engine.Plan{l, r}, Sch: sch}
+		if !s.all {
+			out = &engine.Distinct{Input: out}
+		}
+		return out, nil, nil
+	case "INTERSECT":
+		return &engine.SetOp{Kind: engine.Intersect, All: s.all, Left: l, Right: r}, nil, nil
+	}
+	return &engine.SetOp{Kind: engine.Except, All: s.all, Left: l, Right: r}, nil, nil
+}
+
+func (p *planner) planWindow(w *windowRel) (engine.Plan, map[int]int, error) {
+	in, err := p.plan(w.in)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Window ORDER BY keys are input columns: compute expressions that are
+	// not plain columns as extra columns first, and drop them after.
+	base := w.in.columns()
+	inSch := in.Schema()
+	exprs := make([]expr.Expr, len(base))
+	nm := names(base)
+	for i := range base {
+		f := inSch.Field(i)
+		exprs[i] = &expr.Column{Index: i, Name: f.Name, Typ: f.Type, Null: f.Nullable}
+	}
+	calls := make([]engine.WindowCall, len(w.funcs))
+	for i, f := range w.funcs {
+		keys := make([]engine.SortKey, len(f.orderBy))
+		for j, k := range f.orderBy {
+			if c, ok := f.orderExprs[j].(*expr.Column); ok {
+				k.Column = c.Index
+			} else {
+				k.Column = len(exprs)
+				exprs = append(exprs, f.orderExprs[j])
+				nm = append(nm, "?order?")
+			}
+			keys[j] = k
+		}
+		calls[i] = engine.WindowCall{Func: f.name, Args: f.args, PartitionBy: f.partitionBy, OrderBy: keys, Name: w.cols[len(base)+i].name}
+	}
+	extra := len(exprs) - len(base)
+	if extra > 0 {
+		in = engine.NewProject(in, exprs, nm)
+	}
+	var out engine.Plan = &engine.Window{Input: in, Funcs: calls}
+	if extra > 0 {
+		sch := out.Schema()
+		keep := make([]expr.Expr, 0, len(w.cols))
+		for i := 0; i < sch.NumFields(); i++ {
+			if i >= len(base) && i < len(base)+extra {
+				continue
+			}
+			f := sch.Field(i)
+			keep = append(keep, &expr.Column{Index: i, Name: f.Name, Typ: f.Type, Null: f.Nullable})
+		}
+		out = engine.NewProject(out, keep, names(w.cols))
+	}
+	return out, nil, nil
+}
+
+var _ = arrow.Null

@@ -1,0 +1,185 @@
+package sql
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/engine"
+	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/storage/schema"
+)
+
+// pushdownSpans derives, from a scan's filter, the set of values each
+// column can take in a matching row: from =, <, <=, >, >=, BETWEEN, IN,
+// OR of those on one column, and LIKE 'prefix%' on a text column. The scan
+// prunes partitions (row keys), files, row groups and pages with them; the
+// filter is still applied above the scan, so a conjunct that yields no
+// spans costs nothing but pruning.
+func pushdownSpans(sch *schema.Schema, cond expr.Expr) []engine.ColumnSpans {
+	cols := sch.Columns()
+	acc := map[int]engine.SpanSet{}
+	for _, c := range conjuncts(cond) {
+		col, set, ok := spansOf(cols, c)
+		if !ok {
+			continue
+		}
+		if prev, seen := acc[col]; seen {
+			set = prev.Intersect(set)
+		}
+		acc[col] = set
+	}
+	out := make([]engine.ColumnSpans, 0, len(acc))
+	for _, col := range sortedKeys(boolKeys(acc)) {
+		out = append(out, engine.ColumnSpans{Column: col, Spans: acc[col]})
+	}
+	return out
+}
+
+func boolKeys[V any](m map[int]V) map[int]bool {
+	out := make(map[int]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+// spansOf returns the column a predicate restricts and the values it
+// allows, if the predicate has one of the forms pushdownSpans knows.
+func spansOf(cols []schema.Column, e expr.Expr) (int, engine.SpanSet, bool) {
+	if parts, ok := asOr(e); ok {
+		col := -1
+		var set engine.SpanSet
+		for _, p := range parts {
+			c, s, ok := spansOf(cols, p)
+			if !ok || (col >= 0 && c != col) {
+				return 0, nil, false
+			}
+			col, set = c, set.Union(s)
+		}
+		return col, set, col >= 0
+	}
+	if op, l, r, ok := asComparison(e); ok {
+		c, lok := l.(*expr.Column)
+		v, rok := constEncoding(cols, c, r)
+		if !lok || !rok {
+			// constant op column: flip.
+			c, lok = r.(*expr.Column)
+			v, rok = constEncoding(cols, c, l)
+			if !lok || !rok {
+				return 0, nil, false
+			}
+			op = flip(op)
+		}
+		t := cols[c.Index].Type
+		switch op {
+		case "=":
+			return c.Index, engine.Eq(t, v), true
+		case "<":
+			return c.Index, engine.Lt(t, v), true
+		case "<=":
+			return c.Index, engine.Le(t, v), true
+		case ">":
+			return c.Index, engine.Gt(t, v), true
+		case ">=":
+			return c.Index, engine.Ge(t, v), true
+		}
+		return 0, nil, false
+	}
+	if x, list, ok := asIn(e); ok {
+		c, isCol := x.(*expr.Column)
+		if !isCol {
+			return 0, nil, false
+		}
+		vals := make([][]byte, 0, len(list))
+		for _, it := range list {
+			v, ok := constEncoding(cols, c, it)
+			if !ok {
+				return 0, nil, false
+			}
+			vals = append(vals, v)
+		}
+		return c.Index, engine.In(cols[c.Index].Type, vals), true
+	}
+	if x, lo, hi, ok := asBetween(e); ok {
+		c, isCol := x.(*expr.Column)
+		if !isCol {
+			return 0, nil, false
+		}
+		a, aok := constEncoding(cols, c, lo)
+		b, bok := constEncoding(cols, c, hi)
+		if !aok || !bok {
+			return 0, nil, false
+		}
+		return c.Index, engine.Between(cols[c.Index].Type, a, b), true
+	}
+	if x, pattern, ok := asLike(e); ok {
+		c, isCol := x.(*expr.Column)
+		if !isCol || c.Index >= len(cols) || cols[c.Index].Type != schema.Varchar {
+			return 0, nil, false
+		}
+		prefix := likePrefix(pattern)
+		if prefix == "" {
+			return 0, nil, false
+		}
+		return c.Index, engine.Prefix([]byte(prefix)), true
+	}
+	return 0, nil, false
+}
+
+// likePrefix is the literal text a LIKE pattern starts with, up to its
+// first wildcard ("" if it starts with one or uses escapes).
+func likePrefix(pattern string) string {
+	i := strings.IndexAny(pattern, "%_\\")
+	if i < 0 {
+		return pattern // no wildcard: equality, and a prefix of itself
+	}
+	return pattern[:i]
+}
+
+func flip(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	}
+	return op
+}
+
+// constEncoding returns the plain key encoding of a constant compared with
+// column c, if e is a constant of exactly c's type.
+func constEncoding(cols []schema.Column, c *expr.Column, e expr.Expr) ([]byte, bool) {
+	if c == nil || c.Index >= len(cols) {
+		return nil, false
+	}
+	v, ok := expr.ConstantValue(e)
+	if !ok || v == nil || !arrow.TypeEqual(e.Type(), c.Typ) {
+		return nil, false
+	}
+	switch x := v.(type) {
+	case int64:
+		return schema.EncodeInt(x), true
+	case int32:
+		return schema.EncodeInt(int64(x)), true
+	case arrow.Timestamp:
+		return schema.EncodeInt(int64(x)), true
+	case arrow.Date32:
+		return schema.EncodeInt(int64(x)), true
+	case float64:
+		return schema.EncodeFloat(x), true
+	case string:
+		return []byte(x), true
+	case []byte:
+		return x, true
+	case bool:
+		if x {
+			return []byte{1}, true
+		}
+		return []byte{0}, true
+	}
+	return nil, false
+}
