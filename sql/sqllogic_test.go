@@ -1,7 +1,6 @@
 package sql_test
 
 import (
-	"context"
 	"flag"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/dormousedb/dormouse/sql"
 	"github.com/dormousedb/dormouse/sql/slt"
+	"github.com/dormousedb/dormouse/sql/slt/sltsession"
 	"github.com/dormousedb/dormouse/storage/storagetest"
 )
 
@@ -36,26 +36,7 @@ func TestSQLLogic(t *testing.T) {
 			db := storagetest.NewDB(t, storagetest.LocalStore(t))
 			s := sql.NewEngine(db, sql.Config{}).NewSession()
 			r := &slt.Runner{Engine: "dormouse", Rewrite: *rewrite}
-			r.Test(t, path, sessionExecutor{s})
+			r.Test(t, path, sltsession.New(s))
 		})
 	}
-}
-
-// sessionExecutor runs slt records through a Session.
-type sessionExecutor struct{ s *sql.Session }
-
-func (x sessionExecutor) Exec(ctx context.Context, stmt string) (*slt.Result, error) {
-	rows, err := x.s.Run(ctx, stmt)
-	if err != nil {
-		return nil, err
-	}
-	res, err := sql.Collect(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
-	out := &slt.Result{Rows: res.Rows, Tag: res.Tag}
-	for _, c := range res.Columns {
-		out.Columns = append(out.Columns, slt.Column{Name: c.Name, Type: c.Type})
-	}
-	return out, nil
 }

@@ -51,6 +51,24 @@ func systemTables() []*virtualTable {
 	}
 }
 
+// perTable builds a virtual table's rows from every table of the
+// snapshot, one table at a time.
+func perTable(rows func(ctx context.Context, ts *tableSnapshot, out [][]any) ([][]any, error)) func(context.Context, *snapshot) ([][]any, error) {
+	return func(ctx context.Context, snap *snapshot) ([][]any, error) {
+		tables, err := snap.all(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out [][]any
+		for _, ts := range tables {
+			if out, err = rows(ctx, ts, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+}
+
 func columnNames(cs []schema.Column) string {
 	names := make([]string, len(cs))
 	for i, c := range cs {
@@ -59,25 +77,18 @@ func columnNames(cs []schema.Column) string {
 	return strings.Join(names, ", ")
 }
 
-func tablesRows(ctx context.Context, snap *snapshot) ([][]any, error) {
-	tables, err := snap.all(ctx)
-	if err != nil {
-		return nil, err
+var tablesRows = perTable(func(ctx context.Context, ts *tableSnapshot, out [][]any) ([][]any, error) {
+	d, s := ts.t.Def, ts.state
+	var bytes int64
+	for _, f := range s.SortedFiles() {
+		bytes += f.Bytes
 	}
-	var out [][]any
-	for _, ts := range tables {
-		d, s := ts.t.Def, ts.state
-		var bytes int64
-		for _, f := range s.SortedFiles() {
-			bytes += f.Bytes
-		}
-		props, _ := json.Marshal(d.Properties.All())
-		out = append(out, []any{d.Name, d.ID, d.Schema.String(), columnNames(d.Schema.RowKeys), columnNames(d.Schema.SortKeys),
-			s.TotalRows(), s.NumFiles(), bytes, s.Partitions.Len(), len(s.Partitions.Leaves()),
-			ts.seq, d.Created, string(props)})
-	}
+	props, _ := json.Marshal(d.Properties.All())
+	out = append(out, []any{d.Name, d.ID, d.Schema.String(), columnNames(d.Schema.RowKeys), columnNames(d.Schema.SortKeys),
+		s.TotalRows(), s.NumFiles(), bytes, s.Partitions.Len(), len(s.Partitions.Leaves()),
+		ts.seq, d.Created, string(props)})
 	return out, nil
-}
+})
 
 func keyTypes(s *schema.Schema) []schema.Type {
 	out := make([]schema.Type, len(s.RowKeys))
@@ -98,101 +109,80 @@ func formatKey(types []schema.Type, key [][]byte) any {
 	return strings.Join(parts, ", ")
 }
 
-func partitionsRows(ctx context.Context, snap *snapshot) ([][]any, error) {
-	tables, err := snap.all(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out [][]any
-	for _, ts := range tables {
-		d, s := ts.t.Def, ts.state
-		types := keyTypes(d.Schema)
-		s.Partitions.Walk(func(p *partition.Partition) {
-			rows, files := s.PartitionRows(p.ID), int64(s.NumRefs(p.ID))
-			var split, parent any
-			if !p.IsLeaf() {
-				split = d.Schema.RowKeys[p.Dim].Name
-				for _, leaf := range s.Partitions.Descendants(p.ID) {
-					rows += s.PartitionRows(leaf.ID)
-					files += int64(s.NumRefs(leaf.ID))
-				}
-			}
-			if p.Parent != "" {
-				parent = p.Parent
-			}
-			r := p.Region[0]
-			var lo, hi any
-			if len(r.Min) > 0 {
-				lo = schema.FormatValue(types[0], r.Min)
-			}
-			if len(r.Max) > 0 {
-				hi = schema.FormatValue(types[0], r.Max)
-			}
-			out = append(out, []any{d.Name, p.ID, parent, p.IsLeaf(), split, lo, hi,
-				partition.Describe(types, p.Region), rows, files})
-		})
-	}
-	return out, nil
-}
-
-func filesRows(ctx context.Context, snap *snapshot) ([][]any, error) {
-	tables, err := snap.all(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out [][]any
-	for _, ts := range tables {
-		d, s := ts.t.Def, ts.state
-		types := keyTypes(d.Schema)
-		for _, f := range s.SortedFiles() {
-			var since any
-			if f.UnreferencedSince != nil {
-				since = *f.UnreferencedSince
-			}
-			base := func(part any, rows int64, whole bool, job any) []any {
-				return []any{d.Name, f.Key, part, rows, f.Rows, f.Bytes, formatKey(types, f.MinKey), formatKey(types, f.MaxKey), whole, job, since}
-			}
-			if f.Refs == 0 {
-				out = append(out, base(nil, 0, false, nil))
-				continue
-			}
-			for _, leaf := range s.Partitions.Leaves() {
-				if r, ok := s.Ref(leaf.ID, f.Key); ok {
-					var job any
-					if r.Job != "" {
-						job = r.Job
-					}
-					out = append(out, base(leaf.ID, r.Rows, r.Whole, job))
-				}
+var partitionsRows = perTable(func(ctx context.Context, ts *tableSnapshot, out [][]any) ([][]any, error) {
+	d, s := ts.t.Def, ts.state
+	types := keyTypes(d.Schema)
+	s.Partitions.Walk(func(p *partition.Partition) {
+		rows, files := s.PartitionRows(p.ID), int64(s.NumRefs(p.ID))
+		var split, parent any
+		if !p.IsLeaf() {
+			split = d.Schema.RowKeys[p.Dim].Name
+			for _, leaf := range s.Partitions.Descendants(p.ID) {
+				rows += s.PartitionRows(leaf.ID)
+				files += int64(s.NumRefs(leaf.ID))
 			}
 		}
-	}
+		if p.Parent != "" {
+			parent = p.Parent
+		}
+		r := p.Region[0]
+		var lo, hi any
+		if len(r.Min) > 0 {
+			lo = schema.FormatValue(types[0], r.Min)
+		}
+		if len(r.Max) > 0 {
+			hi = schema.FormatValue(types[0], r.Max)
+		}
+		out = append(out, []any{d.Name, p.ID, parent, p.IsLeaf(), split, lo, hi,
+			partition.Describe(types, p.Region), rows, files})
+	})
 	return out, nil
-}
+})
 
-func transactionsRows(ctx context.Context, snap *snapshot) ([][]any, error) {
-	tables, err := snap.all(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out [][]any
-	for _, ts := range tables {
-		if ts.seq == 0 {
+var filesRows = perTable(func(ctx context.Context, ts *tableSnapshot, out [][]any) ([][]any, error) {
+	d, s := ts.t.Def, ts.state
+	types := keyTypes(d.Schema)
+	for _, f := range s.SortedFiles() {
+		var since any
+		if f.UnreferencedSince != nil {
+			since = *f.UnreferencedSince
+		}
+		base := func(part any, rows int64, whole bool, job any) []any {
+			return []any{d.Name, f.Key, part, rows, f.Rows, f.Bytes, formatKey(types, f.MinKey), formatKey(types, f.MaxKey), whole, job, since}
+		}
+		if f.Refs == 0 {
+			out = append(out, base(nil, 0, false, nil))
 			continue
 		}
-		entries, err := ts.t.Entries(ctx, 1, ts.seq)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			for _, txn := range e.Txns {
-				detail, _ := json.Marshal(txn)
-				out = append(out, []any{ts.t.Def.Name, e.Seq, e.ID, txn.ID, txn.Kind(), e.Time, string(detail)})
+		for _, leaf := range s.Partitions.Leaves() {
+			if r, ok := s.Ref(leaf.ID, f.Key); ok {
+				var job any
+				if r.Job != "" {
+					job = r.Job
+				}
+				out = append(out, base(leaf.ID, r.Rows, r.Whole, job))
 			}
 		}
 	}
 	return out, nil
-}
+})
+
+var transactionsRows = perTable(func(ctx context.Context, ts *tableSnapshot, out [][]any) ([][]any, error) {
+	if ts.seq == 0 {
+		return out, nil
+	}
+	entries, err := ts.t.Entries(ctx, 1, ts.seq)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		for _, txn := range e.Txns {
+			detail, _ := json.Marshal(txn)
+			out = append(out, []any{ts.t.Def.Name, e.Seq, e.ID, txn.ID, txn.Kind(), e.Time, string(detail)})
+		}
+	}
+	return out, nil
+})
 
 // informationSchema holds the standard views client tools read.
 func informationSchema() []*virtualTable {

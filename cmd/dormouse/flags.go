@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/dormousedb/dormouse/storage"
+	"github.com/dormousedb/dormouse/storage/table"
 )
 
 // newFlags returns a flag set for a sub-command with the --store flag every
@@ -56,6 +57,15 @@ var errHelp = usageError{"help requested"}
 
 func openDB(ctx context.Context, url string) (*storage.DB, error) {
 	return storage.Open(ctx, url)
+}
+
+// openTable opens the store at url and the named table in it.
+func openTable(ctx context.Context, url, name string) (*table.Table, error) {
+	db, err := openDB(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return db.Table(ctx, name)
 }
 
 // multiFlag collects a repeatable flag's values.

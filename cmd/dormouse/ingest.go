@@ -31,11 +31,7 @@ func runIngest(ctx context.Context, args []string) error {
 		}
 		open.CSV.Delimiter = r[0]
 	}
-	db, err := openDB(ctx, *store)
-	if err != nil {
-		return err
-	}
-	t, err := db.Table(ctx, pos[0])
+	t, err := openTable(ctx, *store, pos[0])
 	if err != nil {
 		return err
 	}

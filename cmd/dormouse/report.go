@@ -17,11 +17,7 @@ func runReport(ctx context.Context, args []string) error {
 	if err != nil || len(pos) != 1 {
 		return orUsage(err, fs, "report "+what+" takes one table name")
 	}
-	db, err := openDB(ctx, *store)
-	if err != nil {
-		return err
-	}
-	t, err := db.Table(ctx, pos[0])
+	t, err := openTable(ctx, *store, pos[0])
 	if err != nil {
 		return err
 	}

@@ -108,11 +108,7 @@ func tableDescribe(ctx context.Context, args []string) error {
 	if err != nil || len(pos) != 1 {
 		return orUsage(err, fs, "table describe takes one table name")
 	}
-	db, err := openDB(ctx, *store)
-	if err != nil {
-		return err
-	}
-	t, err := db.Table(ctx, pos[0])
+	t, err := openTable(ctx, *store, pos[0])
 	if err != nil {
 		return err
 	}
@@ -185,11 +181,7 @@ func tableSnapshot(ctx context.Context, args []string) error {
 	if err != nil || len(pos) != 1 {
 		return orUsage(err, fs, "table snapshot takes one table name")
 	}
-	db, err := openDB(ctx, *store)
-	if err != nil {
-		return err
-	}
-	t, err := db.Table(ctx, pos[0])
+	t, err := openTable(ctx, *store, pos[0])
 	if err != nil {
 		return err
 	}

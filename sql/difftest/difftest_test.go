@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dormousedb/dormouse/sql"
-	"github.com/dormousedb/dormouse/sql/slt"
+	"github.com/dormousedb/dormouse/sql/slt/sltsession"
 	"github.com/dormousedb/dormouse/storage/storagetest"
 )
 
@@ -59,7 +59,7 @@ func loadDormouse(t *testing.T, tbs []*table) execer {
 	t.Helper()
 	ctx := context.Background()
 	db := storagetest.NewDB(t, storagetest.LocalStore(t))
-	ex := sessionExecutor{sql.NewEngine(db, sql.Config{}).NewSession()}
+	ex := sltsession.New(sql.NewEngine(db, sql.Config{}).NewSession())
 	start := time.Now()
 	defer func() { t.Logf("loaded Dormouse in %v", time.Since(start).Round(time.Millisecond)) }()
 	for _, tb := range tbs {
@@ -73,23 +73,4 @@ func loadDormouse(t *testing.T, tbs []*table) execer {
 		}
 	}
 	return ex
-}
-
-// sessionExecutor runs statements through a Session.
-type sessionExecutor struct{ s *sql.Session }
-
-func (x sessionExecutor) Exec(ctx context.Context, stmt string) (*slt.Result, error) {
-	rows, err := x.s.Run(ctx, stmt)
-	if err != nil {
-		return nil, err
-	}
-	res, err := sql.Collect(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
-	out := &slt.Result{Rows: res.Rows, Tag: res.Tag}
-	for _, c := range res.Columns {
-		out.Columns = append(out.Columns, slt.Column{Name: c.Name, Type: c.Type})
-	}
-	return out, nil
 }
