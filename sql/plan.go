@@ -20,6 +20,10 @@ type planner struct {
 
 // plan returns the engine plan of r; its output columns are r's.
 func (p *planner) plan(r rel) (engine.Plan, error) {
+	return p.planRel(pushFilters(r))
+}
+
+func (p *planner) planRel(r rel) (engine.Plan, error) {
 	out, mapping, err := p.planPruned(r, nil)
 	if err != nil {
 		return nil, err
@@ -64,7 +68,7 @@ func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int
 			}
 			return p.planScan(sc, r.cond, need)
 		}
-		in, err := p.plan(r.in)
+		in, err := p.planRel(r.in)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -90,13 +94,22 @@ func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int
 		if s, ok := r.in.(*sortRel); ok && r.count >= 0 {
 			return p.planSort(s, r.count, r.offset)
 		}
-		in, err := p.plan(r.in)
+		if proj, ok := r.in.(*projectRel); ok {
+			// A limit commutes with a projection: take it below, where it
+			// may meet a sort and make a top-N.
+			if _, sorted := proj.in.(*sortRel); sorted {
+				c := *proj
+				c.in = &limitRel{in: proj.in, offset: r.offset, count: r.count}
+				return p.planPruned(&c, used)
+			}
+		}
+		in, err := p.planRel(r.in)
 		if err != nil {
 			return nil, nil, err
 		}
 		return &engine.Limit{Input: in, Offset: r.offset, Count: r.count}, nil, nil
 	case *distinctRel:
-		in, err := p.plan(r.in)
+		in, err := p.planRel(r.in)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -215,7 +228,7 @@ func indexOf(xs []int, v int) int {
 // planSort plans a sort, as a top-N when a limit follows (count >= 0),
 // and drops it when the input is already in that order.
 func (p *planner) planSort(s *sortRel, count, offset int64) (engine.Plan, map[int]int, error) {
-	in, err := p.plan(s.in)
+	in, err := p.planRel(s.in)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -327,11 +340,11 @@ func (p *planner) planAggregate(a *aggRel) (engine.Plan, map[int]int, error) {
 }
 
 func (p *planner) planJoin(j *joinRel) (engine.Plan, map[int]int, error) {
-	l, err := p.plan(j.left)
+	l, err := p.planRel(j.left)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := p.plan(j.right)
+	r, err := p.planRel(j.right)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -416,11 +429,11 @@ func conjuncts(e expr.Expr) []expr.Expr {
 }
 
 func (p *planner) planSetOp(s *setOpRel) (engine.Plan, map[int]int, error) {
-	l, err := p.plan(s.left)
+	l, err := p.planRel(s.left)
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := p.plan(s.right)
+	r, err := p.planRel(s.right)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -439,7 +452,7 @@ func (p *planner) planSetOp(s *setOpRel) (engine.Plan, map[int]int, error) {
 }
 
 func (p *planner) planWindow(w *windowRel) (engine.Plan, map[int]int, error) {
-	in, err := p.plan(w.in)
+	in, err := p.planRel(w.in)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,7 +1,10 @@
 // Command compare is Dormouse's storage benchmark: a side-by-side run of
 // Dormouse and DuckDB loading the same CSV into sorted Parquet, and the
 // commit rate of a table's transaction log on a local disk and on S3
-// (versitygw). It prints a table and writes the same figures as JSON.
+// (versitygw), and three queries over one table of Parquet files — a
+// selective key range, a full narrow scan and a GROUP BY — answered by
+// Dormouse's SQL engine and by DuckDB reading the table's very files. It
+// prints tables and writes the same figures as JSON.
 //
 // It lives in its own Go module so that DuckDB (cgo) stays out of the main
 // module's dependencies. Each contender runs as its own child process, so
@@ -10,12 +13,16 @@
 //	dormouse  bin/dormouse table create + ingest into a fresh file:// store
 //	duckdb    this binary re-run as `compare duckdb-child`, doing one COPY
 //
+// The queries run in this process, both engines alike (see queries.go).
+//
 // Usage (from the repository root; `make bench` does this under
 // scripts/with-s3.sh, which provides the S3 server):
 //
 //	bench-compare [-rows N | -quick] [-memory 256MiB] [-out bench/out]
 //	              [-dormouse bin/dormouse] [-repeat 3] [-commit-time 3s]
-//	              [-only ingest|commits] [-cpuprofile FILE]
+//	              [-only ingest|commits|queries] [-cpuprofile FILE]
+//	              [-query-rows 20000000] [-query-partitions 64] [-query-chunks 2]
+//	              [-query-repeat 5] [-fresh]
 package main
 
 import (
@@ -42,6 +49,12 @@ type config struct {
 	only       string
 	cpuprofile string
 	repeat     int
+
+	queryRows       int64
+	queryPartitions int
+	queryChunks     int
+	queryRepeat     int
+	fresh           bool
 }
 
 func main() {
@@ -84,15 +97,20 @@ func parseConfig(args []string) (config, error) {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	var cfg config
 	fs.Int64Var(&cfg.rows, "rows", 10_000_000, "rows to ingest (standard bench/gen rows)")
-	fs.BoolVar(&cfg.quick, "quick", false, "a quick run: 1M rows (unless -rows is given) and 1s per commit case")
+	fs.BoolVar(&cfg.quick, "quick", false, "a quick run: 1M rows (unless -rows is given), 1s per commit case, a query table of 2M rows (unless -query-rows is given), 3 runs per query")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the generated rows")
 	fs.StringVar(&cfg.memory, "memory", "256MiB", "the small ingest memory bound (Dormouse --memory, DuckDB memory_limit)")
 	fs.StringVar(&cfg.out, "out", "bench/out", "work directory: CSV, stores, storage.json (gitignored)")
 	fs.StringVar(&cfg.dormouse, "dormouse", "bin/dormouse", "the dormouse binary (make build)")
 	fs.DurationVar(&cfg.commitTime, "commit-time", 3*time.Second, "how long each commit case runs")
-	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\" or \"commits\"")
+	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\", \"commits\" or \"queries\"")
 	fs.IntVar(&cfg.repeat, "repeat", 3, "run each ingest this many times, alternating contenders; report the fastest time and the highest peak RSS")
-	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "also profile one in-process Dormouse ingest of the full CSV into this file")
+	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "also profile one in-process Dormouse ingest of the full CSV into this file, and each query into FILE-queries-ID")
+	fs.Int64Var(&cfg.queryRows, "query-rows", 20_000_000, "rows of the query benchmark's table")
+	fs.IntVar(&cfg.queryPartitions, "query-partitions", 64, "leaf partitions of the query table (pre-split on the key)")
+	fs.IntVar(&cfg.queryChunks, "query-chunks", 2, "ingests that build the query table (each leaf gets one file per ingest)")
+	fs.IntVar(&cfg.queryRepeat, "query-repeat", 5, "timed runs of each query on each engine (after one untimed run)")
+	fs.BoolVar(&cfg.fresh, "fresh", false, "rebuild the query table even if bench/out holds one built with the same parameters")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -108,6 +126,12 @@ func parseConfig(args []string) (config, error) {
 		if !set["commit-time"] {
 			cfg.commitTime = time.Second
 		}
+		if !set["query-rows"] {
+			cfg.queryRows = 2_000_000
+		}
+		if !set["query-repeat"] {
+			cfg.queryRepeat = 3
+		}
 	}
 	if cfg.repeat < 1 {
 		return cfg, fmt.Errorf("-repeat %d: want at least 1", cfg.repeat)
@@ -116,9 +140,15 @@ func parseConfig(args []string) (config, error) {
 		return cfg, fmt.Errorf("-rows %d: want at least 10", cfg.rows)
 	}
 	switch cfg.only {
-	case "", "ingest", "commits":
+	case "", "ingest", "commits", "queries":
 	default:
-		return cfg, fmt.Errorf("-only %q: want ingest or commits", cfg.only)
+		return cfg, fmt.Errorf("-only %q: want ingest, commits or queries", cfg.only)
+	}
+	if cfg.queryPartitions < 1 || cfg.queryChunks < 1 || cfg.queryRepeat < 1 {
+		return cfg, fmt.Errorf("-query-partitions, -query-chunks and -query-repeat want at least 1")
+	}
+	if cfg.queryRows < int64(cfg.queryChunks) {
+		return cfg, fmt.Errorf("-query-rows %d: want at least one row per chunk", cfg.queryRows)
 	}
 	if _, err := parseByteSize(cfg.memory); err != nil {
 		return cfg, fmt.Errorf("-memory: %w", err)
@@ -156,26 +186,35 @@ func run(ctx context.Context, cfg config) error {
 	if rep.LoadAvg > float64(rep.CPUs)/2 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("load average %.1f on %d CPUs at the start: other processes compete, so times are noisy", rep.LoadAvg, rep.CPUs))
 	}
-	if cfg.only != "commits" {
+	if cfg.only == "" || cfg.only == "ingest" || cfg.only == "queries" {
 		if _, err := os.Stat(cfg.dormouse); err != nil {
 			return fmt.Errorf("dormouse binary: %w (run make build)", err)
 		}
+	}
+	if cfg.only == "" || cfg.only == "ingest" {
 		if err := benchIngest(ctx, cfg, rep); err != nil {
 			return err
 		}
 	}
-	if cfg.only != "ingest" {
+	if cfg.only == "" || cfg.only == "commits" {
 		if err := benchCommits(ctx, cfg, rep); err != nil {
 			return err
 		}
 	}
-	rep.Finished = time.Now().UTC()
-	rep.print(os.Stdout)
-	path := filepath.Join(cfg.out, "storage.json")
-	if err := rep.writeJSON(path); err != nil {
-		return err
+	if cfg.only != "queries" {
+		rep.Finished = time.Now().UTC()
+		rep.print(os.Stdout)
+		path := filepath.Join(cfg.out, "storage.json")
+		if err := rep.writeJSON(path); err != nil {
+			return err
+		}
+		fmt.Printf("\nJSON: %s\n", path)
 	}
-	fmt.Printf("\nJSON: %s\n", path)
+	// The queries come last: they run in this process, which must stay
+	// small while it measures its children's memory above.
+	if cfg.only == "" || cfg.only == "queries" {
+		return benchQueries(ctx, cfg)
+	}
 	return nil
 }
 
