@@ -107,6 +107,9 @@ func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int
 		if err != nil {
 			return nil, nil, err
 		}
+		if r.count >= 0 {
+			in = limitScan(in, r.offset+r.count)
+		}
 		return &engine.Limit{Input: in, Offset: r.offset, Count: r.count}, nil, nil
 	case *distinctRel:
 		in, err := p.planRel(r.in)
@@ -225,6 +228,21 @@ func indexOf(xs []int, v int) int {
 	return -1
 }
 
+// limitScan tells a table scan that only n rows will be read from it, when
+// nothing between the limit and the scan drops rows: the scan then stops
+// reading partitions early.
+func limitScan(in engine.Plan, n int64) engine.Plan {
+	switch x := in.(type) {
+	case *engine.Project:
+		return x.WithChildren(limitScan(x.Input, n))
+	case *engine.TableScan:
+		c := *x
+		c.Limit = n
+		return &c
+	}
+	return in
+}
+
 // planSort plans a sort, as a top-N when a limit follows (count >= 0),
 // and drops it when the input is already in that order.
 func (p *planner) planSort(s *sortRel, count, offset int64) (engine.Plan, map[int]int, error) {
@@ -234,7 +252,7 @@ func (p *planner) planSort(s *sortRel, count, offset int64) (engine.Plan, map[in
 	}
 	if ordered, ok := p.orderedInput(in, s.keys); ok {
 		if count >= 0 {
-			return &engine.Limit{Input: ordered, Offset: offset, Count: count}, nil, nil
+			return &engine.Limit{Input: limitScan(ordered, offset+count), Offset: offset, Count: count}, nil, nil
 		}
 		return ordered, nil, nil
 	}
