@@ -53,8 +53,9 @@ test: setup
 bench-setup: tools
 	cd bench/compare && $(GO) list -deps . >/dev/null
 
-## bench: the storage benchmark, Dormouse beside DuckDB (not a test; see
-## bench/README.md). `make bench BENCH_ARGS=-quick` for a short run.
+## bench: the storage and query benchmarks, Dormouse beside DuckDB (not a test;
+## see bench/README.md). `make bench BENCH_ARGS=-quick` for a short run,
+## `make bench BENCH_ARGS="-only queries"` for the queries alone.
 BENCH_ARGS ?=
 bench: build bench-setup
 	cd bench/compare && $(GO) build -o $(CURDIR)/bin/bench-compare .

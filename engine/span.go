@@ -307,6 +307,10 @@ func (ss SpanSet) Format(t schema.Type) string {
 		case ok: // integers read better closed: [10,20] rather than [10,21)
 			b.WriteString(formatSpanValue(t, schema.EncodeInt(last)))
 			b.WriteByte(']')
+		case (t == schema.Varchar || t == schema.Varbinary) && s.Hi[len(s.Hi)-1] == 0:
+			// v followed by a NUL byte is v's successor: show [lo,v].
+			b.WriteString(formatSpanValue(t, s.Hi[:len(s.Hi)-1]))
+			b.WriteByte(']')
 		default:
 			b.WriteString(formatSpanValue(t, s.Hi))
 			b.WriteByte(')')

@@ -206,7 +206,7 @@ const DateLayout = "2006-01-02"
 func FormatValue(t Type, enc []byte) string {
 	switch t {
 	case Varchar:
-		if utf8.Valid(enc) {
+		if utf8.Valid(enc) && bytes.IndexByte(enc, 0) < 0 {
 			return string(enc)
 		}
 		return fmt.Sprintf("%q", enc)
