@@ -16,7 +16,7 @@ VERSITYGW := $(TOOLS)/bin/versitygw
 PG_BINDIR ?= /usr/lib/postgresql/15/bin
 export PG_BINDIR
 
-.PHONY: all build run test test-short bench bench-setup setup tools postgres clean
+.PHONY: all build run test bench bench-setup setup tools postgres clean
 
 all: build
 
