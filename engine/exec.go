@@ -105,6 +105,21 @@ func (p *MemoryPool) Peak() int64 {
 type Stats struct {
 	mu    sync.Mutex
 	nodes map[Plan]*NodeStats
+	alias map[Plan]Plan
+}
+
+// Alias makes what plan node from does count as node to: a plan run once
+// per partition reports as the one node EXPLAIN shows.
+func (s *Stats) Alias(from, to Plan) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.alias == nil {
+		s.alias = map[Plan]Plan{}
+	}
+	s.alias[from] = to
 }
 
 // NodeStats is what one plan node did.
@@ -140,6 +155,9 @@ func (s *Stats) Node(p Plan) *NodeStats {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if to, ok := s.alias[p]; ok {
+		p = to
+	}
 	if s.nodes == nil {
 		s.nodes = map[Plan]*NodeStats{}
 	}

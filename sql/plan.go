@@ -354,7 +354,11 @@ func (p *planner) planAggregate(a *aggRel) (engine.Plan, map[int]int, error) {
 			calls[i].Filter = remapAll([]expr.Expr{c.filter}, m)[0]
 		}
 	}
-	return &engine.HashAggregate{Input: in, GroupBy: remapAll(a.groups, m), Aggs: calls, Names: names(a.cols)}, nil, nil
+	agg := &engine.HashAggregate{Input: in, GroupBy: remapAll(a.groups, m), Aggs: calls, Names: names(a.cols)}
+	if split := engine.SplitOverScan(agg); split != nil {
+		return split, nil, nil
+	}
+	return agg, nil, nil
 }
 
 func (p *planner) planJoin(j *joinRel) (engine.Plan, map[int]int, error) {
