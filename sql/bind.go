@@ -36,6 +36,9 @@ type cte struct {
 type scope struct {
 	cols []col
 	g    *grouping
+	// subs maps correlated scalar subqueries (by their SQL text) to the
+	// column that computes them, once decorrelated into a join.
+	subs map[string]int
 }
 
 func (b *binder) lookupCTE(name string) *cte {

@@ -117,6 +117,9 @@ func (b *binder) bindExpr(sc *scope, e ast.Expr) (expr.Expr, error) {
 	case *ast.FuncCall:
 		return b.call(sc, e)
 	case *ast.ScalarSubquery:
+		if i, ok := sc.subs[e.String()]; ok {
+			return b.subqueryColumn(sc, i)
+		}
 		return b.scalarSubquery(e)
 	case *ast.Collate:
 		return b.expr(sc, e.X) // text compares byte-wise, as under C collation

@@ -30,7 +30,11 @@ func (b *binder) bindSelect(sel *ast.Select, orderBy []ast.OrderItem) (rel, erro
 	if err != nil {
 		return nil, err
 	}
-	in := &scope{cols: from.columns()}
+	from, subs, err := b.decorrelateScalars(from, sel)
+	if err != nil {
+		return nil, err
+	}
+	in := &scope{cols: from.columns(), subs: subs}
 	var r rel = from
 	if sel.Where != nil {
 		if err := noAggregates(sel.Where, "WHERE"); err != nil {
@@ -387,7 +391,7 @@ func (b *binder) groupedScope(in *scope, g *grouping) *scope {
 	if g == nil {
 		return in
 	}
-	return &scope{cols: in.cols, g: g}
+	return &scope{cols: in.cols, g: g, subs: in.subs}
 }
 
 // window adds a windowRel computing every window call.
