@@ -51,15 +51,23 @@ type filterOp struct {
 func (o *filterOp) Schema() *arrow.Schema { return o.plan.Input.Schema() }
 
 func (o *filterOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	return nextKept(ctx, o.input, o.filter)
+}
+
+// nextKept pulls batches from in and passes each to keep, which returns
+// the rows it keeps or nil for none, until a batch keeps rows or the input
+// ends. Each input batch is released after keep. Filters, DISTINCT and
+// INTERSECT/EXCEPT share it.
+func nextKept(ctx context.Context, in Operator, keep func(context.Context, arrow.RecordBatch) (arrow.RecordBatch, error)) (arrow.RecordBatch, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rec, err := o.input.Next(ctx)
+		rec, err := in.Next(ctx)
 		if err != nil {
 			return nil, err
 		}
-		out, err := o.filter(ctx, rec)
+		out, err := keep(ctx, rec)
 		rec.Release()
 		if err != nil || out != nil {
 			return out, err

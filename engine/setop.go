@@ -57,20 +57,7 @@ type distinctOp struct {
 func (o *distinctOp) Schema() *arrow.Schema { return o.input.Schema() }
 
 func (o *distinctOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rec, err := o.input.Next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out, err := o.filter(ctx, rec)
-		rec.Release()
-		if err != nil || out != nil {
-			return out, err
-		}
-	}
+	return nextKept(ctx, o.input, o.filter)
 }
 
 // filter returns the rows of rec seen for the first time, or nil.
@@ -219,20 +206,7 @@ func (o *setOpOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		o.built = true
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rec, err := o.left.Next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out, err := o.filter(ctx, rec)
-		rec.Release()
-		if err != nil || out != nil {
-			return out, err
-		}
-	}
+	return nextKept(ctx, o.left, o.filter)
 }
 
 // build counts the rows of the right side per distinct row.

@@ -263,18 +263,8 @@ func (b *binder) hasQualifier(sc *scope, q string) bool {
 
 func (b *binder) binary(sc *scope, e *ast.Binary) (expr.Expr, error) {
 	if e.Op == ast.OpAnd || e.Op == ast.OpOr {
-		// Flatten chains so that long AND/OR lists bind without recursion.
-		var parts []ast.Expr
-		var flatten func(x ast.Expr)
-		flatten = func(x ast.Expr) {
-			if bx, ok := x.(*ast.Binary); ok && bx.Op == e.Op {
-				flatten(bx.L)
-				flatten(bx.R)
-				return
-			}
-			parts = append(parts, x)
-		}
-		flatten(e)
+		// Flatten the chain so that a long AND/OR list binds as one.
+		parts := splitOp(e, e.Op)
 		xs := make([]expr.Expr, len(parts))
 		for i, p := range parts {
 			x, err := b.boolExpr(sc, p, e.Op)

@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/dormousedb/dormouse/engine/sqlerr"
@@ -193,5 +192,3 @@ func (s *Session) alterTable(ctx context.Context, st *ast.AlterTableSet) (Rows, 
 	}
 	return tagOnly("ALTER TABLE"), nil
 }
-
-var _ = fmt.Sprint

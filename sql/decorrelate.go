@@ -89,13 +89,12 @@ func (b *binder) decorrelateOne(outer rel, sq *ast.ScalarSubquery) (rel, int, bo
 	}
 	innerScope := &scope{cols: inner.columns()}
 	outerScope := &scope{cols: outer.columns()}
-	var local []expr.Expr
+	r, corr, err := sub.splitCorrelated(inner, sel.Where)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	var innerKeys, outerKeys []expr.Expr
-	for _, c := range splitAnd(sel.Where) {
-		if cond, err := sub.boolExpr(innerScope, c, "WHERE"); err == nil {
-			local = append(local, cond)
-			continue
-		}
+	for _, c := range corr {
 		bx, ok := c.(*ast.Binary)
 		if !ok || bx.Op != ast.OpEq {
 			return nil, 0, false, nil
@@ -114,14 +113,6 @@ func (b *binder) decorrelateOne(outer rel, sq *ast.ScalarSubquery) (rel, int, bo
 	}
 	if len(innerKeys) == 0 {
 		return nil, 0, false, nil
-	}
-	var r rel = inner
-	if len(local) > 0 {
-		cond, err := expr.And(local...)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		r = &filterRel{in: r, cond: cond}
 	}
 	call, err := sub.aggCall(innerScope, fc)
 	if err != nil {

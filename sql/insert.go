@@ -3,8 +3,6 @@ package sql
 import (
 	"context"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -195,8 +193,3 @@ func (o *operatorInput) Next() (arrow.RecordBatch, error) {
 }
 
 func (o *operatorInput) Close() error { return nil }
-
-var (
-	_ = io.EOF
-	_ = strings.ToLower
-)

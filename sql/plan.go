@@ -3,7 +3,6 @@ package sql
 import (
 	"sort"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
@@ -406,25 +405,7 @@ func equiKey(c expr.Expr, nl int) (expr.Expr, expr.Expr, bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	side := func(e expr.Expr) int { // 0 left, 1 right, -1 mixed or none
-		cols := expr.Columns(e)
-		if len(cols) == 0 {
-			return -1
-		}
-		s := -1
-		for _, c := range cols {
-			cs := 0
-			if c >= nl {
-				cs = 1
-			}
-			if s >= 0 && cs != s {
-				return -1
-			}
-			s = cs
-		}
-		return s
-	}
-	sl, sr := side(l), side(r)
+	sl, sr := sideOf(l, nl), sideOf(r, nl)
 	if sl == 1 && sr == 0 {
 		l, r, sl, sr = r, l, sr, sl
 	}
@@ -522,5 +503,3 @@ func (p *planner) planWindow(w *windowRel) (engine.Plan, map[int]int, error) {
 	}
 	return out, nil, nil
 }
-
-var _ = arrow.Null

@@ -182,17 +182,7 @@ func goValue(a arrow.Array, i int) any {
 // uncorrelated IN (subquery), NOT IN (subquery), EXISTS and NOT EXISTS into
 // semi and anti joins of *r, and returns what remains of the WHERE.
 func (b *binder) rewriteSubqueries(in *scope, where ast.Expr, r *rel) (ast.Expr, error) {
-	var parts []ast.Expr
-	var flatten func(e ast.Expr)
-	flatten = func(e ast.Expr) {
-		if bx, ok := e.(*ast.Binary); ok && bx.Op == ast.OpAnd {
-			flatten(bx.L)
-			flatten(bx.R)
-			return
-		}
-		parts = append(parts, e)
-	}
-	flatten(where)
+	parts := splitAnd(where)
 	var rest ast.Expr
 	for _, p := range parts {
 		done, err := b.subqueryJoin(in, p, r)
@@ -261,23 +251,8 @@ func (b *binder) correlatedJoin(in *scope, q *ast.Query, kind joinKind, x expr.E
 			return err
 		}
 		inner := &scope{cols: from.columns()}
-		var local []expr.Expr
-		for _, c := range splitAnd(sel.Where) {
-			if cond, err := sub.boolExpr(inner, c, "WHERE"); err == nil {
-				local = append(local, cond)
-				continue
-			} else if code := sqlerr.Code(err); code != sqlerr.UndefinedColumn && code != sqlerr.UndefinedTable {
-				return err
-			}
-			corr = append(corr, c)
-		}
-		right = from
-		if len(local) > 0 {
-			cond, err := expr.And(local...)
-			if err != nil {
-				return err
-			}
-			right = &filterRel{in: right, cond: cond}
+		if right, corr, err = sub.splitCorrelated(from, sel.Where); err != nil {
+			return err
 		}
 		if x != nil {
 			items, err := expandStars(sel.Items, inner.cols)
@@ -334,6 +309,35 @@ func (b *binder) correlatedJoin(in *scope, q *ast.Query, kind joinKind, x expr.E
 	return nil
 }
 
+// splitCorrelated splits a subquery's WHERE into the conjuncts that bind
+// over the subquery's own FROM, which it applies to from as a filter, and
+// those that name columns of the outer query (a correlated subquery's),
+// which it returns for the caller to join on.
+func (b *binder) splitCorrelated(from rel, where ast.Expr) (rel, []ast.Expr, error) {
+	inner := &scope{cols: from.columns()}
+	var local []expr.Expr
+	var corr []ast.Expr
+	for _, c := range splitAnd(where) {
+		cond, err := b.boolExpr(inner, c, "WHERE")
+		if err == nil {
+			local = append(local, cond)
+			continue
+		}
+		if code := sqlerr.Code(err); code != sqlerr.UndefinedColumn && code != sqlerr.UndefinedTable {
+			return nil, nil, err
+		}
+		corr = append(corr, c)
+	}
+	if len(local) == 0 {
+		return from, corr, nil
+	}
+	cond, err := expr.And(local...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &filterRel{in: from, cond: cond}, corr, nil
+}
+
 func identity(cols []col) []expr.Expr {
 	out := make([]expr.Expr, len(cols))
 	for i := range cols {
@@ -353,9 +357,13 @@ func selectExprs(sel *ast.Select) []ast.Expr {
 }
 
 // splitAnd splits a condition on AND.
-func splitAnd(e ast.Expr) []ast.Expr {
-	if bx, ok := e.(*ast.Binary); ok && bx.Op == ast.OpAnd {
-		return append(splitAnd(bx.L), splitAnd(bx.R)...)
+func splitAnd(e ast.Expr) []ast.Expr { return splitOp(e, ast.OpAnd) }
+
+// splitOp flattens a chain of one binary operator (AND or OR) into its
+// operands, left to right.
+func splitOp(e ast.Expr, op string) []ast.Expr {
+	if bx, ok := e.(*ast.Binary); ok && bx.Op == op {
+		return append(splitOp(bx.L, op), splitOp(bx.R, op)...)
 	}
 	return []ast.Expr{e}
 }

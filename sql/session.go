@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
@@ -427,5 +426,3 @@ func (s *Session) show(st *ast.Show) (Rows, error) {
 	}
 	return textRows([]string{name}, [][]string{{v}}, "SHOW"), nil
 }
-
-var _ arrow.DataType = nil
