@@ -263,9 +263,7 @@ func Collect(ctx context.Context, rows Rows) (*Result, error) {
 		for r := 0; r < int(rec.NumRows()); r++ {
 			row := make([]*string, len(texts))
 			for c, col := range texts {
-				if col[r] != nil {
-					row[c] = col[r]
-				}
+				row[c] = col[r] // nil stays nil: NULL
 			}
 			res.Rows = append(res.Rows, row)
 		}
