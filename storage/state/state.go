@@ -20,7 +20,13 @@ type File struct {
 	MinKey    [][]byte `json:"min_key,omitempty"` // plain encodings of the first row's row keys
 	MaxKey    [][]byte `json:"max_key,omitempty"` // ... and of the last row's
 	AddedBy   string   `json:"added_by"`          // id of the transaction that added it
-	Refs      int      `json:"refs"`              // how many partitions reference it
+	// Seq orders a partition's files by the age of their rows, for
+	// iterators whose result depends on row order (last): each ingested
+	// file takes the next number of a counter kept in the state, and a
+	// compaction output the largest Seq of the job's inputs, so the files
+	// of one partition never share a Seq.
+	Seq  uint64 `json:"seq,omitempty"`
+	Refs int    `json:"refs"` // how many partitions reference it
 	// UnreferencedSince is when the last reference went; nil while
 	// referenced. The garbage collector deletes the file after the delay.
 	UnreferencedSince *time.Time `json:"unreferenced_since,omitempty"`
@@ -54,6 +60,8 @@ type State struct {
 	files *cowMap[*File]
 	refs  map[string]*cowMap[*FileRef] // partition id -> its references
 	jobs  map[string]*Job
+	// fileSeq is the Seq of the last ingested file.
+	fileSeq uint64
 
 	// unreferenced collects files whose last reference went during the
 	// transaction being applied.
@@ -72,6 +80,7 @@ func (s *State) clone() *State {
 		files:      s.files,
 		refs:       make(map[string]*cowMap[*FileRef], len(s.refs)),
 		jobs:       make(map[string]*Job, len(s.jobs)),
+		fileSeq:    s.fileSeq,
 	}
 	for k, v := range s.refs {
 		c.refs[k] = v
@@ -88,12 +97,13 @@ type stateJSON struct {
 	Files      map[string]*File               `json:"files"`
 	Refs       map[string]map[string]*FileRef `json:"refs"`
 	Jobs       map[string]*Job                `json:"jobs,omitempty"`
+	FileSeq    uint64                         `json:"file_seq,omitempty"`
 }
 
 // MarshalJSON encodes the state with files, references and jobs as plain
 // objects keyed by file key, partition id and job id.
 func (s *State) MarshalJSON() ([]byte, error) {
-	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs}
+	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs, FileSeq: s.fileSeq}
 	s.eachFile(func(f *File) { j.Files[f.Key] = f })
 	for p, rs := range s.refs {
 		if rs.n > 0 {
@@ -115,6 +125,7 @@ func (s *State) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("state has no partitions")
 	}
 	*s = *newState(j.Partitions)
+	s.fileSeq = j.FileSeq
 	for k, f := range j.Files {
 		if f == nil {
 			return fmt.Errorf("file %s is null", k)

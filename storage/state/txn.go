@@ -160,7 +160,7 @@ func (m Machine) Apply(s *State, t *Txn, at txlog.Meta) error {
 	case t.InitPartitions != nil:
 		err = scratch.initPartitions(t.InitPartitions)
 	case t.AddFiles != nil:
-		err = scratch.addFiles(t.ID, t.AddFiles.Files, "")
+		err = scratch.addFiles(t.ID, t.AddFiles.Files, "", 0)
 	case t.SplitPartition != nil:
 		err = scratch.splitPartition(t.SplitPartition)
 	case t.SplitFileRefs != nil:
@@ -207,8 +207,9 @@ func (s *State) initPartitions(op *InitPartitions) error {
 }
 
 // addFiles adds files and their references. job is the compaction job whose
-// outputs these are, or "" for an ingest.
-func (s *State) addFiles(txnID string, files []NewFile, job string) error {
+// outputs these are, or "" for an ingest; seq is the outputs' Seq (an
+// ingested file takes the next of the state's counter).
+func (s *State) addFiles(txnID string, files []NewFile, job string, seq uint64) error {
 	if len(files) == 0 && job == "" {
 		return fmt.Errorf("no files")
 	}
@@ -236,6 +237,11 @@ func (s *State) addFiles(txnID string, files []NewFile, job string) error {
 			return fmt.Errorf("file %s has no references", f.Key)
 		}
 		f.AddedBy = txnID
+		f.Seq = seq
+		if job == "" {
+			s.fileSeq++
+			f.Seq = s.fileSeq
+		}
 		f.Refs = 0
 		f.UnreferencedSince = nil
 		s.putFile(&f)
@@ -494,12 +500,16 @@ func (s *State) replaceFiles(txnID string, op *ReplaceFiles, at txlog.Meta) erro
 			return fmt.Errorf("job %s no longer holds %s/%s", op.Job, j.Partition, f)
 		}
 	}
+	var seq uint64
 	for _, f := range j.Files {
 		r, _ := s.ref(j.Partition, f)
+		if in, _ := s.file(f); in.Seq > seq {
+			seq = in.Seq
+		}
 		s.dropRef(r)
 	}
 	delete(s.jobs, op.Job)
-	return s.addFiles(txnID, op.Outputs, op.Job)
+	return s.addFiles(txnID, op.Outputs, op.Job, seq)
 }
 
 func (s *State) deleteFiles(op *DeleteFiles) error {
