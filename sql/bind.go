@@ -21,6 +21,9 @@ type binder struct {
 	ctx  context.Context
 	snap *snapshot
 	ctes []map[string]*cte
+	// outer is the query around a correlated subquery bound per row (see
+	// apply.go), nil elsewhere.
+	outer *outerScope
 }
 
 // cte is a WITH query visible by name.

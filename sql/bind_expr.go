@@ -120,13 +120,24 @@ func (b *binder) bindExpr(sc *scope, e ast.Expr) (expr.Expr, error) {
 		if i, ok := sc.subs[e.String()]; ok {
 			return b.subqueryColumn(sc, i)
 		}
-		return b.scalarSubquery(e)
+		x, err := b.scalarSubquery(e)
+		if code := sqlerr.Code(err); code == sqlerr.UndefinedColumn || code == sqlerr.UndefinedTable {
+			// It reads the outer query: run it per outer row.
+			return b.bindApply(sc, e.Query, applyScalar, nil, e.String())
+		}
+		return x, err
 	case *ast.Collate:
 		return b.expr(sc, e.X) // text compares byte-wise, as under C collation
 	case *ast.Default:
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DEFAULT is not allowed here")
-	case *ast.InSubquery, *ast.Exists:
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subqueries with IN and EXISTS are supported only as conditions of WHERE")
+	case *ast.Exists:
+		return b.bindApply(sc, e.Query, applyExists, nil, e.String())
+	case *ast.InSubquery:
+		x, err := b.bindApply(sc, e.Query, applyAny, e.X, e.String())
+		if err != nil || !e.Not {
+			return x, err
+		}
+		return notExpr(x)
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "expression %s is not supported", e.String())
 }
@@ -202,6 +213,9 @@ func (b *binder) column(sc *scope, c *ast.ColumnRef) (expr.Expr, error) {
 	case i == -2:
 		return nil, sqlerr.New(sqlerr.AmbiguousColumn, "column reference \"%s\" is ambiguous", strings.Join(c.Parts, "."))
 	case i < 0:
+		if x, ok, err := b.outerColumn(c); ok {
+			return x, err
+		}
 		name := strings.Join(c.Parts, ".")
 		if len(c.Parts) > 1 && !b.hasQualifier(sc, c.Parts[len(c.Parts)-2]) {
 			return nil, sqlerr.New(sqlerr.UndefinedTable, "missing FROM-clause entry for table \"%s\"", c.Parts[len(c.Parts)-2])

@@ -38,8 +38,14 @@ func (b *binder) decorrelateScalars(from rel, sel *ast.Select) (rel, map[string]
 			return true
 		})
 	}
-	for _, it := range sel.Items {
-		visit(it.Expr)
+	// Above a GROUP BY the join would have to be grouped too: subqueries in
+	// a grouped select list run per group instead (apply.go).
+	grouped := len(sel.GroupBy) > 0 || sel.Having != nil ||
+		len(collectCalls(&ast.Row{Elems: selectExprs(sel)}, nil, false)) > 0
+	if !grouped {
+		for _, it := range sel.Items {
+			visit(it.Expr)
+		}
 	}
 	visit(sel.Where)
 	var subs map[string]int
@@ -57,8 +63,7 @@ func (b *binder) decorrelateScalars(from rel, sel *ast.Select) (rel, map[string]
 			return nil, nil, err
 		}
 		if !ok {
-			return nil, nil, errAt(sq.Pos, sqlerr.New(sqlerr.FeatureNotSupported,
-				"correlated subquery is supported only as an aggregate over equality conditions, e.g. (SELECT max(x) FROM u WHERE u.k = t.k)"))
+			continue // not a join: bound to run per outer row (apply.go)
 		}
 		from = joined
 		if subs == nil {

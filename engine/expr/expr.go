@@ -38,6 +38,9 @@ type Context struct {
 	TimeZone string
 	// Params are the values of $1, $2, … (nil when there are none).
 	Params []arrow.Array
+	// Outer are the values a correlated subquery reads from the outer
+	// query's current row (OuterRef), one one-row array each.
+	Outer []arrow.Array
 }
 
 // Column reads input column Index as is.

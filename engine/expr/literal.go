@@ -164,6 +164,39 @@ func (p *Parameter) value(ctx *Context) (any, error) {
 	return valueAt(a, 0), nil
 }
 
+// OuterRef is a value of the outer query's current row read by a
+// correlated subquery, which is run once per outer row with the row's
+// values in Context.Outer.
+type OuterRef struct {
+	Slot int
+	Name string
+	Typ  arrow.DataType
+	Null bool
+}
+
+func (o *OuterRef) Type() arrow.DataType { return o.Typ }
+func (o *OuterRef) Nullable() bool       { return o.Null }
+func (o *OuterRef) String() string       { return "outer." + o.Name }
+
+func (o *OuterRef) Eval(ctx *Context, rec arrow.RecordBatch) (arrow.Array, error) {
+	v, err := o.value(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return scalar.MakeArrayFromScalar(scalarOf(v, o.Typ), int(rec.NumRows()), ctx.Alloc)
+}
+
+func (o *OuterRef) value(ctx *Context) (any, error) {
+	if o.Slot < 0 || o.Slot >= len(ctx.Outer) {
+		return nil, fmt.Errorf("outer reference %s: slot %d of %d", o.Name, o.Slot, len(ctx.Outer))
+	}
+	a := ctx.Outer[o.Slot]
+	if a.Len() == 0 || a.IsNull(0) {
+		return nil, nil
+	}
+	return valueAt(a, 0), nil
+}
+
 // operand is an evaluated input of a kernel: an array of every row, or a
 // constant (arr nil; val nil for NULL) that the kernel need not repeat.
 type operand struct {
@@ -177,6 +210,9 @@ func evalOperand(ctx *Context, e Expr, rec arrow.RecordBatch) (operand, error) {
 	case *Literal:
 		return operand{val: x.Value}, nil
 	case *Parameter:
+		v, err := x.value(ctx)
+		return operand{val: v}, err
+	case *OuterRef:
 		v, err := x.value(ctx)
 		return operand{val: v}, err
 	}

@@ -117,5 +117,11 @@ func As(err error) *Error {
 	return &Error{Code: InternalError, Message: err.Error(), Err: err}
 }
 
-// Code returns err's SQLSTATE (InternalError for errors without one).
-func Code(err error) string { return As(err).Code }
+// Code returns err's SQLSTATE (InternalError for errors without one, ""
+// for nil).
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	return As(err).Code
+}

@@ -389,9 +389,17 @@ func (g *generator) metricsPred() string {
 	return fmt.Sprintf("NOT (host BETWEEN %s AND %s)", h, quote(hosts[g.intn(len(hosts))]))
 }
 
-// subquery: IN / EXISTS against users, or a derived table.
+// subquery: IN / EXISTS against users, a derived table, or correlated
+// subqueries that run per row of users (EXISTS under OR, non-equality
+// correlation, a subquery in the select list).
 func (g *generator) subquery() string {
-	switch g.intn(4) {
+	switch g.intn(6) {
+	case 4:
+		return fmt.Sprintf("SELECT u.usr, u.tier, EXISTS (SELECT 1 FROM events e WHERE e.usr = u.usr AND %s) OR u.tier = %d AS x FROM users u",
+			g.pred(1), 1+g.intn(3))
+	case 5:
+		return fmt.Sprintf("SELECT u.usr, (SELECT %s FROM events e WHERE e.usr = u.usr AND e.day %s u.since AND %s) AS v FROM users u WHERE u.usr IN (SELECT e.usr FROM events e WHERE %s)",
+			g.pick("max(e.amount)", "count(*)", "min(e.id)"), g.pick("<", ">="), g.pred(1), g.pred(1))
 	case 0:
 		return fmt.Sprintf("SELECT count(*), sum(e.amount) FROM events e WHERE e.usr %s (SELECT usr FROM users WHERE tier %s %d) AND %s",
 			g.pick("IN", "NOT IN"), g.pick("=", ">", "<"), 1+g.intn(3), g.pred(1))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/dormousedb/dormouse/storage/catalog"
 	"github.com/dormousedb/dormouse/storage/objstore"
@@ -20,13 +22,52 @@ type Table struct {
 	log   *txlog.Log[*state.State, *state.Txn]
 }
 
+// Observer hears of every commit of every table in the process, for
+// metrics. Its methods must be quick and safe for concurrent use.
+type Observer interface {
+	// Committed reports a Commit call: its transaction kind, how long it
+	// took and whether it failed.
+	Committed(table, kind string, took time.Duration, err error)
+	// Conflicted reports a commit that lost the race for a log entry to
+	// another writer and is retrying.
+	Conflicted(table string)
+}
+
+var observer atomic.Pointer[Observer]
+
+// SetObserver installs o as the process's commit observer (nil removes it).
+// It is process-wide because tables are opened in many places and metrics
+// are per process.
+func SetObserver(o Observer) {
+	if o == nil {
+		observer.Store(nil)
+		return
+	}
+	observer.Store(&o)
+}
+
+func currentObserver() Observer {
+	if p := observer.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Open opens the table def in store, loading its state.
 func Open(ctx context.Context, store objstore.Store, def *catalog.TableDef) (*Table, error) {
 	initial, err := InitialTree(def)
 	if err != nil {
 		return nil, err
 	}
-	opts := txlog.Options{SnapshotEvery: int(def.Properties.Int("snapshot_every"))}
+	name := def.Name
+	opts := txlog.Options{
+		SnapshotEvery: int(def.Properties.Int("snapshot_every")),
+		OnConflict: func() {
+			if o := currentObserver(); o != nil {
+				o.Conflicted(name)
+			}
+		},
+	}
 	l, err := txlog.Open[*state.State, *state.Txn](ctx, store, def.Prefix(), state.Machine{Initial: initial}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open table %s: %w", def.Name, err)
@@ -65,7 +106,11 @@ func (t *Table) Commit(ctx context.Context, txn *state.Txn) (uint64, error) {
 	if txn.ID == "" {
 		txn.ID = catalog.NewID()
 	}
+	start := time.Now()
 	seq, err := t.log.Commit(ctx, txn)
+	if o := currentObserver(); o != nil {
+		o.Committed(t.Def.Name, txn.Kind(), time.Since(start), err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("table %s: commit %s: %w", t.Def.Name, txn.Kind(), err)
 	}
@@ -123,7 +168,15 @@ func (t *Table) Check(ctx context.Context) error {
 // Orphans lists data objects under the table's prefix that the state does
 // not know: left by crashed ingests or compactions, for the garbage
 // collector.
+//
+// It lists the objects before it reads the state: a file written before
+// the listing and committed after it is then known to the state, not taken
+// for an orphan (reading the state first would miss that commit).
 func (t *Table) Orphans(ctx context.Context) ([]objstore.Info, error) {
+	all, err := t.Store.List(ctx, t.DataPrefix())
+	if err != nil {
+		return nil, err
+	}
 	s, _, err := t.State(ctx)
 	if err != nil {
 		return nil, err
@@ -134,10 +187,6 @@ func (t *Table) Orphans(ctx context.Context) ([]objstore.Info, error) {
 		if f.SketchKey != "" {
 			known[f.SketchKey] = true
 		}
-	}
-	all, err := t.Store.List(ctx, t.DataPrefix())
-	if err != nil {
-		return nil, err
 	}
 	var out []objstore.Info
 	for _, o := range all {

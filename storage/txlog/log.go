@@ -46,6 +46,9 @@ type Options struct {
 	// MaxAttempts bounds how many times one batch is retried after losing a
 	// race or hitting a store error (default 1000).
 	MaxAttempts int
+	// OnConflict, when set, is called each time a batch loses the race for
+	// an entry to another writer (for metrics). It must not block.
+	OnConflict func()
 }
 
 // entry is one log object: a batch of transactions committed together.
@@ -266,6 +269,8 @@ func (l *Log[S, T]) commitBatch(batch []*request[T]) {
 		}
 		if err != nil {
 			lastErr = err
+		} else if l.opts.OnConflict != nil {
+			l.opts.OnConflict()
 		}
 		// Lost the race (or the store failed): follow the log and retry.
 		backoff(attempt)
