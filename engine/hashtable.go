@@ -2,10 +2,12 @@ package engine
 
 import (
 	"math/bits"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/engine/internal/vec"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
 )
 
@@ -31,6 +33,30 @@ type keyTable struct {
 
 	rowHash []uint64 // scratch, by row
 	ok      []bool
+
+	// direct, while non-nil, maps the keys of a table of one integer
+	// column straight to ids, and slots and hashes are unused (see
+	// insertDirect).
+	direct *directMap
+}
+
+// directMap maps integer keys lo, lo+1, … to ids: ids[k-lo] is the id of
+// key k plus one, 0 while k has none; null likewise for NULL.
+type directMap struct {
+	lo   int64
+	ids  []uint32
+	null uint32
+}
+
+// directMaxSpan bounds the keys a directMap covers: 256 KiB of ids, which
+// stay in cache as a hash table's probes would not.
+const directMaxSpan = 1 << 16
+
+// directColumn is a key column whose values can be read as integers.
+type directColumn interface {
+	// words returns the values of arr as integers of 1, 2, 4 or 8 bytes
+	// (size), or ok false if they are not fixed-width integers.
+	words(arr arrow.Array) (p unsafe.Pointer, size uintptr, ok bool)
 }
 
 // keyColumn holds the key values of one column by id.
@@ -76,6 +102,11 @@ func newKeyTable(types []arrow.DataType) (*keyTable, error) {
 		t.cols = append(t.cols, c)
 	}
 	t.resize(64)
+	if len(t.cols) == 1 {
+		if _, ok := t.cols[0].(directColumn); ok {
+			t.direct = &directMap{}
+		}
+	}
 	return t, nil
 }
 
@@ -121,6 +152,9 @@ func (t *keyTable) Len() int { return t.n }
 // size is the bytes the table holds.
 func (t *keyTable) size() int64 {
 	s := int64(cap(t.slots))*8 + int64(cap(t.hashes))*8 + int64(cap(t.rowHash))*9
+	if t.direct != nil {
+		s += int64(cap(t.direct.ids)) * 4
+	}
 	for _, c := range t.cols {
 		s += c.size()
 	}
@@ -165,12 +199,140 @@ func (t *keyTable) hashRows(keys []arrow.Array, rows int) []uint64 {
 // ids, adding new ids for keys not seen before, and returns how many it
 // added. New ids are numbered in order of first appearance.
 func (t *keyTable) insert(keys []arrow.Array, rows int, ids []uint32) int {
+	if t.direct != nil && rows > 0 {
+		if added, ok := t.insertDirect(keys[0], rows, ids); ok {
+			return added
+		}
+	}
 	return t.probe(keys, rows, ids, true)
+}
+
+// insertDirect finds the ids of a batch of one integer key column without
+// hashing, while the keys seen lie within directMaxSpan of each other
+// (GROUP BY a small code, a year, a modulo): a row is one load from the
+// map, a new key one append. Keys spread too wide, or a lookup, end the
+// direct mode for good (leaveDirect), and the hash path takes over; ok is
+// false when this batch is for the hash path.
+func (t *keyTable) insertDirect(arr arrow.Array, rows int, ids []uint32) (added int, ok bool) {
+	p, size, ok := t.cols[0].(directColumn).words(arr)
+	if ok {
+		switch size {
+		case 1:
+			return directWords(t, arr, unsafe.Slice((*int8)(p), rows), ids)
+		case 2:
+			return directWords(t, arr, unsafe.Slice((*int16)(p), rows), ids)
+		case 4:
+			return directWords(t, arr, unsafe.Slice((*int32)(p), rows), ids)
+		case 8:
+			return directWords(t, arr, unsafe.Slice((*int64)(p), rows), ids)
+		}
+	}
+	t.leaveDirect()
+	return 0, false
+}
+
+// directLimit bounds the keys a directMap holds to ±2^62, so that
+// k - lo, taken modulo 2^64, lands in the map only for keys that are in it.
+const directLimit = 1 << 62
+
+func directWords[W int8 | int16 | int32 | int64](t *keyTable, arr arrow.Array, vals []W, ids []uint32) (int, bool) {
+	d := t.direct
+	var valid vec.Bitmap
+	if arr.NullN() > 0 {
+		valid = vec.Validity(arr)
+	} else {
+		// The common case: every key known already.
+		m, base := d.ids, d.lo
+		i := 0
+		for ; i < len(vals); i++ {
+			k := uint64(int64(vals[i]) - base)
+			if k >= uint64(len(m)) || m[k] == 0 {
+				break
+			}
+			ids[i] = m[k] - 1
+		}
+		if i == len(vals) {
+			return 0, true
+		}
+	}
+	// Widen the map to the batch's keys, then add the new ones in order.
+	lo, hi, some := int64(0), int64(0), false
+	for i, v := range vals {
+		if valid.Valid(i) {
+			if !some {
+				lo, hi, some = int64(v), int64(v), true
+			}
+			lo, hi = min(lo, int64(v)), max(hi, int64(v))
+		}
+	}
+	if some {
+		if len(d.ids) > 0 {
+			lo, hi = min(lo, d.lo), max(hi, d.lo+int64(len(d.ids))-1)
+		}
+		if lo < -directLimit || hi > directLimit || hi-lo >= directMaxSpan {
+			t.leaveDirect()
+			return 0, false
+		}
+		if lo < d.lo || hi >= d.lo+int64(len(d.ids)) || len(d.ids) == 0 {
+			grown := make([]uint32, hi-lo+1)
+			if len(d.ids) > 0 {
+				copy(grown[d.lo-lo:], d.ids)
+			}
+			d.lo, d.ids = lo, grown
+		}
+	}
+	before, bound := t.n, false
+	m, base := d.ids, d.lo
+	for i, v := range vals {
+		s := &d.null
+		if valid.Valid(i) {
+			s = &m[int64(v)-base]
+		}
+		if *s == 0 {
+			if !bound {
+				t.cols[0].bind(arr)
+				bound = true
+			}
+			t.cols[0].appendRow(i)
+			t.n++
+			*s = uint32(t.n)
+		}
+		ids[i] = *s - 1
+	}
+	return t.n - before, true
+}
+
+// leaveDirect ends the direct mode: it hashes the keys gathered so far
+// into the hash table, which serves every probe from then on.
+func (t *keyTable) leaveDirect() {
+	if t.direct == nil {
+		return
+	}
+	t.direct = nil
+	if t.n == 0 {
+		return
+	}
+	keys := t.keys(memory.DefaultAllocator, 0, t.n)
+	h := make([]uint64, t.n)
+	for i := range h {
+		h[i] = hashSeed
+	}
+	for c, col := range t.cols {
+		col.hash(keys[c], h)
+	}
+	releaseArrays(keys)
+	t.hashes = h
+	slots := len(t.slots)
+	for 2*(t.n+1) > slots {
+		slots *= 2
+	}
+	t.resize(slots)
 }
 
 // lookup writes the id of each row of keys into ids, or noID for keys not
 // in the table.
 func (t *keyTable) lookup(keys []arrow.Array, rows int, ids []uint32) {
+	t.leaveDirect()
 	t.probe(keys, rows, ids, false)
 }
 

@@ -69,6 +69,18 @@ func (c *fixedColumn[T]) hash(arr arrow.Array, h []uint64) {
 	hashFixed(vals, vec.Validity(arr), h)
 }
 
+// words gives the values as integers, as insertDirect reads them: keys are
+// equal exactly when these are (floats are normalised first).
+func (c *fixedColumn[T]) words(arr arrow.Array) (unsafe.Pointer, uintptr, bool) {
+	vals := c.load(arr, &c.scratch)
+	var zero T
+	switch n := unsafe.Sizeof(zero); n {
+	case 1, 2, 4, 8:
+		return unsafe.Pointer(unsafe.SliceData(vals)), n, true
+	}
+	return nil, 0, false
+}
+
 func (c *fixedColumn[T]) bind(arr arrow.Array) {
 	c.in, c.inValid = c.load(arr, &c.scratch), vec.Validity(arr)
 }

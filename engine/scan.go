@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/storage/partition"
@@ -21,7 +22,9 @@ import (
 //	                file's row groups by statistics and pages by the page
 //	                index; reads only the columns it needs; drops rows
 //	                outside the leaf's region and the spans exactly;
-//	                merges files in key order when Ordered
+//	                merges files in key order when Ordered, and always,
+//	                oldest first, through the table's iterators when it
+//	                aggregates (scan_iterate.go)
 //
 // TableScan's operator runs its parts on ExecContext.Parallelism
 // goroutines (scan_gather.go); a PartitionScan runs on its own as well, so
@@ -37,7 +40,8 @@ import (
 // this implementation, yet callers must treat them as inexact (re-apply
 // the WHERE above the scan) unless they know better. Filters on row keys
 // prune partitions, files, row groups and pages; filters on other
-// columns prune row groups and pages.
+// columns prune row groups and pages, except on a table with iterators,
+// where they apply to the combined rows (scan_iterate.go).
 type TableScan struct {
 	Table *table.Table
 	State *state.State
@@ -51,6 +55,10 @@ type TableScan struct {
 	// default) for none, 0 for none at all. Only set it when nothing above
 	// the scan filters rows.
 	Limit int64
+	// Now is the time the table's age_off counts back from (zero: the
+	// statement's, ExecContext.Eval.Now). A table with iterators is read
+	// through them (scan_iterate.go).
+	Now time.Time
 }
 
 // NewTableScan returns a scan of the given columns of t at the snapshot
@@ -86,6 +94,7 @@ func (p *TableScan) Describe() string {
 	fmt.Fprintf(&b, "TableScan %s", p.Table.Def.Name)
 	scanDescribe(&b, p.Table, p.Columns, p.Filters, p.Ordered, p.Limit)
 	fmt.Fprintf(&b, " partitions=%d/%d", len(p.leaves()), len(p.State.Partitions.Leaves()))
+	scanDescribeIterators(&b, p.Table, p.Ordered)
 	return b.String()
 }
 
@@ -103,7 +112,7 @@ func (p *TableScan) Parts() []Plan {
 
 func (p *TableScan) part(leaf *partition.Partition) *PartitionScan {
 	return &PartitionScan{Table: p.Table, State: p.State, Seq: p.Seq, Partition: leaf,
-		Columns: p.Columns, Filters: p.Filters, Ordered: p.Ordered, Limit: p.Limit}
+		Columns: p.Columns, Filters: p.Filters, Ordered: p.Ordered, Limit: p.Limit, Now: p.Now}
 }
 
 // KeyOrdered reports whether the parts, each in key order, are in key
@@ -189,6 +198,14 @@ type PartitionScan struct {
 	Ordered bool
 	// Limit stops the part after that many rows (-1: none).
 	Limit int64
+	// Now is as in TableScan.
+	Now time.Time
+	// Files, when not nil, restricts the part to these files of the
+	// partition (a compaction job's inputs); each must be referenced by it.
+	Files []string
+	// BatchRows is the most rows per batch read from a file and merged
+	// (0: the defaults), which bounds the memory of a merge of many files.
+	BatchRows int
 }
 
 // Schema is the table's Arrow fields for Columns.
@@ -217,6 +234,7 @@ func (p *PartitionScan) Describe() string {
 		partition.Describe(scanKeyTypes(p.Table), p.Partition.Region))
 	scanDescribe(&b, p.Table, p.Columns, p.Filters, p.Ordered, p.Limit)
 	fmt.Fprintf(&b, " files=%d", p.State.NumRefs(p.Partition.ID))
+	scanDescribeIterators(&b, p.Table, p.Ordered)
 	return b.String()
 }
 

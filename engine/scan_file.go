@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/storage/datafile"
 )
 
@@ -103,7 +104,11 @@ func (f *scanFileOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 // open opens the file and chooses its row groups, rows and columns.
 func (f *scanFileOp) open(ctx context.Context) error {
 	p := f.part.plan
-	r, err := datafile.Open(ctx, p.Table.Store, f.key, p.Table.Def.Schema, datafile.WithAllocator(scanAlloc(f.part.ec)))
+	opts := []datafile.ReaderOption{datafile.WithBatchRows(p.BatchRows)} // 0: the default
+	if alloc := scanAlloc(f.part.ec); alloc != memory.DefaultAllocator {
+		opts = append(opts, datafile.WithAllocator(alloc))
+	}
+	r, err := datafile.Open(ctx, p.Table.Store, f.key, p.Table.Def.Schema, opts...)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/storage/iterator"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
@@ -148,17 +149,26 @@ func (o *scanPartOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 // start prunes the part's files by the first row key's filter against
-// their min and max keys and prepares one reader for each file kept.
+// their min and max keys and prepares one reader for each file kept, in
+// age order (scanPartRefs); a table with iterators is read through them
+// (scan_iterate.go).
 func (o *scanPartOp) start() error {
 	p := o.plan
-	filters := scanPartFilters(p)
+	spec, err := iterator.FromDef(p.Table.Def)
+	if err != nil {
+		return err
+	}
+	filters, late := scanSplitFilters(p, spec, scanPartFilters(p))
 	var dim0 *scanFilter
 	for i := range filters {
 		if filters[i].col == 0 {
 			dim0 = &filters[i]
 		}
 	}
-	refs := p.State.PartitionRefs(p.Partition.ID)
+	refs, err := scanPartRefs(p)
+	if err != nil {
+		return err
+	}
 	var kept []*scanFileOp
 	for _, ref := range refs {
 		f, ok := p.State.File(ref.File)
@@ -176,6 +186,10 @@ func (o *scanPartOp) start() error {
 		kept = append(kept, &scanFileOp{part: o, key: f.Key, filters: filters})
 	}
 	o.stats.Count("files", int64(len(kept)), int64(len(refs)))
+	if !spec.Empty() {
+		o.startIterating(kept, spec, late)
+		return nil
+	}
 
 	layout := o.out
 	if p.Ordered && len(kept) > 1 {
@@ -204,7 +218,7 @@ func (o *scanPartOp) start() error {
 			inputs[i] = f
 		}
 		o.merged = MergeSorted(inputs, scanKeyFunc(p.Table.Def.Schema, layout),
-			MergeOptions{Alloc: scanAlloc(o.ec), Schema: layoutSchema})
+			MergeOptions{Alloc: scanAlloc(o.ec), Schema: layoutSchema, BatchRows: p.BatchRows})
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/dormousedb/dormouse/engine/sqlerr"
 	"github.com/dormousedb/dormouse/sql/ast"
 	"github.com/dormousedb/dormouse/storage/catalog"
+	"github.com/dormousedb/dormouse/storage/iterator"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
@@ -145,6 +146,9 @@ func (s *Session) createTable(ctx context.Context, st *ast.CreateTable) (Rows, e
 	if err := def.Validate(); err != nil {
 		return nil, errAt(st.Pos, sqlerr.New(sqlerr.InvalidParameterValue, "%s", err.Error()))
 	}
+	if _, err := iterator.FromDef(&def); err != nil {
+		return nil, errAt(optionPos(st.Options, err, st.Pos), sqlerr.New(sqlerr.InvalidParameterValue, "%s", err.Error()))
+	}
 	if _, err := s.e.db.CreateTable(ctx, def); err != nil {
 		if errors.Is(err, catalog.ErrTableExists) {
 			if st.IfNotExists {
@@ -181,14 +185,28 @@ func (s *Session) alterTable(ctx context.Context, st *ast.AlterTableSet) (Rows, 
 		}
 		set[o.Name] = o.Value
 	}
-	if _, err := s.e.db.Catalog.SetProperties(ctx, st.Name.Name, set); err != nil {
+	if _, err := s.e.db.SetProperties(ctx, st.Name.Name, set); err != nil {
 		if errors.Is(err, catalog.ErrNoTable) {
 			if st.IfExists {
 				return tagOnly("ALTER TABLE"), nil
 			}
 			return nil, errAt(st.Name.Pos, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", st.Name.Name))
 		}
-		return nil, errAt(st.Pos, sqlerr.New(sqlerr.InvalidParameterValue, "%s", err.Error()))
+		return nil, errAt(optionPos(st.Options, err, st.Pos), sqlerr.New(sqlerr.InvalidParameterValue, "%s", err.Error()))
 	}
 	return tagOnly("ALTER TABLE"), nil
+}
+
+// optionPos is the position of the WITH or SET option an iterator error is
+// about, else def.
+func optionPos(opts []ast.Option, err error, def int) int {
+	var ie *iterator.Error
+	if errors.As(err, &ie) {
+		for _, o := range opts {
+			if strings.EqualFold(o.Name, ie.Property) {
+				return o.Pos
+			}
+		}
+	}
+	return def
 }

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"sort"
+	"time"
 
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
@@ -206,6 +207,11 @@ func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engi
 	}
 	ts := sc.ts
 	scan := &engine.TableScan{Table: ts.t, State: ts.state, Seq: ts.seq, Columns: storageCols, Limit: -1}
+	if p.ec.Eval != nil {
+		// A table's age_off counts back from the statement's time, in
+		// every part of the scan wherever it runs.
+		scan.Now = time.UnixMicro(p.ec.Eval.Now)
+	}
 	var out engine.Plan = scan
 	if cond != nil {
 		folded, err := expr.Fold(p.ec.Eval, cond)

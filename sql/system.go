@@ -4,18 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/storage/partition"
 	"github.com/dormousedb/dormouse/storage/schema"
+	"github.com/dormousedb/dormouse/storage/table"
 )
 
 var (
-	tText = arrow.BinaryTypes.String
-	tInt8 = arrow.PrimitiveTypes.Int64
-	tInt4 = arrow.PrimitiveTypes.Int32
-	tBool = arrow.FixedWidthTypes.Boolean
-	tTSTZ = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	tText   = arrow.BinaryTypes.String
+	tInt8   = arrow.PrimitiveTypes.Int64
+	tInt4   = arrow.PrimitiveTypes.Int32
+	tBool   = arrow.FixedWidthTypes.Boolean
+	tTSTZ   = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	tFloat8 = arrow.PrimitiveTypes.Float64
 )
 
 func cols(spec ...any) []virtualColumn {
@@ -44,6 +47,12 @@ func systemTables() []*virtualTable {
 			"bytes", tInt8, "min_key", tText, "max_key", tText, "whole", tBool, "job_id", tText,
 			"unreferenced_since", tTSTZ),
 			rows: filesRows},
+		{schema: "dormouse", name: "jobs", cols: cols(
+			"table_name", tText, "job_id", tText, "partition_id", tText, "kind", tText, "status", tText,
+			"worker", tText, "input_files", tInt8, "input_rows", tInt8, "output_rows", tInt8,
+			"created", tTSTZ, "started", tTSTZ, "finished", tTSTZ, "seconds", tFloat8, "rows_per_second", tFloat8,
+			"attempts", tInt8, "error", tText),
+			rows: jobsRows},
 		{schema: "dormouse", name: "transactions", cols: cols(
 			"table_name", tText, "seq", tInt8, "entry_id", tText, "txn_id", tText, "kind", tText,
 			"committed", tTSTZ, "detail", tText),
@@ -163,6 +172,34 @@ var filesRows = perTable(func(ctx context.Context, ts *tableSnapshot, out [][]an
 				out = append(out, base(leaf.ID, r.Rows, r.Whole, job))
 			}
 		}
+	}
+	return out, nil
+})
+
+var jobsRows = perTable(func(ctx context.Context, ts *tableSnapshot, out [][]any) ([][]any, error) {
+	orNil := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	timeOrNil := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t
+	}
+	for _, j := range table.JobsReport(ts.state, time.Now()) {
+		var secs, rate any
+		if j.Duration > 0 {
+			secs = j.Duration.Seconds()
+		}
+		if j.RowsPerSec > 0 {
+			rate = j.RowsPerSec
+		}
+		out = append(out, []any{ts.t.Def.Name, j.ID, j.Partition, j.Kind, j.Status, orNil(j.Worker),
+			int64(j.Files), j.InputRows, j.OutputRows, j.Created, timeOrNil(j.Started), timeOrNil(j.Finished),
+			secs, rate, int64(j.Attempts), orNil(j.Error)})
 	}
 	return out, nil
 })

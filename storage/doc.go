@@ -12,6 +12,7 @@
 //	table/      a table: definition + state log + store
 //	datafile/   sorted Parquet data files and their key sketches
 //	ingest/     CSV and Parquet input, external sort, commit
+//	gc/         the garbage collector: unreferenced files, orphans, temp files
 //
 // storage imports nothing of ours outside this tree.
 package storage

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/dormousedb/dormouse/storage/catalog"
+	"github.com/dormousedb/dormouse/storage/iterator"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/objstore/local"
 	"github.com/dormousedb/dormouse/storage/objstore/s3"
@@ -92,16 +93,45 @@ func OpenDB(ctx context.Context, store objstore.Store) (*DB, error) {
 	return &DB{Store: store, Catalog: cat, tables: map[string]*table.Table{}}, nil
 }
 
-// CreateTable adds a table to the catalog and opens it.
+// CreateTable adds a table to the catalog and opens it. Its iterators
+// (aggregations, age_off) must fit its schema (iterator.ErrInvalid).
 func (db *DB) CreateTable(ctx context.Context, def catalog.TableDef) (*table.Table, error) {
 	if _, err := table.InitialTree(&def); err != nil {
 		return nil, err
+	}
+	if def.Schema != nil {
+		if _, err := iterator.FromDef(&def); err != nil {
+			return nil, fmt.Errorf("table %s: %w", def.Name, err)
+		}
 	}
 	created, err := db.Catalog.Create(ctx, def)
 	if err != nil {
 		return nil, err
 	}
 	return db.open(ctx, created)
+}
+
+// SetProperties changes properties of a table, after checking that its
+// iterators still fit its schema, and returns the new definition.
+func (db *DB) SetProperties(ctx context.Context, name string, set map[string]string) (*catalog.TableDef, error) {
+	def, err := db.Catalog.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	next := *def
+	for k, v := range set {
+		if next.Properties, err = next.Properties.With(k, v); err != nil {
+			return nil, err
+		}
+	}
+	// The schema never changes, so only a concurrent change of the other
+	// iterator property can make this check stale; scans and compactions
+	// check again (iterator.FromDef) and report the error, which a later
+	// ALTER fixes.
+	if _, err := iterator.FromDef(&next); err != nil {
+		return nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	return db.Catalog.SetProperties(ctx, name, set)
 }
 
 // Table opens a table by name, following the catalog to its newest

@@ -26,9 +26,13 @@ func commands() []command {
 	return []command{
 		{"table", "create, list, describe and drop tables", runTable},
 		{"ingest", "ingest CSV or Parquet files into a table", runIngest},
-		{"report", "report a table's partitions or files", runReport},
+		{"report", "report a table's partitions, files or jobs", runReport},
 		{"query", "run SQL statements and print their results", runQuery},
 		{"demo", "create a demo table, ingest generated rows and report it", runDemo},
+		{"compactor", "create and run compaction jobs (long-running; --once for scripts)", runCompactor},
+		{"split", "split partitions over their split_threshold (long-running; --once)", runSplit},
+		{"gc", "delete unreferenced files, orphans and temporary files (long-running; --once)", runGC},
+		{"serve", "run the background workers in-process (the embedded mode)", runServe},
 	}
 }
 
@@ -65,7 +69,7 @@ func usage() {
 	cs := commands()
 	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
 	for _, c := range cs {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nEvery command takes --store URL (file:///dir or s3://bucket/prefix);\n" +
 		"the default is $DORMOUSE_STORE, else file://./data.\n" +

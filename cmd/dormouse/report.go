@@ -4,11 +4,14 @@ import (
 	"context"
 	"flag"
 	"os"
+	"time"
+
+	"github.com/dormousedb/dormouse/storage/table"
 )
 
 func runReport(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "partitions" && args[0] != "files") {
-		return usageError{"usage: dormouse report partitions|files TABLE [--json]"}
+	if len(args) == 0 || (args[0] != "partitions" && args[0] != "files" && args[0] != "jobs") {
+		return usageError{"usage: dormouse report partitions|files|jobs TABLE [--json]"}
 	}
 	what := args[0]
 	fs, store := newFlags("report "+what, "TABLE")
@@ -20,6 +23,17 @@ func runReport(ctx context.Context, args []string) error {
 	t, err := openTable(ctx, *store, pos[0])
 	if err != nil {
 		return err
+	}
+	if what == "jobs" {
+		s, seq, err := t.State(ctx)
+		if err != nil {
+			return err
+		}
+		jobs := table.JobsReport(s, time.Now())
+		if *asJSON {
+			return printJSON(map[string]any{"table": t.Def.Name, "log_seq": seq, "jobs": jobs})
+		}
+		return table.WriteJobs(os.Stdout, t.Def.Name, seq, jobs)
 	}
 	rep, err := t.Report(ctx)
 	if err != nil {

@@ -70,6 +70,9 @@ func (d *TableDef) Validate() error {
 	if err := d.Properties.Validate(); err != nil {
 		return fmt.Errorf("table %s: %w", d.Name, err)
 	}
+	if _, err := d.Properties.SplitDimensions(d.Schema); err != nil {
+		return fmt.Errorf("table %s: %w", d.Name, err)
+	}
 	if len(d.Order) > 0 {
 		if len(d.Order) != len(d.Schema.Columns()) {
 			return fmt.Errorf("table %s: column order names %d columns, schema has %d", d.Name, len(d.Order), len(d.Schema.Columns()))

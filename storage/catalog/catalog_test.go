@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,6 +106,8 @@ func TestValidation(t *testing.T) {
 		{Name: "nokey", Schema: &schema.Schema{Values: []schema.Column{{Name: "v", Type: schema.BigInt}}}},
 		{Name: "badsplits", Schema: def("x").Schema, SplitPoints: [][]byte{schema.EncodeInt(2), schema.EncodeInt(1)}},
 		{Name: "badprop", Schema: def("x").Schema, Properties: catalog.Properties{"split_threshold": "-1"}},
+		{Name: "baddims", Schema: def("x").Schema, Properties: catalog.Properties{"split_dimensions": "nokey"}},
+		{Name: "baddims2", Schema: def("x").Schema, Properties: catalog.Properties{"split_dimensions": "k,,k"}},
 	}
 	for _, d := range bad {
 		if _, err := c.Create(ctx, d); err == nil {
@@ -113,6 +116,29 @@ func TestValidation(t *testing.T) {
 	}
 	if tables, _ := c.List(ctx); len(tables) != 0 {
 		t.Fatalf("%d tables created", len(tables))
+	}
+}
+
+func TestSplitDimensions(t *testing.T) {
+	sch := &schema.Schema{
+		RowKeys: []schema.Column{{Name: "a", Type: schema.BigInt}, {Name: "b", Type: schema.Varchar}, {Name: "c", Type: schema.BigInt}},
+		Values:  []schema.Column{{Name: "v", Type: schema.BigInt, Nullable: true}},
+	}
+	for _, tc := range []struct {
+		value string
+		want  []int // nil: an error
+	}{
+		{"", []int{0, 1, 2}},
+		{"b", []int{1}},
+		{" c , A ", []int{2, 0}},
+		{"v", nil},
+		{"a,a", nil},
+		{"zz", nil},
+	} {
+		got, err := catalog.Properties{"split_dimensions": tc.value}.SplitDimensions(sch)
+		if (err != nil) != (tc.want == nil) || !slices.Equal(got, tc.want) {
+			t.Errorf("split_dimensions=%q: %v, %v; want %v", tc.value, got, err, tc.want)
+		}
 	}
 }
 

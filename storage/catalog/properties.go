@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // Property describes one table property: its name, default and meaning.
@@ -25,6 +27,8 @@ type Properties map[string]string
 var Known = []Property{
 	{Name: "split_threshold", Default: "1000000000", check: positiveInt,
 		Doc: "a leaf partition holding more rows than this is split at its median"},
+	{Name: "split_dimensions", Default: "", check: nameList,
+		Doc: "row keys a split may divide, comma-separated, tried in order when the median does not divide the one before; empty means every row key in order"},
 	{Name: "compaction_strategy", Default: "sizeratio", check: oneOf("sizeratio", "basic"),
 		Doc: "how compaction jobs are chosen: sizeratio (Sleeper's) or basic"},
 	{Name: "compaction_files_batch_size", Default: "12", check: positiveInt,
@@ -123,6 +127,40 @@ func (p Properties) All() [][2]string {
 	return out
 }
 
+// SplitDimensions returns the row key dimensions (indexes into sch.RowKeys)
+// that the split_dimensions property names, in its order: every row key in
+// schema order when it is empty.
+func (p Properties) SplitDimensions(sch *schema.Schema) ([]int, error) {
+	v := strings.TrimSpace(p.Get("split_dimensions"))
+	if v == "" {
+		dims := make([]int, len(sch.RowKeys))
+		for i := range dims {
+			dims[i] = i
+		}
+		return dims, nil
+	}
+	var dims []int
+	seen := map[int]bool{}
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		d := -1
+		for i, c := range sch.RowKeys {
+			if strings.EqualFold(c.Name, name) {
+				d = i
+			}
+		}
+		if d < 0 {
+			return nil, fmt.Errorf("split_dimensions names %q, which is not a row key", name)
+		}
+		if seen[d] {
+			return nil, fmt.Errorf("split_dimensions names %q twice", name)
+		}
+		seen[d] = true
+		dims = append(dims, d)
+	}
+	return dims, nil
+}
+
 // ParseDuration reads Go durations ("90s", "15m") and also days ("30d").
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -162,6 +200,20 @@ func duration(s string) error {
 }
 
 func anything(string) error { return nil }
+
+// nameList accepts a comma-separated list of non-empty names (or nothing);
+// whether they name columns is checked against the schema (TableDef.Validate).
+func nameList(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	for _, n := range strings.Split(s, ",") {
+		if strings.TrimSpace(n) == "" {
+			return fmt.Errorf("want comma-separated column names, got %q", s)
+		}
+	}
+	return nil
+}
 
 func oneOf(vals ...string) func(string) error {
 	return func(s string) error {

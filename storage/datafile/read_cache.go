@@ -119,24 +119,42 @@ func (c *readCache) fetch(want []byteRange, gap int64, pinned bool) error {
 		if c.covered(br.off, br.end) {
 			continue
 		}
+		read := func() {
+			var data []byte
+			if pinned {
+				data = make([]byte, br.end-br.off)
+			} else {
+				data = poolBytes(int(br.end - br.off))
+			}
+			n, err := c.obj.ReadAt(data, br.off)
+			c.count(int64(n))
+			if err != nil && !(err == io.EOF && n == len(data)) {
+				if !pinned {
+					readPool.Free(data)
+				}
+				errs[i] = fmt.Errorf("read bytes %d-%d: %w", br.off, br.end, err)
+				return
+			}
+			got[i] = &cachedRange{off: br.off, data: data, pinned: pinned}
+		}
+		if len(merged) == 1 {
+			read() // nothing to overlap it with
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			data := make([]byte, br.end-br.off)
-			n, err := c.obj.ReadAt(data, br.off)
-			c.count(int64(n))
-			if err != nil && !(err == io.EOF && n == len(data)) {
-				errs[i] = fmt.Errorf("read bytes %d-%d: %w", br.off, br.end, err)
-				return
-			}
-			got[i] = &cachedRange{off: br.off, data: data, pinned: pinned}
+			read()
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
+			for _, cr := range got {
+				c.drop(cr)
+			}
 			return err
 		}
 	}
@@ -159,8 +177,11 @@ func (c *readCache) insert(cr *cachedRange) {
 	for _, r := range c.ranges {
 		if r.end() <= cr.off || r.off >= cr.end() {
 			out = append(out, r)
-		} else if r.pinned {
-			cr.pinned = true
+		} else {
+			if r.pinned {
+				cr.pinned = true
+			}
+			c.drop(r)
 		}
 	}
 	out = append(out, cr)
@@ -176,10 +197,26 @@ func (c *readCache) release() {
 	for _, r := range c.ranges {
 		if r.pinned {
 			kept = append(kept, r)
+		} else {
+			c.drop(r)
 		}
 	}
 	clear(c.ranges[len(kept):])
 	c.ranges = kept
+}
+
+// poolBytes returns n bytes from the pool for a range that release drops.
+// They are overwritten whole, so a reused buffer is not cleared.
+func poolBytes(n int) []byte { return readPool.allocate(n) }
+
+// drop hands a dropped range's bytes back to the pool; no read holds them,
+// as ReadAt copies out under the lock. Pinned ranges, made by Go's
+// allocator, are left to the collector.
+func (c *readCache) drop(r *cachedRange) {
+	if r != nil && !r.pinned {
+		readPool.Free(r.data)
+		r.data = nil
+	}
 }
 
 // coalesce merges sorted ranges that overlap or lie less than gap apart.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -228,6 +229,7 @@ type rowReader struct {
 	ri      int   // current range
 	pos     int64 // next row to decode, within the row group
 	readers []*pqarrow.ColumnReader
+	allocs  []memory.Allocator // of each reader's batches
 	err     error
 }
 
@@ -284,8 +286,21 @@ func (rr *rowReader) startRowGroup() error {
 	if err := rr.r.cache.fetch(want, rr.r.cfg.coalesceGap, false); err != nil {
 		return err
 	}
-	rr.readers, _, err = rr.r.fr.GetFieldReaders(rr.ctx, rr.columns, []int{s.RowGroup})
-	return err
+	rr.readers = make([]*pqarrow.ColumnReader, 0, len(rr.columns))
+	rr.allocs = rr.allocs[:0]
+	for _, c := range rr.columns {
+		fr, mem, err := rr.r.columnReader(c)
+		if err != nil {
+			return err
+		}
+		crs, _, err := fr.GetFieldReaders(rr.ctx, []int{c}, []int{s.RowGroup})
+		if err != nil {
+			return err
+		}
+		rr.readers = append(rr.readers, crs...)
+		rr.allocs = append(rr.allocs, mem)
+	}
+	return nil
 }
 
 // finishRowGroup releases the column readers and the fetched bytes.
@@ -325,11 +340,12 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 		if err != nil {
 			return nil, err
 		}
-		cols[i], err = singleArray(rr.r, chunked)
+		cols[i], err = singleArray(rr.allocs[i], chunked)
 		chunked.Release()
 		if err != nil {
 			return nil, err
 		}
+		cols[i] = dropValidity(cols[i])
 		if int64(cols[i].Len()) != n {
 			return nil, fmt.Errorf("column %d gave %d rows, want %d", rr.columns[i], cols[i].Len(), n)
 		}
@@ -347,16 +363,33 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 
 // singleArray turns a column reader's chunks into one array with the
 // table's field type.
-func singleArray(r *Reader, chunked *arrow.Chunked) (arrow.Array, error) {
+func singleArray(mem memory.Allocator, chunked *arrow.Chunked) (arrow.Array, error) {
 	switch len(chunked.Chunks()) {
 	case 0:
-		return array.MakeArrayOfNull(r.cfg.mem, chunked.DataType(), 0), nil
+		return array.MakeArrayOfNull(mem, chunked.DataType(), 0), nil
 	case 1:
 		a := chunked.Chunk(0)
 		a.Retain()
 		return a, nil
 	}
-	return array.Concatenate(chunked.Chunks(), r.cfg.mem)
+	return array.Concatenate(chunked.Chunks(), mem)
+}
+
+// dropValidity returns a without its validity bitmap when it has no NULL,
+// releasing a. The Parquet reader makes one for every nullable column;
+// without it, loops over the values skip the per-row validity test.
+func dropValidity(a arrow.Array) arrow.Array {
+	d := a.Data()
+	bufs := d.Buffers()
+	if a.NullN() != 0 || len(bufs) == 0 || bufs[0] == nil || len(d.Children()) > 0 {
+		return a
+	}
+	bufs = append([]*memory.Buffer{nil}, bufs[1:]...)
+	nd := array.NewData(d.DataType(), d.Len(), bufs, nil, 0, d.Offset())
+	out := array.MakeFromData(nd)
+	nd.Release()
+	a.Release()
+	return out
 }
 
 func (rr *rowReader) Close() {

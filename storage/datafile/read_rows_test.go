@@ -337,3 +337,65 @@ func TestReadRowsBadSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestReadPooledBatches reads a file of several row groups without
+// WithAllocator, so that fixed-width columns come from PooledAllocator and
+// their buffers are reused from batch to batch (and between two reads):
+// every batch must still hold its own rows. A column without NULLs in a
+// row group comes back without a validity bitmap.
+func TestReadPooledBatches(t *testing.T) {
+	store := newTestStore(t)
+	mem := newMem(t)
+	const n, rgRows = 20000, 6000 // 48 KiB of values per row group: pooled sizes
+	rows := make([][]any, n)
+	for i := range rows {
+		var v any = int64(i * 3)
+		if i < rgRows && i%5 == 0 {
+			v = nil // NULLs in the first row group only
+		}
+		rows[i] = []any{int64(i), fmt.Sprintf("w%d", i%13), v, "p"}
+	}
+	want := batch(t, mem, pageSchema, rows...)
+	defer want.Release()
+	writeFile(t, store, "t/pooled.parquet", pageSchema, datafile.WriterOptions{RowGroupRows: rgRows, Allocator: mem}, want)
+
+	r, err := datafile.Open(context.Background(), store, "t/pooled.parquet", pageSchema, datafile.WithBatchRows(4000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for read := range 2 {
+		rr, err := r.Records(context.Background(), []int{2, 0, 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := int64(0)
+		for {
+			rec, err := rr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			end := start + rec.NumRows()
+			for i, c := range []int{2, 0, 1} {
+				w := array.NewSlice(want.Column(c), start, end)
+				if !array.Equal(w, rec.Column(i)) {
+					t.Errorf("read %d, rows %d-%d, column %d: got %v, want %v", read, start, end, c, rec.Column(i), w)
+				}
+				w.Release()
+			}
+			hasBitmap := rec.Column(0).Data().Buffers()[0] != nil
+			if nulls := rec.Column(0).NullN() > 0; hasBitmap != nulls {
+				t.Errorf("read %d, rows %d-%d: validity bitmap %v with %d NULLs", read, start, end, hasBitmap, rec.Column(0).NullN())
+			}
+			rec.Release() // its buffers go back to the pool for the next batch
+			start = end
+		}
+		rr.Close()
+		if start != n {
+			t.Errorf("read %d: %d rows, want %d", read, start, n)
+		}
+	}
+}

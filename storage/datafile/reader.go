@@ -33,8 +33,12 @@ type readerConfig struct {
 	coalesceGap int64
 }
 
-// WithAllocator makes the Reader allocate its Arrow buffers, and those of
-// the batches it returns, from mem (memory.DefaultAllocator otherwise).
+// WithAllocator makes the Reader allocate the buffers of the batches it
+// returns from mem. Without it, fixed-width columns come from
+// PooledAllocator and variable-width ones (VARCHAR, VARBINARY) from Go's:
+// callers keep strings that point into those (array.String.Value) beyond
+// the array's life, which only Go's allocator makes safe, while numbers
+// are copied out.
 func WithAllocator(mem memory.Allocator) ReaderOption {
 	return func(c *readerConfig) { c.mem = mem }
 }
@@ -70,8 +74,11 @@ type Reader struct {
 	obj   objstore.Object
 	cache *readCache
 	pf    *file.Reader
-	fr    *pqarrow.FileReader
 	arrow *arrow.Schema
+	// frs are the pqarrow readers, made on first use: frs[0] makes batches
+	// from cfg.mem (Go's allocator without WithAllocator), frs[1] from
+	// PooledAllocator, for the fixed-width columns when cfg.mem is nil.
+	frs [2]*pqarrow.FileReader
 
 	// pageIndexes caches each row group's page index reader; its bytes
 	// are pinned in the cache.
@@ -82,7 +89,7 @@ type Reader struct {
 // sch, and reads its footer. It returns ErrSchemaMismatch if the file's
 // columns are not sch's. The caller must Close the Reader.
 func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Schema, opts ...ReaderOption) (*Reader, error) {
-	cfg := readerConfig{mem: memory.DefaultAllocator, batchRows: DefaultBatchRows, coalesceGap: DefaultCoalesceGap}
+	cfg := readerConfig{batchRows: DefaultBatchRows, coalesceGap: DefaultCoalesceGap}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -99,7 +106,9 @@ func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Sch
 }
 
 func (r *Reader) open() error {
-	props := parquet.NewReaderProperties(r.cfg.mem)
+	// The page reader's buffers never leave it: they come from the pool
+	// whatever allocator the batches use.
+	props := parquet.NewReaderProperties(PooledAllocator)
 	// Buffered streams read through the cache, which ReadRows fills with
 	// the ranges it plans before each row group (see read_cache.go).
 	props.BufferedStreamEnabled = true
@@ -108,11 +117,7 @@ func (r *Reader) open() error {
 	if err != nil {
 		return err
 	}
-	r.fr, err = pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: r.cfg.batchRows}, r.cfg.mem)
-	if err != nil {
-		return err
-	}
-	got, err := r.fr.Schema()
+	got, err := pqarrow.FromParquet(r.pf.MetaData().Schema, &pqarrow.ArrowReadProperties{}, r.pf.MetaData().KeyValueMetadata())
 	if err != nil {
 		return err
 	}
@@ -130,6 +135,26 @@ func checkSchema(want, got *arrow.Schema) error {
 		}
 	}
 	return nil
+}
+
+// columnReader returns the pqarrow reader for storage column c and the
+// allocator of its batches.
+func (r *Reader) columnReader(c int) (*pqarrow.FileReader, memory.Allocator, error) {
+	i, mem := 0, r.cfg.mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+		if _, fixed := r.arrow.Field(c).Type.(arrow.FixedWidthDataType); fixed {
+			i, mem = 1, PooledAllocator
+		}
+	}
+	if r.frs[i] == nil {
+		fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: r.cfg.batchRows}, mem)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.frs[i] = fr
+	}
+	return r.frs[i], mem, nil
 }
 
 // Close releases the Reader, which must not be used afterwards.

@@ -72,6 +72,22 @@ func (s *Sketch) Quantile(rank float64) ([]byte, error) {
 	return []byte(q), nil
 }
 
+// Rank returns the estimated fraction of the values seen that lie strictly
+// below enc, in [0, 1]: 0 for enc at or below the least value, 1 above the
+// greatest. Rank(b) - Rank(a) estimates the share of values in [a, b), the
+// half-open ranges partitions use. The error is that of Quantile (about
+// 1.65% of N). It returns ErrEmptySketch if N is 0.
+func (s *Sketch) Rank(enc []byte) (float64, error) {
+	if s.kll.IsEmpty() {
+		return 0, ErrEmptySketch
+	}
+	r, err := s.kll.GetRank(string(enc), false)
+	if err != nil {
+		return 0, fmt.Errorf("sketch rank: %w", err)
+	}
+	return r, nil
+}
+
 // Merge adds every value other has seen to s. other is unchanged.
 func (s *Sketch) Merge(other *Sketch) { s.kll.Merge(other.kll) }
 

@@ -87,6 +87,45 @@ func TestSketchMerge(t *testing.T) {
 	assertNear(t, total, 0.5, 3*n/2, 3*n/50)
 }
 
+// TestSketchRank checks ranks (the share of values strictly below a key)
+// exactly on a small sketch, which keeps every value, and within the KLL
+// error on a large one.
+func TestSketchRank(t *testing.T) {
+	small := datafile.NewSketch()
+	for _, v := range []string{"a", "b", "b", "c"} {
+		small.Update([]byte(v))
+	}
+	for _, tc := range []struct {
+		key  string
+		want float64
+	}{{"", 0}, {"a", 0}, {"aa", 0.25}, {"b", 0.25}, {"c", 0.75}, {"c\x00", 1}, {"d", 1}} {
+		got, err := small.Rank([]byte(tc.key))
+		if err != nil || got != tc.want {
+			t.Errorf("Rank(%q) = %g, %v; want %g", tc.key, got, err, tc.want)
+		}
+	}
+
+	const n = 200_000
+	large := writeRange(t, newTestStore(t), "t/f.parquet", 0, n)
+	for _, k := range []int64{-5, 0, n / 10, n / 4, n / 2, 9 * n / 10, n - 1, n, 2 * n} {
+		got, err := large.Rank(schema.EncodeInt(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(max(float64(k)/n, 0), 1)
+		if d := got - want; d < -0.02 || d > 0.02 {
+			t.Errorf("Rank(%d) = %g, want %g ± 0.02", k, got, want)
+		}
+		if k <= 0 && got != 0 || k >= n && got != 1 {
+			t.Errorf("Rank(%d) = %g outside the values seen, want exactly 0 or 1", k, got)
+		}
+	}
+
+	if _, err := datafile.NewSketch().Rank([]byte("a")); !errors.Is(err, datafile.ErrEmptySketch) {
+		t.Errorf("Rank of an empty sketch: %v, want ErrEmptySketch", err)
+	}
+}
+
 // TestSketchBinary round-trips sketches of awkward items: the empty
 // string, NUL and 0xFF bytes, a single item, many items.
 func TestSketchBinary(t *testing.T) {

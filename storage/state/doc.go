@@ -13,4 +13,12 @@
 // a compaction rewrites the file into each child. A file with no references
 // is kept for the table's GC delay, then deleted by a DeleteFiles
 // transaction after its object is removed.
+//
+// Compaction jobs (jobs.go): AssignJob creates a pending job holding its
+// references; ClaimJob gives it to a worker for a lease, RenewJob extends
+// the lease, ReleaseJob ends a failed attempt, ReplaceFiles commits it.
+// Leases are measured on the log's clock (each entry's time), never the
+// reader's, so every replay decides alike; workers on machines whose clocks
+// disagree by more than a fraction of the lease may take a job early. The
+// state keeps the last JobHistoryLen ended attempts for reports.
 package state

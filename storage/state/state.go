@@ -43,14 +43,6 @@ type FileRef struct {
 	Job   string `json:"job,omitempty"`   // the compaction job that holds it
 }
 
-// Job is a compaction job that holds file references of one partition.
-type Job struct {
-	ID        string    `json:"id"`
-	Partition string    `json:"partition"`
-	Files     []string  `json:"files"`
-	Assigned  time.Time `json:"assigned"`
-}
-
 // State is a table's state. A State handed out by the log is read-only:
 // Machine.Apply changes clones only, and a clone shares everything it has
 // not changed with the state it came from.
@@ -60,6 +52,9 @@ type State struct {
 	files *cowMap[*File]
 	refs  map[string]*cowMap[*FileRef] // partition id -> its references
 	jobs  map[string]*Job
+	// history is the last JobHistoryLen ended job attempts, oldest first;
+	// shared between clones and never changed in place (see record).
+	history []*JobRecord
 	// fileSeq is the Seq of the last ingested file.
 	fileSeq uint64
 
@@ -80,6 +75,7 @@ func (s *State) clone() *State {
 		files:      s.files,
 		refs:       make(map[string]*cowMap[*FileRef], len(s.refs)),
 		jobs:       make(map[string]*Job, len(s.jobs)),
+		history:    s.history,
 		fileSeq:    s.fileSeq,
 	}
 	for k, v := range s.refs {
@@ -97,13 +93,14 @@ type stateJSON struct {
 	Files      map[string]*File               `json:"files"`
 	Refs       map[string]map[string]*FileRef `json:"refs"`
 	Jobs       map[string]*Job                `json:"jobs,omitempty"`
+	JobHistory []*JobRecord                   `json:"job_history,omitempty"`
 	FileSeq    uint64                         `json:"file_seq,omitempty"`
 }
 
 // MarshalJSON encodes the state with files, references and jobs as plain
 // objects keyed by file key, partition id and job id.
 func (s *State) MarshalJSON() ([]byte, error) {
-	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs, FileSeq: s.fileSeq}
+	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs, JobHistory: s.history, FileSeq: s.fileSeq}
 	s.eachFile(func(f *File) { j.Files[f.Key] = f })
 	for p, rs := range s.refs {
 		if rs.n > 0 {
@@ -148,13 +145,26 @@ func (s *State) UnmarshalJSON(data []byte) error {
 		if job == nil {
 			return fmt.Errorf("job %s is null", k)
 		}
+		if job.Kind == "" {
+			job.Kind = KindCompact // written before jobs had kinds
+		}
 		s.jobs[k] = job
 	}
+	for i, r := range j.JobHistory {
+		if r == nil {
+			return fmt.Errorf("job history record %d is null", i)
+		}
+	}
+	s.history = j.JobHistory
 	return nil
 }
 
 // File returns the file with the given key.
 func (s *State) File(key string) (*File, bool) { return s.file(key) }
+
+// EachFile calls fn for every file the state knows, in no particular
+// order. fn must not change the file.
+func (s *State) EachFile(fn func(*File)) { s.eachFile(fn) }
 
 // NumFiles is the number of files the state knows, referenced or not.
 func (s *State) NumFiles() int { return s.files.n }
@@ -206,22 +216,6 @@ func (s *State) SortedFiles() []*File {
 	s.eachFile(func(f *File) { out = append(out, f) })
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
-}
-
-// Jobs returns the compaction jobs sorted by id.
-func (s *State) Jobs() []*Job {
-	out := make([]*Job, 0, len(s.jobs))
-	for _, j := range s.jobs {
-		out = append(out, j)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// Job returns a compaction job by id.
-func (s *State) Job(id string) (*Job, bool) {
-	j, ok := s.jobs[id]
-	return j, ok
 }
 
 // Check verifies the state's invariants: the partition tree covers the key
@@ -288,16 +282,5 @@ func (s *State) Check() error {
 	if n != s.files.n {
 		return fmt.Errorf("state counts %d files, holds %d", s.files.n, n)
 	}
-	for id, j := range s.jobs {
-		if j.ID != id {
-			return fmt.Errorf("job %s is filed under %s", j.ID, id)
-		}
-		for _, f := range j.Files {
-			r, ok := s.ref(j.Partition, f)
-			if !ok || r.Job != id {
-				return fmt.Errorf("job %s claims %s/%s but does not hold it", id, j.Partition, f)
-			}
-		}
-	}
-	return nil
+	return s.checkJobs()
 }

@@ -276,6 +276,8 @@ func FuzzDecode(f *testing.F) {
 		split("s", partition.RootID, 50, "L", "R"),
 	}})
 	f.Add(entry)
+	jobs, _ := json.Marshal(map[string]any{"id": "j", "txns": jobLog()})
+	f.Add(jobs)
 	f.Add([]byte(`{"id":"e","txns":[{"id":"x","replace_files":{"job":"j"}}]}`))
 	f.Add([]byte(`{"seq":3,"state":{"partitions":[{"id":"root","region":[{}]}],"files":{}}}`))
 	m := Machine{Initial: partition.New(1)}

@@ -3,7 +3,6 @@ package state
 import (
 	"bytes"
 	"fmt"
-	"sort"
 
 	"github.com/dormousedb/dormouse/storage/partition"
 	"github.com/dormousedb/dormouse/storage/txlog"
@@ -20,6 +19,9 @@ type Txn struct {
 	SplitPartition *SplitPartition `json:"split_partition,omitempty"`
 	SplitFileRefs  *SplitFileRefs  `json:"split_file_refs,omitempty"`
 	AssignJob      *AssignJob      `json:"assign_job,omitempty"`
+	ClaimJob       *ClaimJob       `json:"claim_job,omitempty"`
+	RenewJob       *RenewJob       `json:"renew_job,omitempty"`
+	ReleaseJob     *ReleaseJob     `json:"release_job,omitempty"`
 	ReplaceFiles   *ReplaceFiles   `json:"replace_files,omitempty"`
 	DeleteFiles    *DeleteFiles    `json:"delete_files,omitempty"`
 	ClearTable     *ClearTable     `json:"clear_table,omitempty"`
@@ -69,21 +71,6 @@ type SplitFileRefs struct {
 	To   []PartRows `json:"to"`
 }
 
-// AssignJob gives a compaction job the references it will replace, so that
-// no other job can take them.
-type AssignJob struct {
-	Job       string   `json:"job"`
-	Partition string   `json:"partition"`
-	Files     []string `json:"files"`
-}
-
-// ReplaceFiles commits a compaction: the job's input references are replaced
-// by the outputs' (none when every input row was dropped).
-type ReplaceFiles struct {
-	Job     string    `json:"job"`
-	Outputs []NewFile `json:"outputs,omitempty"`
-}
-
 // DeleteFiles forgets files whose objects the garbage collector removed.
 // Each must have no references.
 type DeleteFiles struct {
@@ -106,6 +93,12 @@ func (t *Txn) Kind() string {
 		return "split_file_refs"
 	case t.AssignJob != nil:
 		return "assign_job"
+	case t.ClaimJob != nil:
+		return "claim_job"
+	case t.RenewJob != nil:
+		return "renew_job"
+	case t.ReleaseJob != nil:
+		return "release_job"
 	case t.ReplaceFiles != nil:
 		return "replace_files"
 	case t.DeleteFiles != nil:
@@ -119,7 +112,8 @@ func (t *Txn) Kind() string {
 func (t *Txn) ops() int {
 	n := 0
 	for _, set := range []bool{t.InitPartitions != nil, t.AddFiles != nil, t.SplitPartition != nil,
-		t.SplitFileRefs != nil, t.AssignJob != nil, t.ReplaceFiles != nil, t.DeleteFiles != nil, t.ClearTable != nil} {
+		t.SplitFileRefs != nil, t.AssignJob != nil, t.ClaimJob != nil, t.RenewJob != nil, t.ReleaseJob != nil,
+		t.ReplaceFiles != nil, t.DeleteFiles != nil, t.ClearTable != nil} {
 		if set {
 			n++
 		}
@@ -162,23 +156,29 @@ func (m Machine) Apply(s *State, t *Txn, at txlog.Meta) error {
 	case t.AddFiles != nil:
 		err = scratch.addFiles(t.ID, t.AddFiles.Files, "", 0)
 	case t.SplitPartition != nil:
-		err = scratch.splitPartition(t.SplitPartition)
+		err = scratch.splitPartition(t.SplitPartition, at)
 	case t.SplitFileRefs != nil:
 		err = scratch.splitFileRefs(t.SplitFileRefs)
 	case t.AssignJob != nil:
 		err = scratch.assignJob(t.AssignJob, at)
+	case t.ClaimJob != nil:
+		err = scratch.claimJob(t.ClaimJob, at)
+	case t.RenewJob != nil:
+		err = scratch.renewJob(t.RenewJob, at)
+	case t.ReleaseJob != nil:
+		err = scratch.releaseJob(t.ReleaseJob, at)
 	case t.ReplaceFiles != nil:
 		err = scratch.replaceFiles(t.ID, t.ReplaceFiles, at)
 	case t.DeleteFiles != nil:
 		err = scratch.deleteFiles(t.DeleteFiles)
 	case t.ClearTable != nil:
-		scratch.clearTable()
+		scratch.clearTable(at)
 	}
 	if err != nil {
 		if isDuplicate(err) {
 			return err
 		}
-		return fmt.Errorf("%w: %s %s: %v", ErrInvalid, t.Kind(), t.ID, err)
+		return fmt.Errorf("%w: %s %s: %w", ErrInvalid, t.Kind(), t.ID, err)
 	}
 	scratch.markUnreferenced(at)
 	return nil
@@ -351,17 +351,19 @@ func (s *State) markUnreferenced(at txlog.Meta) {
 	s.unreferenced = s.unreferenced[:0]
 }
 
-func (s *State) splitPartition(op *SplitPartition) error {
+func (s *State) splitPartition(op *SplitPartition, at txlog.Meta) error {
 	old := s.PartitionRefs(op.Partition)
 	if err := s.Partitions.Split(op.Partition, op.Dim, op.Point, op.Left, op.Right); err != nil {
 		return err
 	}
+	// The jobs of the partition are gone; their commits will fail cleanly.
+	for _, r := range old {
+		if j, ok := s.jobs[r.Job]; ok {
+			s.dropJob(j, "partition "+op.Partition+" was split", at)
+		}
+	}
 	for _, r := range old {
 		s.dropRef(r)
-		if r.Job != "" {
-			// The job's partition is gone; its commit will fail cleanly.
-			delete(s.jobs, r.Job)
-		}
 		f, _ := s.file(r.File)
 		leaves := s.leavesMeeting(op.Partition, f)
 		est, hasEst := op.Rows[r.File]
@@ -373,32 +375,7 @@ func (s *State) splitPartition(op *SplitPartition) error {
 			s.putRef(&FileRef{File: r.File, Partition: leaf.ID, Rows: rows, Whole: r.Whole && len(leaves) == 1})
 		}
 	}
-	s.dropOrphanJobs()
 	return nil
-}
-
-// dropOrphanJobs forgets jobs whose references moved away, releasing any
-// references they still hold.
-func (s *State) dropOrphanJobs() {
-	for id, j := range s.jobs {
-		intact := true
-		for _, f := range j.Files {
-			if r, ok := s.ref(j.Partition, f); !ok || r.Job != id {
-				intact = false
-			}
-		}
-		if intact {
-			continue
-		}
-		delete(s.jobs, id)
-		for _, f := range j.Files {
-			if r, ok := s.ref(j.Partition, f); ok && r.Job == id {
-				c := *r
-				c.Job = ""
-				s.setRef(&c)
-			}
-		}
-	}
 }
 
 func (s *State) splitFileRefs(op *SplitFileRefs) error {
@@ -455,63 +432,6 @@ func inside(inner, outer []partition.Range) bool {
 	return true
 }
 
-func (s *State) assignJob(op *AssignJob, at txlog.Meta) error {
-	if op.Job == "" {
-		return fmt.Errorf("job has no id")
-	}
-	if _, ok := s.jobs[op.Job]; ok {
-		return fmt.Errorf("job %s already exists", op.Job)
-	}
-	if len(op.Files) == 0 {
-		return fmt.Errorf("job %s has no files", op.Job)
-	}
-	files := append([]string(nil), op.Files...)
-	sort.Strings(files)
-	for i, f := range files {
-		if i > 0 && files[i-1] == f {
-			return fmt.Errorf("job %s names file %s twice", op.Job, f)
-		}
-		r, ok := s.ref(op.Partition, f)
-		if !ok {
-			return fmt.Errorf("partition %s does not reference %s", op.Partition, f)
-		}
-		if r.Job != "" {
-			return fmt.Errorf("reference %s/%s is already held by job %s", op.Partition, f, r.Job)
-		}
-	}
-	for _, f := range files {
-		r, _ := s.ref(op.Partition, f)
-		c := *r
-		c.Job = op.Job
-		s.setRef(&c)
-	}
-	s.jobs[op.Job] = &Job{ID: op.Job, Partition: op.Partition, Files: files, Assigned: at.Time}
-	return nil
-}
-
-func (s *State) replaceFiles(txnID string, op *ReplaceFiles, at txlog.Meta) error {
-	j, ok := s.jobs[op.Job]
-	if !ok {
-		return fmt.Errorf("no job %s (its partition may have been split, or it was committed already)", op.Job)
-	}
-	for _, f := range j.Files {
-		r, ok := s.ref(j.Partition, f)
-		if !ok || r.Job != op.Job {
-			return fmt.Errorf("job %s no longer holds %s/%s", op.Job, j.Partition, f)
-		}
-	}
-	var seq uint64
-	for _, f := range j.Files {
-		r, _ := s.ref(j.Partition, f)
-		if in, _ := s.file(f); in.Seq > seq {
-			seq = in.Seq
-		}
-		s.dropRef(r)
-	}
-	delete(s.jobs, op.Job)
-	return s.addFiles(txnID, op.Outputs, op.Job, seq)
-}
-
 func (s *State) deleteFiles(op *DeleteFiles) error {
 	if len(op.Files) == 0 {
 		return fmt.Errorf("no files")
@@ -531,12 +451,14 @@ func (s *State) deleteFiles(op *DeleteFiles) error {
 	return nil
 }
 
-func (s *State) clearTable() {
+func (s *State) clearTable(at txlog.Meta) {
+	for _, j := range s.Jobs() {
+		s.dropJob(j, "table cleared", at)
+	}
 	for _, p := range s.Partitions.Leaves() {
 		for _, r := range s.PartitionRefs(p.ID) {
 			s.dropRef(r)
 		}
 	}
 	s.refs = map[string]*cowMap[*FileRef]{}
-	s.jobs = map[string]*Job{}
 }

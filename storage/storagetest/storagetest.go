@@ -11,13 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/objstore/local"
 	"github.com/dormousedb/dormouse/storage/objstore/s3/s3test"
-	"github.com/dormousedb/dormouse/storage/partition"
 	"github.com/dormousedb/dormouse/storage/schema"
 	"github.com/dormousedb/dormouse/storage/table"
 )
@@ -86,8 +84,9 @@ func URL(t testing.TB, store objstore.Store) (string, []string) {
 
 // Rows reads every row of a table at the head of its log and returns the
 // composite key of each row (schema.AppendRowKey over all key columns)
-// with the number of times it occurs. Each file is read once per partition
-// that references it, keeping the rows inside that partition.
+// with the number of times it occurs. A row of a file counts when the leaf
+// whose region holds it references the file; each file is read once,
+// however many partitions reference it.
 func Rows(t testing.TB, tb *table.Table) map[string]int {
 	t.Helper()
 	ctx := context.Background()
@@ -95,51 +94,55 @@ func Rows(t testing.TB, tb *table.Table) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
-	sch := tb.Def.Schema
+	refs := map[string]map[string]bool{} // file -> leaves that reference it
+	var files []string
 	for _, leaf := range s.Partitions.Leaves() {
 		for _, ref := range s.PartitionRefs(leaf.ID) {
-			r, err := datafile.Open(ctx, tb.Store, ref.File, sch)
-			if err != nil {
-				t.Fatal(err)
+			if refs[ref.File] == nil {
+				refs[ref.File] = map[string]bool{}
+				files = append(files, ref.File)
 			}
-			rr, err := r.Records(ctx, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var buf []byte
-			for {
-				rec, err := rr.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				for row := 0; row < int(rec.NumRows()); row++ {
-					if !inRegion(rec, row, leaf.Region, &buf) {
-						continue
-					}
-					buf = schema.AppendRowKey(buf[:0], rec, sch.NumKeys(), row)
-					out[string(buf)]++
-				}
-				rec.Release()
-			}
-			rr.Close()
-			r.Close()
+			refs[ref.File][leaf.ID] = true
 		}
+	}
+	out := map[string]int{}
+	sch := tb.Def.Schema
+	dims := len(sch.RowKeys)
+	for _, file := range files {
+		r, err := datafile.Open(ctx, tb.Store, file, sch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rr, err := r.Records(ctx, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf []byte
+		key := make([][]byte, dims)
+		for {
+			rec, err := rr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for row := 0; row < int(rec.NumRows()); row++ {
+				for d := range key {
+					key[d] = schema.AppendValue(key[d][:0], rec.Column(d), row)
+				}
+				if !refs[file][s.Partitions.LeafFor(key).ID] {
+					continue
+				}
+				buf = schema.AppendRowKey(buf[:0], rec, sch.NumKeys(), row)
+				out[string(buf)]++
+			}
+			rec.Release()
+		}
+		rr.Close()
+		r.Close()
 	}
 	return out
-}
-
-func inRegion(rec arrow.RecordBatch, row int, region []partition.Range, buf *[]byte) bool {
-	for d, rg := range region {
-		*buf = schema.AppendValue((*buf)[:0], rec.Column(d), row)
-		if !rg.Contains(*buf) {
-			return false
-		}
-	}
-	return true
 }
 
 // IsChild reports whether this test binary was started as a child process

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dormousedb/dormouse/background"
+	"github.com/dormousedb/dormouse/compactor"
+	"github.com/dormousedb/dormouse/metrics"
+	"github.com/dormousedb/dormouse/splitter"
+	"github.com/dormousedb/dormouse/storage"
+	"github.com/dormousedb/dormouse/storage/gc"
+	"github.com/dormousedb/dormouse/storage/table"
+)
+
+// workerFlags are the flags every long-running worker command shares.
+type workerFlags struct {
+	store     *string
+	tables    multiFlag
+	once      *bool
+	interval  *time.Duration
+	logFormat *string
+	logLevel  *string
+	metrics   *string
+}
+
+func newWorkerFlags(name, what string, interval time.Duration) (*flag.FlagSet, *workerFlags) {
+	fs, store := newFlags(name, "")
+	w := &workerFlags{store: store}
+	fs.Var(&w.tables, "table", "work on this table only (repeatable; default every table)")
+	w.once = fs.Bool("once", false, "do the "+what+" there is now and exit (for scripts)")
+	w.interval = fs.Duration("interval", interval, "how long to wait between rounds that found nothing to do")
+	w.logFormat = fs.String("log-format", "text", "log format: text or json")
+	w.logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
+	w.metrics = fs.String("metrics", "", "serve Prometheus metrics on this address (e.g. 127.0.0.1:9464) at /metrics")
+	return fs, w
+}
+
+// setUp opens the store, builds the logger and the table lister, and
+// starts the metrics endpoint when asked. stop ends the metrics server.
+func (w *workerFlags) setUp(ctx context.Context) (db *storage.DB, tables background.Tables, log *slog.Logger, stop func(), err error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*w.logLevel)); err != nil {
+		return nil, nil, nil, nil, usageError{"bad --log-level: " + err.Error()}
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch *w.logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(os.Stderr, hopts))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(os.Stderr, hopts))
+	default:
+		return nil, nil, nil, nil, usageError{"--log-format must be text or json"}
+	}
+	db, err = openDB(ctx, *w.store)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	all := compactor.AllTables(db)
+	tables = all
+	if len(w.tables) > 0 {
+		names := append([]string(nil), w.tables...)
+		tables = func(ctx context.Context) ([]*table.Table, error) {
+			out := make([]*table.Table, 0, len(names))
+			for _, n := range names {
+				t, err := db.Table(ctx, n)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, t)
+			}
+			return out, nil
+		}
+		if _, err := tables(ctx); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	stop = func() {}
+	if *w.metrics != "" {
+		var mu sync.Mutex
+		var seen []*table.Table
+		m := metrics.New(func() []*table.Table {
+			mu.Lock()
+			defer mu.Unlock()
+			return seen
+		})
+		// The gauges describe the tables the last round listed.
+		inner := tables
+		tables = func(ctx context.Context) ([]*table.Table, error) {
+			ts, err := inner(ctx)
+			if err == nil {
+				mu.Lock()
+				seen = ts
+				mu.Unlock()
+			}
+			return ts, err
+		}
+		table.SetObserver(m)
+		mctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := m.Serve(mctx, *w.metrics); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("metrics server stopped", "addr", *w.metrics, "err", err)
+			}
+		}()
+		log.Info("serving metrics", "addr", *w.metrics)
+		stop = func() {
+			cancel()
+			<-done
+			table.SetObserver(nil)
+		}
+	}
+	return db, tables, log, stop, nil
+}
+
+func runCompactor(ctx context.Context, args []string) error {
+	fs, wf := newWorkerFlags("compactor", "compaction", compactor.DefaultPoll)
+	workers := fs.Int("workers", 1, "jobs to run at a time")
+	mem := byteSize(0)
+	fs.Var(&mem, "memory", "memory bound of each job (e.g. 256MiB; default the compactor's)")
+	lease := fs.Duration("lease", compactor.DefaultLease, "how long a claimed job is held between renewals")
+	noCreate := fs.Bool("no-create", false, "only run jobs other processes created")
+	name := fs.String("name", "", "worker name in claims and the job history (default host-pid-random)")
+	pos, err := parseFlags(fs, args)
+	if err != nil || len(pos) != 0 {
+		return orUsage(err, fs, "compactor takes no arguments")
+	}
+	_, tables, log, stop, err := wf.setUp(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	w := newCompactor(tables, log, *workers, int64(mem), *lease, *wf.interval, !*noCreate, *name)
+	if *wf.once {
+		st, err := w.RunOnce(ctx)
+		fmt.Printf("compactor: %d jobs created, %d finished, %d failed, %d lost, %d rows read\n",
+			st.Created, st.Finished, st.Failed, st.Lost, st.InputRows)
+		return err
+	}
+	return w.Run(ctx)
+}
+
+func newCompactor(tables background.Tables, log *slog.Logger, workers int, mem int64, lease, poll time.Duration, create bool, name string) *compactor.Worker {
+	return &compactor.Worker{Tables: tables, Workers: workers, Memory: mem, Lease: lease, Poll: poll,
+		CreateJobs: create, Logger: log, Name: name}
+}
+
+func runSplit(ctx context.Context, args []string) error {
+	fs, wf := newWorkerFlags("split", "partition splitting", 30*time.Second)
+	pos, err := parseFlags(fs, args)
+	if err != nil || len(pos) != 0 {
+		return orUsage(err, fs, "split takes no arguments")
+	}
+	_, tables, log, stop, err := wf.setUp(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	round := func(ctx context.Context) (int, error) {
+		return background.Split(ctx, tables, splitter.Options{Logger: log}, log)
+	}
+	if *wf.once {
+		n, err := round(ctx)
+		fmt.Printf("split: %d partitions split\n", n)
+		return err
+	}
+	return background.Every(ctx, *wf.interval, log, "split", round)
+}
+
+func runGC(ctx context.Context, args []string) error {
+	fs, wf := newWorkerFlags("gc", "garbage collection", time.Minute)
+	delay := fs.Duration("delay", 0, "keep unreferenced files, orphans and temporary files this long (default each table's gc_delay)")
+	pos, err := parseFlags(fs, args)
+	if err != nil || len(pos) != 0 {
+		return orUsage(err, fs, "gc takes no arguments")
+	}
+	_, tables, log, stop, err := wf.setUp(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	round := func(ctx context.Context) (int, error) {
+		return background.Collect(ctx, tables, gc.Options{Delay: *delay, Logger: log}, log)
+	}
+	if *wf.once {
+		n, err := round(ctx)
+		fmt.Printf("gc: %d objects deleted\n", n)
+		return err
+	}
+	return background.Every(ctx, *wf.interval, log, "gc", round)
+}
+
+// runServe runs the background workers in-process, for the embedded mode
+// (the wire protocols join it as they arrive).
+func runServe(ctx context.Context, args []string) error {
+	fs, wf := newWorkerFlags("serve", "background work", 30*time.Second)
+	workers := fs.Int("compactor-workers", 1, "compaction jobs to run at a time (0: no compaction in this process)")
+	split := fs.Bool("split", true, "split partitions in this process")
+	collect := fs.Bool("gc", true, "collect garbage in this process")
+	pos, err := parseFlags(fs, args)
+	if err != nil || len(pos) != 0 {
+		return orUsage(err, fs, "serve takes no arguments")
+	}
+	if *wf.once {
+		return usageError{"serve does not take --once; use compactor, split or gc --once"}
+	}
+	_, tables, log, stop, err := wf.setUp(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	var loops []func(context.Context) error
+	if *workers > 0 {
+		w := newCompactor(tables, log, *workers, 0, compactor.DefaultLease, compactor.DefaultPoll, true, "")
+		loops = append(loops, w.Run)
+	}
+	if *split {
+		loops = append(loops, func(ctx context.Context) error {
+			return background.Every(ctx, *wf.interval, log, "split", func(ctx context.Context) (int, error) {
+				return background.Split(ctx, tables, splitter.Options{Logger: log}, log)
+			})
+		})
+	}
+	if *collect {
+		loops = append(loops, func(ctx context.Context) error {
+			return background.Every(ctx, *wf.interval, log, "gc", func(ctx context.Context) (int, error) {
+				return background.Collect(ctx, tables, gc.Options{Logger: log}, log)
+			})
+		})
+	}
+	log.Info("dormouse serving", "store", *wf.store, "background", describeLoops(*workers, *split, *collect))
+	var wg sync.WaitGroup
+	errs := make(chan error, len(loops))
+	for _, l := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l(ctx); err != nil && ctx.Err() == nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func describeLoops(workers int, split, collect bool) string {
+	var parts []string
+	if workers > 0 {
+		parts = append(parts, fmt.Sprintf("compactor (%d workers)", workers))
+	}
+	if split {
+		parts = append(parts, "split")
+	}
+	if collect {
+		parts = append(parts, "gc")
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,140 @@
+package datafile
+
+import (
+	"math/bits"
+	"sync"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Why a pooled allocator on the read path.
+//
+// Decoding a row group allocates large buffers and drops them a moment
+// later: the page reader's compressed and uncompressed page buffers, the
+// record reader's definition levels and values, the fetched byte ranges.
+// From Go's allocator each of them is fresh memory that the runtime zeroes
+// and the garbage collector then has to notice is garbage; a full scan
+// allocates several times the size of the columns it reads, the live heap
+// is small, so the collector runs dozens of times per query and, with the
+// scavenger returning pages to the OS and faulting them back, took about
+// 40% of a narrow scan's CPU. A buffer handed back through Free is reused
+// instead, warm in cache.
+//
+// Size classes are powers of two from poolMinBytes up: a buffer serves any
+// request of its class, so the few sizes a scan asks for (a page, a row
+// group's levels or values) reuse each other's buffers. Smaller requests go
+// to Go's allocator, where they are cheap. The pools are sync.Pools, so idle
+// buffers go back to the collector after two garbage collections, and a
+// Free from any goroutine is fine.
+//
+// Like memory.GoAllocator, Allocate returns zeroed memory, 64-byte aligned
+// (Arrow's alignment): a reused buffer is cleared, which costs far less
+// than a fresh one, whose pages the kernel must fault in.
+//
+// A buffer is reused as soon as it is freed, so a pooled buffer must not
+// be read after the last Release of the Arrow buffer that holds it — the
+// rule every Arrow allocator but Go's own enforces. Data read through a
+// Reader without WithAllocator follows it: see PooledAllocator.
+
+const (
+	poolMinShift = 15 // 32 KiB: below, Go's allocator is as cheap
+	poolMaxShift = 30 // 1 GiB: above, no reuse is worth the memory kept
+	poolAlign    = 64
+)
+
+// PooledAllocator is the memory.Allocator that a Reader uses when no
+// WithAllocator is given, for its own buffers and for those of the batches
+// it returns. Callers that read those batches must follow Arrow's rule: a
+// value (a string from array.String.Value included, which points into the
+// buffer) must not be used after the array holding it is released.
+var PooledAllocator memory.Allocator = readPool
+
+var readPool = newPoolAllocator()
+
+type poolAllocator struct {
+	classes [poolMaxShift + 1]sync.Pool // each holds *pooledBuf
+	// boxes recycles the small structs that carry a buffer into a pool,
+	// so that Free allocates nothing.
+	boxes sync.Pool
+}
+
+// pooledBuf carries a buffer of its class's full size into a pool.
+type pooledBuf struct{ buf []byte }
+
+func newPoolAllocator() *poolAllocator {
+	p := &poolAllocator{}
+	p.boxes.New = func() any { return new(pooledBuf) }
+	return p
+}
+
+// poolClass is the size class that serves size bytes, or -1 if none does.
+func poolClass(size int) int {
+	if size < 1<<(poolMinShift-1) {
+		return -1
+	}
+	c := max(bits.Len(uint(size-1)), poolMinShift)
+	if c > poolMaxShift {
+		return -1
+	}
+	return c
+}
+
+func (p *poolAllocator) Allocate(size int) []byte {
+	b := p.allocate(size)
+	clear(b)
+	return b
+}
+
+// allocate is Allocate without clearing a reused buffer, for callers that
+// overwrite it whole.
+func (p *poolAllocator) allocate(size int) []byte {
+	c := poolClass(size)
+	if c < 0 {
+		return memory.DefaultAllocator.Allocate(size)
+	}
+	if v := p.classes[c].Get(); v != nil {
+		box := v.(*pooledBuf)
+		b := box.buf[:size]
+		box.buf = nil
+		p.boxes.Put(box)
+		return b
+	}
+	// A large object (over 32 KiB) has a span of its own, so it starts on
+	// a page boundary: aligned. Should that ever not hold, Go's allocator
+	// aligns it, and Free ignores it (its capacity is not a class size).
+	b := make([]byte, 1<<c)
+	if uintptr(unsafe.Pointer(unsafe.SliceData(b)))%poolAlign != 0 {
+		return memory.DefaultAllocator.Allocate(size)
+	}
+	return b[:size]
+}
+
+func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
+	if cap(b) >= size {
+		old := len(b)
+		b = b[:size]
+		if size > old {
+			clear(b[old:]) // bytes past the old length may be stale
+		}
+		return b
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+// Free pools b if its capacity is a class's size; the buffers of Go's
+// allocator that Allocate passes on are smaller than any class (or larger),
+// and any aligned buffer of a class's size serves that class.
+func (p *poolAllocator) Free(b []byte) {
+	n := cap(b)
+	if n < 1<<poolMinShift || n&(n-1) != 0 || n > 1<<poolMaxShift {
+		return
+	}
+	c := bits.Len(uint(n)) - 1
+	box := p.boxes.Get().(*pooledBuf)
+	box.buf = b[:0:n]
+	p.classes[c].Put(box)
+}
