@@ -110,7 +110,64 @@ func planLeaf(s *state.State, leaf string, opts PlanOptions) []PlannedJob {
 			take(g, state.KindSplit)
 		}
 	}
+	// A strategy may leave files of very different sizes alone for ever
+	// (size-ratio, worse when groups must be contiguous): a leaf whose free
+	// files reach twice the batch size is compacted anyway, a batch of its
+	// smallest files (the contiguous window with the fewest rows when
+	// contiguous) at a time, so that files per partition stay bounded.
+	for batch > 1 {
+		var free []Candidate
+		for _, run := range freeRuns(slots, false) {
+			free = append(free, run...)
+		}
+		if len(free) < 2*batch {
+			break
+		}
+		g := smallestBatch(slots, batch, opts.Contiguous)
+		if len(g) < 2 {
+			break
+		}
+		take(g, state.KindCompact)
+	}
 	return out
+}
+
+// smallestBatch returns batch free files with the fewest rows: the smallest
+// ones, or the contiguous window of free files with the fewest rows.
+func smallestBatch(slots []slot, batch int, contiguous bool) []Candidate {
+	if !contiguous {
+		var free []Candidate
+		for _, sl := range slots {
+			if !sl.taken {
+				free = append(free, sl.c)
+			}
+		}
+		slices.SortStableFunc(free, func(a, b Candidate) int { return cmp.Compare(a.Rows, b.Rows) })
+		return free[:batch]
+	}
+	var best []Candidate
+	var bestRows int64
+	for _, run := range freeRuns(slots, true) {
+		for i := 0; i+batch <= len(run); i++ {
+			var rows int64
+			for _, c := range run[i : i+batch] {
+				rows += c.Rows
+			}
+			if best == nil || rows < bestRows {
+				best, bestRows = run[i:i+batch], rows
+			}
+		}
+	}
+	if best == nil {
+		// Held files split every free run below a batch: take the longest
+		// run (the caller wants two files or more).
+		for _, run := range freeRuns(slots, true) {
+			if len(run) > len(best) {
+				best = run
+			}
+		}
+	}
+	return best
 }
 
 // freeRuns returns the references no job holds: as maximal runs of

@@ -125,6 +125,12 @@ func TestPlan(t *testing.T) {
 				Refs: []state.PartRows{{Partition: partition.RootID, Rows: 20}}}}}})
 			p.add("d", 10, 0, 9)
 		}, PlanOptions{Strategy: basic2.Strategy, BatchSize: 2, Contiguous: true}, "root:compact:ab,c"},
+		{"a backlog the size ratio leaves is compacted anyway, smallest first", func(p *planState) {
+			p.add("a", 100, 0, 9).add("b", 3, 0, 9).add("c", 40, 0, 9).add("d", 1, 0, 9).add("e", 300, 0, 9)
+		}, PlanOptions{Strategy: SizeRatio{Ratio: 3, BatchSize: 2}, BatchSize: 2}, "root:compact:b,d"},
+		{"contiguous backlog: the window with the fewest rows", func(p *planState) {
+			p.add("a", 100, 0, 9).add("b", 3, 0, 9).add("c", 40, 0, 9).add("d", 1, 0, 9).add("e", 300, 0, 9)
+		}, PlanOptions{Strategy: SizeRatio{Ratio: 3, BatchSize: 2}, BatchSize: 2, Contiguous: true}, "root:compact:c,d"},
 		{"no files, no jobs", func(p *planState) {}, sizeRatio, ""},
 	}
 	for _, c := range cases {
