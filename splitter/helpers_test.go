@@ -2,11 +2,9 @@ package splitter_test
 
 import (
 	"context"
-	"io"
 	"maps"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/storage/ingest"
@@ -26,26 +24,6 @@ func keysSchema(names ...string) *schema.Schema {
 		s.RowKeys = append(s.RowKeys, schema.Column{Name: n, Type: schema.BigInt})
 	}
 	return s
-}
-
-// batches is an ingest.RecordReader over record batches held in memory.
-type batches struct{ recs []arrow.RecordBatch }
-
-func (b *batches) Next() (arrow.RecordBatch, error) {
-	if len(b.recs) == 0 {
-		return nil, io.EOF
-	}
-	r := b.recs[0]
-	b.recs = b.recs[1:]
-	return r, nil
-}
-
-func (b *batches) Close() error {
-	for _, r := range b.recs {
-		r.Release()
-	}
-	b.recs = nil
-	return nil
 }
 
 // model is the multiset of rows a table should hold, as storagetest.Rows
@@ -71,7 +49,7 @@ func ingestRows(t testing.TB, tb *table.Table, m model, rows [][]int64) {
 		key = schema.AppendRowKey(key[:0], rec, sch.NumKeys(), row)
 		m[string(key)]++
 	}
-	in := &batches{recs: []arrow.RecordBatch{rec}}
+	in := storagetest.NewBatches(rec)
 	defer in.Close()
 	if _, err := ingest.Ingest(context.Background(), tb, []ingest.RecordReader{in}, ingest.Options{MemoryBytes: 64 << 20}); err != nil {
 		t.Fatal(err)

@@ -3,11 +3,9 @@ package gc_test
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/storage"
@@ -55,25 +53,6 @@ func reopen(t testing.TB, tb *table.Table, store objstore.Store) *table.Table {
 	return h
 }
 
-type batches struct{ recs []arrow.RecordBatch }
-
-func (b *batches) Next() (arrow.RecordBatch, error) {
-	if len(b.recs) == 0 {
-		return nil, io.EOF
-	}
-	r := b.recs[0]
-	b.recs = b.recs[1:]
-	return r, nil
-}
-
-func (b *batches) Close() error {
-	for _, r := range b.recs {
-		r.Release()
-	}
-	b.recs = nil
-	return nil
-}
-
 // ingestKeys ingests the rows with keys in [from, to) and returns the files
 // written.
 func ingestKeys(t testing.TB, tb *table.Table, from, to int64) []state.File {
@@ -83,7 +62,7 @@ func ingestKeys(t testing.TB, tb *table.Table, from, to int64) []state.File {
 		b.Field(0).(*array.Int64Builder).Append(k)
 		b.Field(1).(*array.StringBuilder).Append("value")
 	}
-	in := &batches{recs: []arrow.RecordBatch{b.NewRecordBatch()}}
+	in := storagetest.NewBatches(b.NewRecordBatch())
 	b.Release()
 	defer in.Close()
 	res, err := ingest.Ingest(context.Background(), tb, []ingest.RecordReader{in}, ingest.Options{MemoryBytes: 16 << 20})

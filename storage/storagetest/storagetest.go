@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/objstore"
@@ -148,3 +149,30 @@ func Rows(t testing.TB, tb *table.Table) map[string]int {
 // IsChild reports whether this test binary was started as a child process
 // by RunChild, with the given role.
 func IsChild(role string) bool { return os.Getenv("DORMOUSE_TEST_CHILD") == role }
+
+// Batches is an ingest.RecordReader over record batches held in memory. It
+// hands each batch on to the reader's caller, and releases those it never
+// handed on when closed.
+type Batches struct{ recs []arrow.RecordBatch }
+
+// NewBatches returns a reader over recs, in order.
+func NewBatches(recs ...arrow.RecordBatch) *Batches { return &Batches{recs: recs} }
+
+// Next returns the next batch, or io.EOF.
+func (b *Batches) Next() (arrow.RecordBatch, error) {
+	if len(b.recs) == 0 {
+		return nil, io.EOF
+	}
+	r := b.recs[0]
+	b.recs = b.recs[1:]
+	return r, nil
+}
+
+// Close releases the batches not read.
+func (b *Batches) Close() error {
+	for _, r := range b.recs {
+		r.Release()
+	}
+	b.recs = nil
+	return nil
+}
