@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dormousedb/dormouse/splitter"
+	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/gc"
 	"github.com/dormousedb/dormouse/storage/table"
 )
@@ -40,6 +41,13 @@ func Collect(ctx context.Context, tables Tables, opts gc.Options, log *slog.Logg
 		res, err := gc.Run(ctx, t, opts) // it logs what it deleted
 		return res.Files + res.Orphans + res.TempFiles, err
 	})
+}
+
+// CollectDropped deletes the objects of tables dropped longer than their
+// gc_delay ago and returns how many objects it deleted.
+func CollectDropped(ctx context.Context, db *storage.DB, opts gc.Options) (int, error) {
+	res, err := gc.Dropped(ctx, db.Catalog, db.Store, opts) // it logs each table
+	return res.Orphans, err
 }
 
 func eachTable(ctx context.Context, tables Tables, log *slog.Logger, what string, fn func(*table.Table) (int, error)) (int, error) {

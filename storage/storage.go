@@ -175,9 +175,10 @@ func (db *DB) Tables(ctx context.Context) ([]*catalog.TableDef, error) {
 	return db.Catalog.List(ctx)
 }
 
-// DropTable removes a table from the catalog, then deletes its objects. A
-// failure while deleting leaves garbage, never a half-dropped table: the
-// catalog no longer names it.
+// DropTable removes a table from the catalog. Its objects stay for the
+// table's gc_delay, so that queries that started before the drop in any
+// process still read them, and the garbage collector deletes them then
+// (gc.Dropped).
 func (db *DB) DropTable(ctx context.Context, name string) error {
 	def, err := db.Catalog.Drop(ctx, name)
 	if err != nil {
@@ -186,14 +187,5 @@ func (db *DB) DropTable(ctx context.Context, name string) error {
 	db.mu.Lock()
 	delete(db.tables, def.ID)
 	db.mu.Unlock()
-	objs, err := db.Store.List(ctx, def.Prefix())
-	if err != nil {
-		return fmt.Errorf("table %s dropped; list its objects to delete: %w", name, err)
-	}
-	for _, o := range objs {
-		if err := db.Store.Delete(ctx, o.Key); err != nil {
-			return fmt.Errorf("table %s dropped; delete %s: %w", name, o.Key, err)
-		}
-	}
 	return nil
 }

@@ -182,13 +182,13 @@ func runGC(ctx context.Context, args []string) error {
 	if err != nil || len(pos) != 0 {
 		return orUsage(err, fs, "gc takes no arguments")
 	}
-	_, tables, log, stop, err := wf.setUp(ctx)
+	db, tables, log, stop, err := wf.setUp(ctx)
 	if err != nil {
 		return err
 	}
 	defer stop()
 	round := func(ctx context.Context) (int, error) {
-		return background.Collect(ctx, tables, gc.Options{Delay: *delay, Logger: log}, log)
+		return collectAll(ctx, db, tables, gc.Options{Delay: *delay, Logger: log}, log)
 	}
 	if *wf.once {
 		n, err := round(ctx)
@@ -212,7 +212,7 @@ func runServe(ctx context.Context, args []string) error {
 	if *wf.once {
 		return usageError{"serve does not take --once; use compactor, split or gc --once"}
 	}
-	_, tables, log, stop, err := wf.setUp(ctx)
+	db, tables, log, stop, err := wf.setUp(ctx)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func runServe(ctx context.Context, args []string) error {
 	if *collect {
 		loops = append(loops, func(ctx context.Context) error {
 			return background.Every(ctx, *wf.interval, log, "gc", func(ctx context.Context) (int, error) {
-				return background.Collect(ctx, tables, gc.Options{Logger: log}, log)
+				return collectAll(ctx, db, tables, gc.Options{Logger: log}, log)
 			})
 		})
 	}
@@ -251,6 +251,14 @@ func runServe(ctx context.Context, args []string) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// collectAll collects the garbage of the tables, and deletes what dropped
+// tables left once their gc_delay is over.
+func collectAll(ctx context.Context, db *storage.DB, tables background.Tables, opts gc.Options, log *slog.Logger) (int, error) {
+	n, err := background.Collect(ctx, tables, opts, log)
+	m, derr := background.CollectDropped(ctx, db, opts)
+	return n + m, errors.Join(err, derr)
 }
 
 func describeLoops(workers int, split, collect bool) string {

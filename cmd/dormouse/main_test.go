@@ -134,6 +134,11 @@ func TestCLI(t *testing.T) {
 		if _, errOut, code := c.run("report", "files", "rows"); code != 1 || !strings.Contains(errOut, "no such table") {
 			t.Fatalf("after drop: exit %d: %s", code, errOut)
 		}
+		// The objects stay for gc_delay, then the garbage collector takes them.
+		if left, err := store.List(context.Background(), "tables/"); err != nil || len(left) == 0 {
+			t.Fatalf("drop deleted the objects at once (%v)", err)
+		}
+		c.ok("gc", "--once", "--delay", "1ms")
 		left, err := store.List(context.Background(), "tables/")
 		if err != nil {
 			t.Fatal(err)

@@ -109,9 +109,19 @@ func ValidName(name string) error {
 	return nil
 }
 
-// State is the catalog: table definitions by lower-case name.
+// State is the catalog: table definitions by lower-case name, and the
+// tables dropped whose objects the garbage collector has not yet deleted.
 type State struct {
-	Tables map[string]*TableDef `json:"tables"`
+	Tables  map[string]*TableDef `json:"tables"`
+	Dropped map[string]*Dropped  `json:"dropped,omitempty"` // by table id
+}
+
+// Dropped is a dropped table whose objects still wait for the garbage
+// collector: they are kept for the table's gc_delay after the drop, so that
+// queries that started before it, in any process, still read them.
+type Dropped struct {
+	Def *TableDef `json:"def"`
+	At  time.Time `json:"at"`
 }
 
 // Txn is one catalog change; exactly one field is set.
@@ -119,6 +129,13 @@ type Txn struct {
 	Create *TableDef  `json:"create,omitempty"`
 	Drop   *DropTable `json:"drop,omitempty"`
 	Alter  *TableDef  `json:"alter,omitempty"` // the whole new definition
+	// Purge forgets a dropped table once its objects are deleted.
+	Purge *PurgeTable `json:"purge,omitempty"`
+}
+
+// PurgeTable names a dropped table whose objects are gone.
+type PurgeTable struct {
+	ID string `json:"id"`
 }
 
 // DropTable names the table to drop by name and id, so that a drop never
@@ -130,17 +147,25 @@ type DropTable struct {
 
 type machine struct{}
 
-func (machine) New() *State { return &State{Tables: map[string]*TableDef{}} }
+func (machine) New() *State {
+	return &State{Tables: map[string]*TableDef{}, Dropped: map[string]*Dropped{}}
+}
 
 func (machine) Clone(s *State) *State {
-	c := &State{Tables: make(map[string]*TableDef, len(s.Tables))}
+	c := &State{Tables: make(map[string]*TableDef, len(s.Tables)), Dropped: make(map[string]*Dropped, len(s.Dropped))}
 	for k, v := range s.Tables {
 		c.Tables[k] = v
+	}
+	for k, v := range s.Dropped {
+		c.Dropped[k] = v
 	}
 	return c
 }
 
-func (machine) Apply(s *State, t *Txn, _ txlog.Meta) error {
+func (machine) Apply(s *State, t *Txn, at txlog.Meta) error {
+	if s.Dropped == nil { // a snapshot from before drops were kept
+		s.Dropped = map[string]*Dropped{}
+	}
 	switch {
 	case t == nil:
 		return fmt.Errorf("null catalog transaction")
@@ -165,6 +190,12 @@ func (machine) Apply(s *State, t *Txn, _ txlog.Meta) error {
 			return fmt.Errorf("%w: %s", ErrNoTable, t.Drop.Name)
 		}
 		delete(s.Tables, key)
+		s.Dropped[d.ID] = &Dropped{Def: d, At: at.Time}
+	case t.Purge != nil:
+		if _, ok := s.Dropped[t.Purge.ID]; !ok {
+			return fmt.Errorf("%w: no dropped table with id %s", ErrNoTable, t.Purge.ID)
+		}
+		delete(s.Dropped, t.Purge.ID)
 	case t.Alter != nil:
 		if err := t.Alter.Validate(); err != nil {
 			return err
@@ -213,7 +244,9 @@ func (c *Catalog) Create(ctx context.Context, def TableDef) (*TableDef, error) {
 	return &def, nil
 }
 
-// Drop removes a table from the catalog. Its objects become garbage.
+// Drop removes a table from the catalog. Its objects become garbage, which
+// the garbage collector deletes after the table's gc_delay (DroppedTables,
+// Purge).
 func (c *Catalog) Drop(ctx context.Context, name string) (*TableDef, error) {
 	def, err := c.Get(ctx, name)
 	if err != nil {
@@ -241,6 +274,34 @@ func (c *Catalog) SetProperties(ctx context.Context, name string, set map[string
 		return nil, fmt.Errorf("alter table %s: %w", name, err)
 	}
 	return &next, nil
+}
+
+// DroppedTables returns the dropped tables whose objects are not yet
+// deleted, oldest drop first.
+func (c *Catalog) DroppedTables(ctx context.Context) ([]*Dropped, error) {
+	s, _, err := c.log.Refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Dropped, 0, len(s.Dropped))
+	for _, d := range s.Dropped {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out, nil
+}
+
+// Purge forgets a dropped table whose objects the garbage collector has
+// deleted. Purging one another collector purged already is not an error.
+func (c *Catalog) Purge(ctx context.Context, id string) error {
+	_, err := c.log.Commit(ctx, &Txn{Purge: &PurgeTable{ID: id}})
+	if err != nil && errors.Is(err, ErrNoTable) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("purge dropped table %s: %w", id, err)
+	}
+	return nil
 }
 
 // Get returns the definition of a table, reading the newest catalog.

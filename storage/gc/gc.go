@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dormousedb/dormouse/storage/catalog"
+	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/state"
 	"github.com/dormousedb/dormouse/storage/table"
 )
@@ -202,13 +204,18 @@ func (c *collector) temp(ctx context.Context) error {
 // delete deletes objects, Parallel at a time. A missing object is not an
 // error: a collector that died after deleting left it so.
 func (c *collector) delete(ctx context.Context, keys []string) error {
+	return deleteAll(ctx, c.t.Store, keys, c.opts.Parallel)
+}
+
+// deleteAll deletes keys from store, parallel at a time.
+func deleteAll(ctx context.Context, store objstore.Store, keys []string, parallel int) error {
 	next := make(chan string)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range min(c.opts.Parallel, len(keys)) {
+	for range min(max(parallel, 1), len(keys)) {
 		wg.Go(func() {
 			for k := range next {
-				if err := c.t.Store.Delete(ctx, k); err != nil {
+				if err := store.Delete(ctx, k); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -228,4 +235,60 @@ func (c *collector) delete(ctx context.Context, keys []string) error {
 	default:
 		return nil
 	}
+}
+
+// Dropped deletes every object of the tables dropped longer ago than their
+// gc_delay (or opts.Delay), then forgets them in the catalog. Objects a
+// process still writes into a dropped table's prefix after that (an ingest
+// that started before the drop) are not seen again: the delay must outlast
+// the longest ingest, as for orphans.
+func Dropped(ctx context.Context, cat *catalog.Catalog, store objstore.Store, opts Options) (Result, error) {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 16
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	var res Result
+	dropped, err := cat.DroppedTables(ctx)
+	if err != nil {
+		return res, err
+	}
+	for _, d := range dropped {
+		delay := opts.Delay
+		if delay <= 0 {
+			delay = d.Def.Properties.Duration("gc_delay")
+		}
+		if d.At.After(opts.Now.Add(-delay)) {
+			continue
+		}
+		objs, err := store.List(ctx, d.Def.Prefix())
+		if err != nil {
+			return res, fmt.Errorf("gc dropped table %s: %w", d.Def.Name, err)
+		}
+		keys := make([]string, len(objs))
+		var bytes int64
+		for i, o := range objs {
+			keys[i] = o.Key
+			bytes += o.Size
+		}
+		if err := deleteAll(ctx, store, keys, opts.Parallel); err != nil {
+			return res, fmt.Errorf("gc dropped table %s: %w", d.Def.Name, err)
+		}
+		if rm, ok := store.(tempRemover); ok {
+			if _, _, err := rm.RemoveStaleTemp(ctx, d.Def.Prefix(), opts.Now); err != nil {
+				return res, fmt.Errorf("gc dropped table %s: %w", d.Def.Name, err)
+			}
+		}
+		if err := cat.Purge(ctx, d.Def.ID); err != nil {
+			return res, err
+		}
+		res.Orphans += len(keys)
+		res.Bytes += bytes
+		opts.Logger.Info("deleted dropped table", "table", d.Def.Name, "id", d.Def.ID, "objects", len(keys), "bytes", bytes)
+	}
+	return res, nil
 }

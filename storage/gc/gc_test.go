@@ -321,3 +321,50 @@ func TestGCCollectorsRace(t *testing.T) {
 		}
 	})
 }
+
+// TestDroppedTable drops a table: its objects stay until the delay is
+// over, then go, and the catalog forgets the drop; a table created since
+// under the same name keeps its objects.
+func TestDroppedTable(t *testing.T) {
+	storagetest.Backends(t, func(t *testing.T, store objstore.Store) {
+		ctx := context.Background()
+		old := newTable(t, store, "dropme")
+		db := storagetest.NewDB(t, store)
+		ingestKeys(t, old, 0, 100)
+		oldPrefix := old.Def.Prefix()
+		if err := db.DropTable(ctx, "dropme"); err != nil {
+			t.Fatal(err)
+		}
+		fresh := newTable(t, store, "dropme")
+		ingestKeys(t, fresh, 0, 10)
+		count := func(prefix string) int {
+			objs, err := store.List(ctx, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(objs)
+		}
+		n := count(oldPrefix)
+		if n == 0 {
+			t.Fatal("the drop deleted the objects at once")
+		}
+		res, err := gc.Dropped(ctx, db.Catalog, store, gc.Options{Now: time.Now().Add(time.Minute), Delay: time.Hour})
+		if err != nil || res.Orphans != 0 || count(oldPrefix) != n {
+			t.Fatalf("before the delay: %+v, %v, %d objects left of %d", res, err, count(oldPrefix), n)
+		}
+		res, err = gc.Dropped(ctx, db.Catalog, store, gc.Options{Now: time.Now().Add(2 * time.Hour), Delay: time.Hour})
+		if err != nil || res.Orphans != n || count(oldPrefix) != 0 {
+			t.Fatalf("after the delay: %+v, %v, %d objects left of %d", res, err, count(oldPrefix), n)
+		}
+		if d, err := db.Catalog.DroppedTables(ctx); err != nil || len(d) != 0 {
+			t.Fatalf("catalog still lists %d dropped tables (%v)", len(d), err)
+		}
+		if count(fresh.Def.Prefix()) == 0 {
+			t.Fatal("the new table of the same name lost its objects")
+		}
+		// A second collector finds nothing left to do.
+		if res, err := gc.Dropped(ctx, db.Catalog, store, gc.Options{Now: time.Now().Add(2 * time.Hour), Delay: time.Hour}); err != nil || res.Orphans != 0 {
+			t.Fatalf("again: %+v, %v", res, err)
+		}
+	})
+}
