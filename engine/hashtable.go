@@ -21,7 +21,9 @@ import (
 // by column; a probe of the open-addressing table that matches on the
 // top 32 bits of the hash alone; then a check, column by column, that each row equals
 // the key of the id it found. The rare rows whose hash collided are probed
-// again comparing keys.
+// again comparing keys. A table of one integer column whose keys stay
+// within a small span skips all that and indexes an array by the key (see
+// insertDirect).
 type keyTable struct {
 	cols   []keyColumn
 	hashes []uint64 // by id

@@ -105,6 +105,8 @@ func (f *scanFileOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 func (f *scanFileOp) open(ctx context.Context) error {
 	p := f.part.plan
 	opts := []datafile.ReaderOption{datafile.WithBatchRows(p.BatchRows)} // 0: the default
+	// With Go's allocator, leave the choice to the reader, which then
+	// pools the buffers of fixed-width columns (datafile.PooledAllocator).
 	if alloc := scanAlloc(f.part.ec); alloc != memory.DefaultAllocator {
 		opts = append(opts, datafile.WithAllocator(alloc))
 	}

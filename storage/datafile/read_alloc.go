@@ -21,10 +21,10 @@ import (
 // 40% of a narrow scan's CPU. A buffer handed back through Free is reused
 // instead, warm in cache.
 //
-// Size classes are powers of two from poolMinBytes up: a buffer serves any
-// request of its class, so the few sizes a scan asks for (a page, a row
-// group's levels or values) reuse each other's buffers. Smaller requests go
-// to Go's allocator, where they are cheap. The pools are sync.Pools, so idle
+// Size classes are powers of two from 32 KiB (poolMinShift) up: a buffer
+// serves any request of its class, so the few sizes a scan asks for (a
+// page, a row group's levels or values) reuse each other's buffers.
+// Requests under 16 KiB go to Go's allocator, where they are cheap. The pools are sync.Pools, so idle
 // buffers go back to the collector after two garbage collections, and a
 // Free from any goroutine is fine.
 //
@@ -34,20 +34,23 @@ import (
 //
 // A buffer is reused as soon as it is freed, so a pooled buffer must not
 // be read after the last Release of the Arrow buffer that holds it — the
-// rule every Arrow allocator but Go's own enforces. Data read through a
-// Reader without WithAllocator follows it: see PooledAllocator.
+// rule every Arrow allocator but Go's own enforces. The Reader's own
+// buffers never leave it. Of the batches it returns, only the fixed-width
+// columns come from the pool (see WithAllocator): callers copy numbers out,
+// but keep strings that point into a VARCHAR column's buffer
+// (array.String.Value) after releasing it, which only Go's allocator makes
+// safe.
 
 const (
-	poolMinShift = 15 // 32 KiB: below, Go's allocator is as cheap
+	poolMinShift = 15 // the smallest class, 32 KiB
 	poolMaxShift = 30 // 1 GiB: above, no reuse is worth the memory kept
 	poolAlign    = 64
 )
 
-// PooledAllocator is the memory.Allocator that a Reader uses when no
-// WithAllocator is given, for its own buffers and for those of the batches
-// it returns. Callers that read those batches must follow Arrow's rule: a
-// value (a string from array.String.Value included, which points into the
-// buffer) must not be used after the array holding it is released.
+// PooledAllocator is the memory.Allocator of a Reader's own buffers and,
+// when no WithAllocator is given, of the fixed-width columns of the
+// batches it returns. Whoever reads those must follow Arrow's rule: no
+// value is read from an array after its last Release.
 var PooledAllocator memory.Allocator = readPool
 
 var readPool = newPoolAllocator()
@@ -102,7 +105,8 @@ func (p *poolAllocator) allocate(size int) []byte {
 	}
 	// A large object (over 32 KiB) has a span of its own, so it starts on
 	// a page boundary: aligned. Should that ever not hold, Go's allocator
-	// aligns it, and Free ignores it (its capacity is not a class size).
+	// aligns one (which Free pools only if its capacity is a class's size,
+	// and then it serves that class as well).
 	b := make([]byte, 1<<c)
 	if uintptr(unsafe.Pointer(unsafe.SliceData(b)))%poolAlign != 0 {
 		return memory.DefaultAllocator.Allocate(size)
@@ -125,9 +129,9 @@ func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
 	return nb
 }
 
-// Free pools b if its capacity is a class's size; the buffers of Go's
-// allocator that Allocate passes on are smaller than any class (or larger),
-// and any aligned buffer of a class's size serves that class.
+// Free pools b if its capacity is a class's size. The buffers of Go's
+// allocator that Allocate hands out are smaller than any class, or larger,
+// or aligned: any of them of a class's size serves that class.
 func (p *poolAllocator) Free(b []byte) {
 	n := cap(b)
 	if n < 1<<poolMinShift || n&(n-1) != 0 || n > 1<<poolMaxShift {

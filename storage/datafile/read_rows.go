@@ -376,8 +376,9 @@ func singleArray(mem memory.Allocator, chunked *arrow.Chunked) (arrow.Array, err
 }
 
 // dropValidity returns a without its validity bitmap when it has no NULL,
-// releasing a. The Parquet reader makes one for every nullable column;
-// without it, loops over the values skip the per-row validity test.
+// releasing a. The Parquet reader makes one for every nullable column,
+// and code that goes by the bitmap rather than the null count (Arrow's
+// compute kernels among it) would test every row against it.
 func dropValidity(a arrow.Array) arrow.Array {
 	d := a.Data()
 	bufs := d.Buffers()
