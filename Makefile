@@ -1,4 +1,4 @@
-# Dormouse. `make run` starts the demo on ./data; `make test` runs every test,
+# Dormouse. `make run` serves ./data (with a demo table) to psql on 127.0.0.1:5433; `make test` runs every test,
 # the S3 suite included against a real S3-compatible server (versitygw) and
 # the SQL tests against a real PostgreSQL 15 (the oracle), both of which this
 # Makefile installs and starts.
@@ -16,21 +16,39 @@ VERSITYGW := $(TOOLS)/bin/versitygw
 PG_BINDIR ?= /usr/lib/postgresql/15/bin
 export PG_BINDIR
 
-.PHONY: all build run test bench bench-setup setup tools postgres clean
+.PHONY: all build run test bench bench-setup setup tools postgres pyenv clean
 
 all: build
 
 ## setup: install everything the tests need on a fresh machine.
-setup: tools postgres
+setup: tools postgres pyenv
 	$(GO) mod download
+
+## pyenv: a Python venv under .tools/venv with the independent readers the
+## export tests check our files with (pyarrow, DuckDB and its httpfs
+## extension, which PyPI ships as a package), pinned.
+PYVENV := $(TOOLS)/venv
+PY_PACKAGES := pyarrow==26.0.1 duckdb==1.5.5 duckdb-extension-httpfs==1.5.5
+export DORMOUSE_TEST_PYTHON := $(PYVENV)/bin/python
+pyenv: $(PYVENV)/.installed
+$(PYVENV)/.installed: Makefile
+	python3 -m venv $(PYVENV)
+	$(PYVENV)/bin/pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
+	touch $@
 
 tools: $(VERSITYGW)
 
-## postgres: install Debian's postgresql-15 unless it is there (needs root).
+## postgres: install Debian's postgresql-15 (server, psql, pgbench) and the
+## PostgreSQL JDBC driver (the pgwire tests' Java client) unless they are
+## there (needs root).
 postgres:
 	@if [ ! -x $(PG_BINDIR)/postgres ] || [ ! -x $(PG_BINDIR)/initdb ]; then \
 		echo "installing postgresql-15"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15; \
+	fi
+	@if [ ! -f /usr/share/java/postgresql.jar ] || ! command -v javac >/dev/null; then \
+		echo "installing libpostgresql-jdbc-java and a JDK"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libpostgresql-jdbc-java openjdk-17-jdk-headless; \
 	fi
 
 $(VERSITYGW):
@@ -39,9 +57,10 @@ $(VERSITYGW):
 build:
 	$(GO) build -o bin/dormouse ./cmd/dormouse
 
-## run: create a demo table in ./data, ingest generated rows, print the report.
+## run: serve the store in ./data to PostgreSQL clients on 127.0.0.1:5433,
+## with a small demo table created on first start; it prints the psql line.
 run: build
-	./bin/dormouse demo --store file://$(CURDIR)/data
+	./bin/dormouse serve --store file://$(CURDIR)/data --demo 10000
 
 ## test: every test, with a versitygw S3 server started for the S3 suite and
 ## a PostgreSQL 15 cluster for the SQL tests' oracle (DORMOUSE_TEST_PG_URL).
@@ -53,13 +72,13 @@ test: setup
 bench-setup: tools
 	cd bench/compare && $(GO) list -deps . >/dev/null
 
-## bench: the storage and query benchmarks, Dormouse beside DuckDB (not a test;
-## see bench/README.md). `make bench BENCH_ARGS=-quick` for a short run,
+## bench: the storage and query benchmarks, Dormouse beside DuckDB, and the
+## pgwire benchmark beside PostgreSQL (pgbench; not a test; see bench/README.md). `make bench BENCH_ARGS=-quick` for a short run,
 ## `make bench BENCH_ARGS="-only queries"` for the queries alone.
 BENCH_ARGS ?=
 bench: build bench-setup
 	cd bench/compare && $(GO) build -o $(CURDIR)/bin/bench-compare .
-	./scripts/with-s3.sh ./bin/bench-compare -dormouse bin/dormouse -out bench/out $(BENCH_ARGS)
+	./scripts/with-s3.sh ./scripts/with-pg.sh ./bin/bench-compare -dormouse bin/dormouse -out bench/out $(BENCH_ARGS)
 
 clean:
 	rm -rf bin .tools/run

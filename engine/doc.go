@@ -15,7 +15,7 @@
 // # Operators
 //
 // Row-wise: Values (literal rows; OneRow for SELECT without FROM), Filter,
-// Project, Limit. Blocking on their input: HashAggregate (with partial and
+// Project, Limit, Unnest (arrays into rows: set-returning functions). Blocking on their input: HashAggregate (with partial and
 // final modes, so that per-partition aggregates run in parallel and merge;
 // the functions live in agg), Sort (external, spilling through
 // storage/ingest's sorter), TopN (a bounded heap), Window, Distinct, SetOp

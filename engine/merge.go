@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -35,14 +36,20 @@ const mergeBatchRows = 64 << 10
 // (input 0's first), so a merge of files listed oldest first keeps the
 // newest of equal keys last.
 //
-// It is a k-way merge over a loser tree. It does not move rows one at a
-// time: each step takes from the winning input the whole run of rows that
-// sort before the best row of every other input (found by galloping over
-// the keys of its current batch, computed once per batch), and an output
-// batch is gathered column by column from such runs. A run that starts an
-// output batch and fills it, or takes the rest of its input batch, is
-// passed on as a slice without copying, so merging inputs that do not
-// overlap costs little more than reading them.
+// It does not move rows one at a time: each step takes from the best input
+// the whole run of rows that sort before the best row of every other input
+// (found by galloping over the keys of its current batch, computed once
+// per batch), and an output batch is gathered column by column from such
+// runs. A run that starts an output batch and fills it, or takes the rest
+// of its input batch, is passed on as a slice without copying, so merging
+// inputs that do not overlap costs little more than reading them.
+//
+// The inputs are kept ordered by their current row, best first (see
+// mergeOp.order): the best input's run ends at the second's row, and after
+// a run the input that gave it moves to its new place by binary search.
+// That is about log2(k) key comparisons per run, half what a loser tree
+// spends (a replay, then a walk for the runner-up), which matters when
+// interleaved inputs give runs of a row or two.
 //
 // The operator owns the inputs: it opens nothing, reads them only from the
 // first Next, holds one batch of each, and closes them all on Close.
@@ -73,16 +80,24 @@ type mergeInput struct {
 	keys []byte
 	offs []int // key i is keys[offs[i]:offs[i+1]]
 	done bool
+	// held is set while runs of the output batch being gathered point
+	// into rec: moving past rec then hands it to mergeOp.held rather than
+	// releasing it, so that runs need no reference of their own.
+	held bool
+	src  int // rec's mergeRun.src in the batch being gathered, 0 if none yet
 }
 
 func (in *mergeInput) keyAt(row int) []byte { return in.keys[in.offs[row]:in.offs[row+1]] }
 
 type mergeOp struct {
-	opts    MergeOptions
-	key     MergeKey
-	inputs  []*mergeInput
-	tree    []int // tree[0] is the winner, tree[1:] the losers of each match
+	opts   MergeOptions
+	key    MergeKey
+	inputs []*mergeInput
+	// order holds the inputs not done, by their current row, best first;
+	// equal rows by input index.
+	order   []int
 	runs    []mergeRun
+	held    []arrow.RecordBatch // batches left behind that runs still use
 	started bool
 	err     error
 	closed  bool
@@ -101,9 +116,15 @@ func (m *mergeOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return rec, err
 }
 
+// mergeCheckEvery is how many runs pass between checks of the context.
+const mergeCheckEvery = 256
+
 func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 	if m.closed {
 		return nil, io.EOF
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	if !m.started {
 		m.started = true
@@ -116,42 +137,40 @@ func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	runs := m.runs[:0]
 	defer func() {
-		for i, r := range runs {
-			r.rec.Release()
-			runs[i] = mergeRun{}
-		}
+		clear(runs)
 		m.runs = runs[:0] // reused by the next batch
+		m.unhold()
 	}()
-	pending := 0
-	for pending < m.opts.BatchRows {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	pending, srcs := 0, 0 // srcs counts the distinct batches runs use
+	for pending < m.opts.BatchRows && len(m.order) > 0 {
+		if len(runs)%mergeCheckEvery == mergeCheckEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 		}
-		if len(m.tree) == 0 {
-			break
-		}
-		w := m.tree[0]
+		w := m.order[0]
 		in := m.inputs[w]
-		if in.done {
-			break // the winner is exhausted: so are all
-		}
-		end := m.runEnd(w, in.row+(m.opts.BatchRows-pending))
+		limit := in.row + (m.opts.BatchRows - pending)
+		end, beaten := m.runEnd(w, limit)
 		if pending == 0 && (end == int(in.rec.NumRows()) || end-in.row == m.opts.BatchRows) {
 			// The run is the rest of a batch, or a whole output batch:
 			// pass it on as it is.
 			out := in.rec.NewSlice(int64(in.row), int64(end))
 			in.row = end
-			if err := m.finishRun(ctx, w); err != nil {
+			if err := m.finishRun(ctx, w, beaten); err != nil {
 				out.Release()
 				return nil, err
 			}
 			return out, nil
 		}
-		in.rec.Retain()
-		runs = append(runs, mergeRun{rec: in.rec, start: in.row, end: end})
+		if !in.held {
+			in.held, srcs = true, srcs+1
+			in.src = srcs
+		}
+		runs = append(runs, mergeRun{rec: in.rec, start: in.row, end: end, src: in.src})
 		pending += end - in.row
 		in.row = end
-		if err := m.finishRun(ctx, w); err != nil {
+		if err := m.finishRun(ctx, w, beaten); err != nil {
 			return nil, err
 		}
 	}
@@ -161,29 +180,73 @@ func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 	return mergeGather(m.opts.Alloc, m.opts.Schema, runs, pending)
 }
 
-// finishRun moves input w to its next batch if the run took the rest of
-// its current one, and replays its matches.
-func (m *mergeOp) finishRun(ctx context.Context, w int) error {
+// unhold releases the batches left behind during the output batch just
+// gathered and clears the inputs' held marks.
+func (m *mergeOp) unhold() {
+	for i, rec := range m.held {
+		rec.Release()
+		m.held[i] = nil
+	}
+	m.held = m.held[:0]
+	for _, in := range m.inputs {
+		in.held, in.src = false, 0
+	}
+}
+
+// finishRun moves input w, first in the order, to its next batch if the
+// run took the rest of its current one, then to its place in the order.
+// beaten says the run ended at a row that sorts after the second input's,
+// so that w is no longer first.
+func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 	in := m.inputs[w]
 	if in.row == int(in.rec.NumRows()) {
+		beaten = false // a new batch: its first row may sort anywhere
 		if err := m.advance(ctx, w); err != nil {
 			return err
 		}
 	}
-	m.replay(w)
+	if in.done {
+		m.order = m.order[1:]
+		return nil
+	}
+	from := 1
+	if beaten {
+		from = 2 // w sorts after order[1]: no need to compare them again
+	}
+	m.reposition(from)
 	return nil
 }
 
+// reposition moves order[0], whose row changed, to its place: after the
+// inputs from order[from:] that sort before it (those before from do).
+func (m *mergeOp) reposition(from int) {
+	o := m.order
+	w := o[0]
+	lo, hi := min(from, len(o)), len(o)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if m.less(o[mid], w) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	copy(o, o[1:lo])
+	o[lo-1] = w
+}
+
 // runEnd returns the end of the run of input w's rows, from its current
-// row and at most up to limit, that sort before the best row of every
-// other input. The current row always belongs to it.
-func (m *mergeOp) runEnd(w, limit int) int {
+// row and at most up to limit, that sort before the current row of the
+// second input in the order. The current row always belongs to it. beaten
+// reports that the run ended at such a row of w's batch (not at limit or
+// at the batch's end).
+func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 	in := m.inputs[w]
 	n := min(int(in.rec.NumRows()), limit)
-	r := m.runnerUp(w)
-	if r < 0 {
-		return n
+	if len(m.order) < 2 {
+		return n, false
 	}
+	r := m.order[1]
 	rk := m.inputs[r].keyAt(m.inputs[r].row)
 	// Row j stays in the run while its key sorts before rk: below it, or
 	// equal when w comes first in input order.
@@ -206,76 +269,30 @@ func (m *mergeOp) runEnd(w, limit int) int {
 					hi = mid
 				}
 			}
-			return hi
+			return hi, hi < n
 		}
 		lo, step = next+1, step*2
 	}
-	return lo
+	return lo, lo < n
 }
 
-// runnerUp returns the best input other than the winner w, or -1 if every
-// other input is exhausted: the best of the losers on w's path, since the
-// second best lost its match to w.
-func (m *mergeOp) runnerUp(w int) int {
-	best := -1
-	for node := (w + len(m.inputs)) / 2; node >= 1; node /= 2 {
-		c := m.tree[node]
-		if !m.inputs[c].done && (best < 0 || m.less(c, best)) {
-			best = c
-		}
-	}
-	return best
-}
-
-// less reports whether input a's current row sorts before input b's.
-// Exhausted inputs sort last; ties go to the lower input index.
+// less reports whether input a's current row sorts before input b's; ties
+// go to the lower input index. Neither may be done.
 func (m *mergeOp) less(a, b int) bool {
 	ia, ib := m.inputs[a], m.inputs[b]
-	switch {
-	case ia.done:
-		return false
-	case ib.done:
-		return true
-	}
 	c := bytes.Compare(ia.keyAt(ia.row), ib.keyAt(ib.row))
 	return c < 0 || (c == 0 && a < b)
 }
 
-// build plays the initial matches. Leaf i sits at node k+i; node n's
-// children are 2n and 2n+1; internal nodes keep their match's loser.
+// build orders the inputs that are not done.
 func (m *mergeOp) build() {
-	k := len(m.inputs)
-	if k == 0 {
-		return
-	}
-	m.tree = make([]int, k)
-	var play func(node int) int
-	play = func(node int) int {
-		if node >= k {
-			return node - k
-		}
-		a, b := play(2*node), play(2*node+1)
-		if m.less(b, a) {
-			a, b = b, a
-		}
-		m.tree[node] = b
-		return a
-	}
-	m.tree[0] = play(1)
-	if k == 1 {
-		m.tree[0] = 0
-	}
-}
-
-// replay replays the matches on leaf i's path after its row changed.
-func (m *mergeOp) replay(i int) {
-	winner := i
-	for node := (i + len(m.inputs)) / 2; node >= 1; node /= 2 {
-		if m.less(m.tree[node], winner) {
-			m.tree[node], winner = winner, m.tree[node]
+	m.order = m.order[:0]
+	for i, in := range m.inputs {
+		if !in.done {
+			m.order = append(m.order, i)
 		}
 	}
-	m.tree[0] = winner
+	sort.SliceStable(m.order, func(i, j int) bool { return m.less(m.order[i], m.order[j]) })
 }
 
 // advance replaces input i's batch by its next non-empty one and computes
@@ -283,7 +300,12 @@ func (m *mergeOp) replay(i int) {
 func (m *mergeOp) advance(ctx context.Context, i int) error {
 	in := m.inputs[i]
 	if in.rec != nil {
-		in.rec.Release()
+		if in.held {
+			m.held = append(m.held, in.rec)
+			in.held, in.src = false, 0
+		} else {
+			in.rec.Release()
+		}
 		in.rec = nil
 	}
 	for !in.done {
@@ -321,6 +343,7 @@ func (m *mergeOp) Close() error {
 		return nil
 	}
 	m.closed = true
+	m.unhold()
 	var errs []error
 	for _, in := range m.inputs {
 		if in.rec != nil {

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -13,11 +15,16 @@ import (
 type mergeRun struct {
 	rec        arrow.RecordBatch
 	start, end int
+	// src, when above 0, numbers rec among the distinct batches of the
+	// runs gathered together (1, 2, …, in order of first appearance), so
+	// that mergeGather need not find it by comparing batches.
+	src int
 }
 
-// mergeGather builds one batch of rows rows from runs, column by column:
-// fixed-width values are copied a run at a time, variable-width ones a
-// value at a time into a builder sized up front. Each column of each
+// mergeGather builds one batch of rows rows from runs, column by column,
+// into buffers sized up front: fixed-width values are copied a run at a
+// time, variable-width ones a run's bytes at a time with their offsets
+// rebased. Each column of each
 // source batch is looked at once, not once per run, since interleaved
 // inputs give runs of a row or two. Types without a fast path are
 // concatenated from slices.
@@ -27,6 +34,13 @@ func mergeGather(alloc memory.Allocator, sch *arrow.Schema, runs []mergeRun, row
 	var srcs []arrow.RecordBatch
 	src := make([]int, len(runs))
 	for i, r := range runs {
+		if r.src > 0 {
+			if r.src > len(srcs) {
+				srcs = append(srcs, r.rec)
+			}
+			src[i] = r.src - 1
+			continue
+		}
 		j := len(srcs) - 1
 		for j >= 0 && srcs[j] != r.rec {
 			j--
@@ -67,21 +81,19 @@ type mergeGatherer struct {
 func (g *mergeGatherer) column(dt arrow.DataType, c int) (arrow.Array, error) {
 	switch dt.ID() {
 	case arrow.INT64:
-		return mergeGatherFixed(g, c, array.NewInt64Builder(g.alloc), (*array.Int64).Int64Values), nil
+		return mergeGatherFixed(g, c, dt, (*array.Int64).Int64Values), nil
 	case arrow.INT32:
-		return mergeGatherFixed(g, c, array.NewInt32Builder(g.alloc), (*array.Int32).Int32Values), nil
+		return mergeGatherFixed(g, c, dt, (*array.Int32).Int32Values), nil
 	case arrow.FLOAT64:
-		return mergeGatherFixed(g, c, array.NewFloat64Builder(g.alloc), (*array.Float64).Float64Values), nil
+		return mergeGatherFixed(g, c, dt, (*array.Float64).Float64Values), nil
 	case arrow.TIMESTAMP:
-		return mergeGatherFixed(g, c, array.NewTimestampBuilder(g.alloc, dt.(*arrow.TimestampType)), (*array.Timestamp).TimestampValues), nil
+		return mergeGatherFixed(g, c, dt, (*array.Timestamp).TimestampValues), nil
 	case arrow.DATE32:
-		return mergeGatherFixed(g, c, array.NewDate32Builder(g.alloc), (*array.Date32).Date32Values), nil
+		return mergeGatherFixed(g, c, dt, (*array.Date32).Date32Values), nil
 	case arrow.STRING:
-		b := array.NewStringBuilder(g.alloc)
-		return mergeGatherVar(g, c, b, (*array.String).ValueOffsets, (*array.String).ValueBytes, b.BinaryBuilder.Append), nil
+		return mergeGatherVar(g, c, dt, (*array.String).ValueOffsets, (*array.String).ValueBytes), nil
 	case arrow.BINARY:
-		b := array.NewBinaryBuilder(g.alloc, arrow.BinaryTypes.Binary)
-		return mergeGatherVar(g, c, b, (*array.Binary).ValueOffsets, (*array.Binary).ValueBytes, b.Append), nil
+		return mergeGatherVar(g, c, dt, (*array.Binary).ValueOffsets, (*array.Binary).ValueBytes), nil
 	case arrow.BOOL:
 		return g.bools(c), nil
 	}
@@ -112,81 +124,125 @@ func mergeSrcColumns[A arrow.Array](g *mergeGatherer, c int) []mergeSrcColumn[A]
 	return out
 }
 
-// mergeFixedBuilder is the part of arrow's fixed-width builders that
-// mergeGatherFixed uses.
-type mergeFixedBuilder[T any] interface {
-	array.Builder
-	AppendValues(v []T, valid []bool)
-	UnsafeAppend(v T)
+// newBuffer returns a buffer of n bytes from alloc.
+func (g *mergeGatherer) newBuffer(n int) *memory.Buffer {
+	b := memory.NewResizableBuffer(g.alloc)
+	b.Resize(n)
+	return b
 }
 
-// mergeGatherFixed copies fixed-width values a run at a time (a value at
-// a time where a source holds NULLs).
-func mergeGatherFixed[T any, A arrow.Array, B mergeFixedBuilder[T]](g *mergeGatherer, c int, b B, values func(A) []T) arrow.Array {
-	defer b.Release()
-	b.Reserve(g.rows)
-	srcs := mergeSrcColumns[A](g, c)
-	vals := make([][]T, len(srcs))
-	for i, s := range srcs {
-		vals[i] = values(s.arr)
+// validity gathers the validity bitmap of column c when a source holds
+// NULLs, returning the buffer and the null count, or nil and 0.
+func (g *mergeGatherer) validity(c int) (*memory.Buffer, int) {
+	type src struct {
+		bitmap []byte // nil when the source has no NULL
+		offset int
 	}
+	srcs := make([]src, len(g.srcs))
+	has := false
+	for i, rec := range g.srcs {
+		if col := rec.Column(c); col.NullN() > 0 {
+			srcs[i] = src{bitmap: col.NullBitmapBytes(), offset: col.Data().Offset()}
+			has = true
+		}
+	}
+	if !has {
+		return nil, 0
+	}
+	buf := g.newBuffer(int(bitutil.BytesForBits(int64(g.rows))))
+	bits := buf.Bytes()
+	clear(bits)
+	pos := 0
 	for i, r := range g.runs {
-		s, v := srcs[g.src[i]], vals[g.src[i]]
-		if !s.nulls {
-			if r.end-r.start == 1 {
-				b.UnsafeAppend(v[r.start])
-			} else {
-				b.AppendValues(v[r.start:r.end], nil)
-			}
+		s := srcs[g.src[i]]
+		if s.bitmap == nil {
+			bitutil.SetBitsTo(bits, int64(pos), int64(r.end-r.start), true)
+			pos += r.end - r.start
 			continue
 		}
 		for j := r.start; j < r.end; j++ {
-			if s.arr.IsNull(j) {
-				b.AppendNull()
-			} else {
-				b.UnsafeAppend(v[j])
+			if bitutil.BitIsSet(s.bitmap, s.offset+j) {
+				bitutil.SetBit(bits, pos)
 			}
+			pos++
 		}
 	}
-	return b.NewArray()
+	return buf, g.rows - bitutil.CountSetBits(bits, 0, g.rows)
 }
 
-// mergeVarBuilder is the part of arrow's string and binary builders that
-// mergeGatherVar uses.
-type mergeVarBuilder interface {
-	array.Builder
-	ReserveData(n int)
-}
-
-// mergeGatherVar copies variable-width values one at a time into a
-// builder whose data buffer is sized once.
-func mergeGatherVar[A arrow.Array, O int32 | int64](g *mergeGatherer, c int, b mergeVarBuilder, offsets func(A) []O, data func(A) []byte, appendBytes func([]byte)) arrow.Array {
-	defer b.Release()
-	srcs := mergeSrcColumns[A](g, c)
-	offs := make([][]O, len(srcs))
-	datas := make([][]byte, len(srcs))
-	size := 0
-	for i, s := range srcs {
-		offs[i], datas[i] = offsets(s.arr), data(s.arr)
+// mergeGatherFixed copies fixed-width values into one buffer, a run at a
+// time (a single value by assignment: interleaved inputs give runs of a
+// row or two); a NULL's slot keeps whatever value its source had.
+func mergeGatherFixed[T arrow.FixedWidthType, A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, values func(A) []T) arrow.Array {
+	vals := make([][]T, len(g.srcs))
+	for i, rec := range g.srcs {
+		vals[i] = values(rec.Column(c).(A))
 	}
+	valid, nulls := g.validity(c)
+	buf := g.newBuffer(g.rows * int(unsafe.Sizeof(*new(T))))
+	out := arrow.GetData[T](buf.Bytes())[:g.rows]
+	pos := 0
+	for i, r := range g.runs {
+		v := vals[g.src[i]]
+		if r.end-r.start == 1 {
+			out[pos] = v[r.start]
+			pos++
+			continue
+		}
+		pos += copy(out[pos:], v[r.start:r.end])
+	}
+	return mergeNewArray(dt, g.rows, nulls, valid, buf)
+}
+
+// mergeGatherVar copies variable-width values into one data buffer, the
+// bytes of each run in one copy, and rebases their offsets.
+func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, offsets func(A) []int32, data func(A) []byte) arrow.Array {
+	offs := make([][]int32, len(g.srcs))
+	datas := make([][]byte, len(g.srcs))
+	for i, rec := range g.srcs {
+		a := rec.Column(c).(A)
+		offs[i], datas[i] = offsets(a), data(a)
+	}
+	size := 0
 	for i, r := range g.runs {
 		o := offs[g.src[i]]
 		size += int(o[r.end] - o[r.start])
 	}
-	b.Reserve(g.rows)
-	b.ReserveData(size)
+	valid, nulls := g.validity(c)
+	offBuf := g.newBuffer((g.rows + 1) * 4)
+	outOffs := arrow.GetData[int32](offBuf.Bytes())[:g.rows+1]
+	dataBuf := g.newBuffer(size)
+	outData := dataBuf.Bytes()
+	pos, at := 0, int32(0)
 	for i, r := range g.runs {
-		s, o, d := srcs[g.src[i]], offs[g.src[i]], datas[g.src[i]]
+		o, d := offs[g.src[i]], datas[g.src[i]]
 		base := o[0] // ValueBytes starts at the array's first value
+		start, end := o[r.start], o[r.end]
+		copy(outData[at:], d[start-base:end-base])
+		shift := at - start
 		for j := r.start; j < r.end; j++ {
-			if s.nulls && s.arr.IsNull(j) {
-				b.AppendNull()
-				continue
-			}
-			appendBytes(d[o[j]-base : o[j+1]-base])
+			outOffs[pos] = o[j] + shift
+			pos++
 		}
+		at += end - start
 	}
-	return b.NewArray()
+	outOffs[g.rows] = at
+	return mergeNewArray(dt, g.rows, nulls, valid, offBuf, dataBuf)
+}
+
+// mergeNewArray makes an array of the given buffers after the validity
+// bitmap (nil when no NULLs), which it takes over.
+func mergeNewArray(dt arrow.DataType, rows, nulls int, valid *memory.Buffer, bufs ...*memory.Buffer) arrow.Array {
+	data := array.NewData(dt, rows, append([]*memory.Buffer{valid}, bufs...), nil, nulls, 0)
+	arr := array.MakeFromData(data)
+	data.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	for _, b := range bufs {
+		b.Release()
+	}
+	return arr
 }
 
 func (g *mergeGatherer) bools(c int) arrow.Array {

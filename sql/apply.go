@@ -74,6 +74,7 @@ const (
 	applyScalar applyKind = iota // the value of the one row (NULL for none)
 	applyExists                  // whether there is a row
 	applyAny                     // OR of the boolean column over the rows (x IN …)
+	applyArray                   // the values of the one column as an array (ARRAY(SELECT …))
 )
 
 // applySubquery is a subquery expression evaluated per outer row.
@@ -104,6 +105,11 @@ func (b *binder) bindApply(sc *scope, q *ast.Query, kind applyKind, x ast.Expr, 
 			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
 		}
 		typ = cols[0].typ
+	case applyArray:
+		if len(cols) != 1 {
+			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
+		}
+		typ = expr.ListOf(cols[0].typ)
 	case applyAny:
 		if len(cols) != 1 {
 			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery has too many columns")
@@ -130,7 +136,7 @@ func (b *binder) bindApply(sc *scope, q *ast.Query, kind applyKind, x ast.Expr, 
 }
 
 func (a *applySubquery) Type() arrow.DataType { return a.typ }
-func (a *applySubquery) Nullable() bool       { return a.kind != applyExists }
+func (a *applySubquery) Nullable() bool       { return a.kind != applyExists && a.kind != applyArray }
 func (a *applySubquery) String() string       { return a.text }
 func (a *applySubquery) Children() []expr.Expr {
 	return a.outer
@@ -218,6 +224,7 @@ func (a *applySubquery) run(ctx *expr.Context, vals []arrow.Array, row int) (sca
 		result  scalar.Scalar = scalar.MakeNullScalar(a.typ)
 		rows    int
 		sawNull bool
+		elems   = []any{}
 	)
 	for {
 		rec, err := op.Next(ctx.Ctx)
@@ -242,6 +249,10 @@ func (a *applySubquery) run(ctx *expr.Context, vals []arrow.Array, row int) (sca
 				}
 				result = detach(s)
 			}
+		case applyArray:
+			for i := 0; i < nr; i++ {
+				elems = append(elems, expr.ValueAt(rec.Column(0), i))
+			}
 		case applyExists:
 			if nr > 0 {
 				rec.Release()
@@ -262,6 +273,13 @@ func (a *applySubquery) run(ctx *expr.Context, vals []arrow.Array, row int) (sca
 		rec.Release()
 	}
 	switch a.kind {
+	case applyArray:
+		vals, err := expr.BuildArray(ctx.Alloc, expr.ElemType(a.typ), elems)
+		if err != nil {
+			return nil, err
+		}
+		defer vals.Release()
+		return scalar.NewListScalar(vals), nil
 	case applyExists:
 		return scalar.NewBooleanScalar(false), nil
 	case applyAny:

@@ -362,7 +362,7 @@ func (b *binder) bindTableRef(t *ast.TableRef) (rel, error) {
 			return withColumnAliases(sc, t.ColumnAliases, t.Pos)
 		}
 	}
-	if vt := findVirtual(schemaName, t.Name); vt != nil {
+	if vt := b.findVirtual(schemaName, t.Name); vt != nil {
 		sc := &scanRel{vt: vt, alias: alias}
 		for _, c := range vt.cols {
 			sc.cols = append(sc.cols, col{qual: alias, name: c.name, typ: c.typ, nullable: true})
@@ -491,51 +491,8 @@ func findCol(cols []col, name string) int {
 	return -1
 }
 
-// bindFuncTable binds a set-returning function in FROM; generate_series
-// is the one there is.
-func (b *binder) bindFuncTable(t *ast.FuncTable) (rel, error) {
-	fc, ok := t.Func.(*ast.FuncCall)
-	if !ok || !strings.EqualFold(fc.Name[len(fc.Name)-1], "generate_series") {
-		return nil, errAt(t.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "only generate_series may be used as a table function"))
-	}
-	if len(fc.Args) < 2 || len(fc.Args) > 3 {
-		return nil, errAt(fc.Pos, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series with %d arguments does not exist", len(fc.Args)))
-	}
-	vals := make([]int64, 3)
-	vals[2] = 1
-	for i, a := range fc.Args {
-		x, err := b.expr(&scope{}, a)
-		if err != nil {
-			return nil, err
-		}
-		v, ok := constInt64(b.s.execContext(b.ctx, false).Eval, x)
-		if !ok {
-			return nil, errAt(a.Position(), sqlerr.New(sqlerr.FeatureNotSupported, "generate_series arguments must be integer constants"))
-		}
-		vals[i] = v
-	}
-	if vals[2] == 0 {
-		return nil, errAt(fc.Pos, sqlerr.New(sqlerr.InvalidParameterValue, "step size cannot equal zero"))
-	}
-	name := "generate_series"
-	if len(t.ColumnAliases) > 0 {
-		name = t.ColumnAliases[0]
-	} else if t.Alias != "" {
-		name = t.Alias
-	}
-	alias := t.Alias
-	if alias == "" {
-		alias = "generate_series"
-	}
-	var rows [][]expr.Expr
-	for v := vals[0]; (vals[2] > 0 && v <= vals[1]) || (vals[2] < 0 && v >= vals[1]); v += vals[2] {
-		rows = append(rows, []expr.Expr{expr.Lit(v, arrow.PrimitiveTypes.Int64)})
-		if len(rows) > 10_000_000 {
-			return nil, errAt(fc.Pos, sqlerr.New(sqlerr.ProgramLimitExceeded, "generate_series is limited to 10 million rows"))
-		}
-	}
-	return &valuesRel{rows: rows, cols: []col{{qual: alias, name: name, typ: arrow.PrimitiveTypes.Int64}}}, nil
-}
+// bindFuncTable binds a set-returning function in FROM (pgcatalog_srf.go).
+func (b *binder) bindFuncTable(t *ast.FuncTable) (rel, error) { return b.bindSetFuncTable(t) }
 
 // isAggregate reports whether a call is an aggregate (not a window call).
 func isAggregate(fc *ast.FuncCall) bool {

@@ -33,6 +33,9 @@ func (b *binder) boolExpr(sc *scope, e ast.Expr, clause string) (expr.Expr, erro
 // expr binds a scalar expression in a scope.
 func (b *binder) expr(sc *scope, e ast.Expr) (expr.Expr, error) {
 	x, err := b.bindExpr(sc, e)
+	if err == nil {
+		b.s.params.note(x)
+	}
 	return x, errAt(e.Position(), err)
 }
 
@@ -49,13 +52,16 @@ func (b *binder) bindExpr(sc *scope, e ast.Expr) (expr.Expr, error) {
 			return columnExpr(sc.g.cols, i), nil
 		}
 	}
+	if x, ok, err := b.bindCatalogExpr(sc, e); ok {
+		return x, err
+	}
 	switch e := e.(type) {
 	case *ast.ColumnRef:
 		return b.column(sc, e)
 	case *ast.Literal:
 		return literal(e)
 	case *ast.Param:
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "parameters are not supported here")
+		return b.s.params.param(e.N)
 	case *ast.Unary:
 		x, err := b.expr(sc, e.X)
 		if err != nil {
@@ -398,9 +404,12 @@ func (b *binder) call(sc *scope, fc *ast.FuncCall) (expr.Expr, error) {
 	case "current_schema":
 		return expr.Lit("public", arrow.BinaryTypes.String), nil
 	case "current_user", "session_user", "user", "current_role":
-		return expr.Lit("dormouse", arrow.BinaryTypes.String), nil
+		return expr.Lit(b.s.user(), arrow.BinaryTypes.String), nil
 	case "version":
 		return expr.Lit("PostgreSQL 15.0 (Dormouse)", arrow.BinaryTypes.String), nil
+	}
+	if x, ok, err := b.catalogCall(name, args); ok {
+		return x, err
 	}
 	return expr.Call(name, args)
 }

@@ -58,6 +58,10 @@ func (b *binder) bindSelect(sel *ast.Select, orderBy []ast.OrderItem) (rel, erro
 	if err != nil {
 		return nil, err
 	}
+	// Set-returning functions in the select list (pgcatalog_srf.go).
+	if r, in, err = b.selectSetFuncs(r, in, items, sel); err != nil {
+		return nil, err
+	}
 
 	// Aggregation.
 	var calls []*ast.FuncCall
@@ -187,28 +191,54 @@ func outputName(it ast.SelectItem) string {
 }
 
 func exprName(e ast.Expr) string {
-	switch e := e.(type) {
-	case *ast.ColumnRef:
-		if len(e.Parts) > 0 {
-			return e.Parts[len(e.Parts)-1]
-		}
-	case *ast.FuncCall:
-		return strings.ToLower(e.Name[len(e.Name)-1])
-	case *ast.Cast:
-		if n := exprName(e.X); n != "?column?" {
-			return n
-		}
-		return strings.ToLower(e.Type.Names[len(e.Type.Names)-1])
-	case *ast.Case:
-		return "case"
-	case *ast.Exists:
-		return "exists"
-	case *ast.ScalarSubquery:
-		if sel, ok := e.Query.Body.(*ast.Select); ok && len(sel.Items) == 1 {
-			return outputName(sel.Items[0])
-		}
+	if name, strength := figureColname(e); strength > 0 {
+		return name
 	}
 	return "?column?"
+}
+
+// figureColname is PostgreSQL's FigureColname: a name and how strongly
+// the expression suggests it (2 a column, function or field; 1 a type or
+// CASE; 0 nothing), so that 'a'::text is "text" but x::text is "x", and
+// a CASE is named by its ELSE when that names a column.
+func figureColname(e ast.Expr) (string, int) {
+	switch e := e.(type) {
+	case *ast.ColumnRef:
+		if len(e.Parts) > 0 && !e.Star {
+			return e.Parts[len(e.Parts)-1], 2
+		}
+	case *ast.FuncCall:
+		return strings.ToLower(e.Name[len(e.Name)-1]), 2
+	case *ast.Cast:
+		if name, s := figureColname(e.X); s > 1 {
+			return name, s
+		}
+		return strings.ToLower(e.Type.Names[len(e.Type.Names)-1]), 1
+	case *ast.Case:
+		if e.Else != nil {
+			if name, s := figureColname(e.Else); s > 1 {
+				return name, s
+			}
+		}
+		return "case", 1
+	case *ast.Exists:
+		return "exists", 2
+	case *ast.ArrayExpr, *ast.ArraySubquery:
+		return "array", 2
+	case *ast.Row:
+		return "row", 2
+	case *ast.Subscript:
+		return figureColname(e.X)
+	case *ast.FieldSelect:
+		return e.Field, 2
+	case *ast.Collate:
+		return figureColname(e.X)
+	case *ast.ScalarSubquery:
+		if sel, ok := e.Query.Body.(*ast.Select); ok && len(sel.Items) == 1 {
+			return outputName(sel.Items[0]), 2
+		}
+	}
+	return "", 0
 }
 
 // expandStars replaces * and t.* by the columns they stand for.

@@ -89,7 +89,9 @@ func (b *binder) decorrelateOne(outer rel, sq *ast.ScalarSubquery) (rel, int, bo
 	}
 	sub := &binder{s: b.s, ctx: b.ctx, snap: b.snap, ctes: b.ctes}
 	inner, err := sub.bindFrom(sel.From)
-	if err != nil {
+	if code := sqlerr.Code(err); code == sqlerr.UndefinedColumn || code == sqlerr.UndefinedTable {
+		return nil, 0, false, nil // FROM reads the outer query (a function's arguments): run per row
+	} else if err != nil {
 		return nil, 0, false, err
 	}
 	innerScope := &scope{cols: inner.columns()}

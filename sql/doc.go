@@ -1,5 +1,6 @@
 // Package sql is Dormouse's SQL layer: sessions, the catalog the binder
-// resolves names in (tables of the store plus virtual tables), binding of
+// resolves names in (tables of the store plus virtual tables: dormouse.*,
+// information_schema and PostgreSQL's pg_catalog, pgcatalog*.go), binding of
 // parsed statements (sql/ast, from sql/parser) into logical plans, the
 // rewrites that push key ranges, filters, columns and limits down to the
 // scan, and physical planning into engine plans.

@@ -12,12 +12,47 @@ import (
 	"github.com/dormousedb/dormouse/sql/ast"
 	"github.com/dormousedb/dormouse/storage/ingest"
 	"github.com/dormousedb/dormouse/storage/schema"
+	"github.com/dormousedb/dormouse/storage/table"
 )
 
 // insert runs INSERT … VALUES and INSERT … SELECT through the storage
 // ingest path: the rows are sorted, written as one file per partition and
 // committed in one transaction, so a failed INSERT changes nothing.
 func (s *Session) insert(ctx context.Context, st *ast.Insert) (Rows, error) {
+	bi, err := s.bindInsert(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	ec := s.execContext(ctx, false)
+	p := &planner{b: bi.b, ec: ec}
+	plan, err := p.plan(bi.r)
+	if err != nil {
+		return nil, err
+	}
+	op, err := engine.OpenPlan(ec, plan)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	in := &operatorInput{ctx: ctx, op: op, sch: bi.t.Def.Schema.Arrow(), table: bi.t.Def.Name}
+	res, err := ingest.Ingest(ctx, bi.t, []ingest.RecordReader{in}, ingest.Options{MemoryBytes: s.workMem(), TempDir: s.e.cfg.TempDir, Allocator: s.e.cfg.Allocator})
+	if err != nil {
+		return nil, err
+	}
+	return tagOnly(fmt.Sprintf("INSERT 0 %d", res.Rows)), nil
+}
+
+// boundInsert is an INSERT bound to its table: the rows to ingest, in the
+// table's storage order.
+type boundInsert struct {
+	b *binder
+	t *table.Table
+	r rel
+}
+
+// bindInsert binds an INSERT without running it (Prepare describes an
+// INSERT's parameters this way).
+func (s *Session) bindInsert(ctx context.Context, st *ast.Insert) (*boundInsert, error) {
 	if st.Source == nil {
 		return nil, errAt(st.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "INSERT … DEFAULT VALUES is not supported"))
 	}
@@ -105,23 +140,7 @@ func (s *Session) insert(ctx context.Context, st *ast.Insert) (Rows, error) {
 		}
 		exprs[i] = x
 	}
-	ec := s.execContext(ctx, false)
-	p := &planner{b: b, ec: ec}
-	plan, err := p.plan(&projectRel{in: r, exprs: exprs, cols: outCols})
-	if err != nil {
-		return nil, err
-	}
-	op, err := engine.OpenPlan(ec, plan)
-	if err != nil {
-		return nil, err
-	}
-	defer op.Close()
-	in := &operatorInput{ctx: ctx, op: op, sch: def.Schema.Arrow(), table: def.Name}
-	res, err := ingest.Ingest(ctx, t, []ingest.RecordReader{in}, ingest.Options{MemoryBytes: s.workMem(), TempDir: s.e.cfg.TempDir, Allocator: s.e.cfg.Allocator})
-	if err != nil {
-		return nil, err
-	}
-	return tagOnly(fmt.Sprintf("INSERT 0 %d", res.Rows)), nil
+	return &boundInsert{b: b, t: t, r: &projectRel{in: r, exprs: exprs, cols: outCols}}, nil
 }
 
 // bindInsertValues binds VALUES rows with each value cast to the type of
@@ -159,6 +178,7 @@ func (b *binder) bindInsertValues(v *ast.Values, target []int, cols []schema.Col
 				return nil, errAt(e.Position(), sqlerr.New(sqlerr.DatatypeMismatch, "column \"%s\" is of type %s but expression is of type %s", out.cols[j].name, expr.TypeName(t), expr.TypeName(x.Type())).
 					WithHint("You will need to rewrite or cast the expression."))
 			}
+			b.s.params.note(exprs[j]) // $n takes the type of its column
 		}
 		out.rows = append(out.rows, exprs)
 	}

@@ -125,6 +125,8 @@ func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int
 		return p.planSetOp(r)
 	case *windowRel:
 		return p.planWindow(r)
+	case *unnestRel:
+		return p.planUnnest(r)
 	}
 	return nil, nil, sqlerr.New(sqlerr.InternalError, "cannot plan %T", r)
 }

@@ -16,22 +16,36 @@ import (
 
 // prepare binds and plans a query against a fresh snapshot.
 func (s *Session) prepare(ctx context.Context, q *ast.Query, ec *engine.ExecContext) (engine.Plan, error) {
+	plan, _, err := s.bindPlan(ctx, q, ec)
+	return plan, err
+}
+
+// bindPlan binds and plans a query against a fresh snapshot, and returns
+// the bound relation too, which describes the result's columns.
+func (s *Session) bindPlan(ctx context.Context, q *ast.Query, ec *engine.ExecContext) (engine.Plan, rel, error) {
 	snap, err := newSnapshot(ctx, s.e.db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return s.bindPlanIn(ctx, snap, q, ec)
+}
+
+// bindPlanIn binds and plans a query against snap (split.go pins its
+// tables at given log sequence numbers).
+func (s *Session) bindPlanIn(ctx context.Context, snap *snapshot, q *ast.Query, ec *engine.ExecContext) (engine.Plan, rel, error) {
 	b := &binder{s: s, ctx: ctx, snap: snap}
 	r, err := b.bindQuery(q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &planner{b: b, ec: ec}
-	return p.plan(r)
+	plan, err := p.plan(r)
+	return plan, r, err
 }
 
 func (s *Session) query(ctx context.Context, q *ast.Query) (Rows, error) {
 	ec := s.execContext(ctx, false)
-	plan, err := s.prepare(ctx, q, ec)
+	plan, r, err := s.bindPlan(ctx, q, ec)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +53,7 @@ func (s *Session) query(ctx context.Context, q *ast.Query) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &planRows{op: op}, nil
+	return &planRows{op: op, cols: describeRel(r)}, nil
 }
 
 // explain shows a plan, and with ANALYZE runs it and shows what each node
@@ -109,6 +123,10 @@ func (b *binder) scalarSubquery(e *ast.ScalarSubquery) (expr.Expr, error) {
 	if len(cols) != 1 {
 		return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
 	}
+	if b.s.params.describing() {
+		// Prepare only needs its type; its parameters have no values yet.
+		return expr.Null(cols[0].typ), nil
+	}
 	ec := b.s.execContext(b.ctx, false)
 	p := &planner{b: sub, ec: ec}
 	plan, err := p.plan(r)
@@ -175,7 +193,7 @@ func goValue(a arrow.Array, i int) any {
 	case *array.MonthDayNanoInterval:
 		return a.Value(i)
 	}
-	return nil
+	return expr.ValueAt(a, i) // arrays and records
 }
 
 // rewriteSubqueries turns the top-level conjuncts of a WHERE that are

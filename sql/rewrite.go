@@ -42,6 +42,10 @@ func pushFilters(r rel) rel {
 		c := *n
 		c.in = pushFilters(n.in)
 		return &c
+	case *unnestRel:
+		c := *n
+		c.in = pushFilters(n.in)
+		return &c
 	}
 	return r
 }

@@ -76,6 +76,7 @@ func textRows(names []string, rows [][]string, tag string) Rows {
 // planRows streams the output of an engine operator tree.
 type planRows struct {
 	op     engine.Operator
+	cols   []Column // the result's description, when the binder gave one
 	n      int64
 	tag    string // "SELECT" counts rows
 	after  func() // run once when the stream ends or closes

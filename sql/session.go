@@ -31,6 +31,11 @@ type Config struct {
 	// Parallelism is how many partitions a query scans at once (default
 	// GOMAXPROCS).
 	Parallelism int
+	// ExportDir confines COPY … TO and FROM a local path to this directory
+	// and below, as PostgreSQL's pg_write_server_files does (dormouse
+	// serve's --export-dir); "" allows any local path (the CLI). S3
+	// targets are not confined.
+	ExportDir string
 }
 
 // Engine runs SQL over one store. It is shared by every session and safe
@@ -39,6 +44,10 @@ type Engine struct {
 	db     *storage.DB
 	cfg    Config
 	nextID atomic.Int64
+	// states keeps table states that splits pinned (split.go).
+	states stateCache
+	// exports is the store's exports log, opened on first use (export.go).
+	exports exportsLog
 }
 
 // NewEngine returns an engine over db.
@@ -64,6 +73,10 @@ type Session struct {
 	e        *Engine
 	id       int64
 	settings map[string]string
+	txn      txnState
+	// params are the parameters of the statement being bound or run
+	// (prepare.go); nil outside Prepare and Execute.
+	params *paramState
 }
 
 // NewSession starts a session with default settings.
@@ -134,6 +147,7 @@ func parseError(text string, err error) error {
 func (s *Session) execute(ctx context.Context, text string, st ast.Stmt) (Rows, error) {
 	rows, err := s.dispatch(ctx, text, st)
 	if err != nil {
+		s.StatementFailed()
 		return nil, positioned(text, err)
 	}
 	return rows, nil
@@ -173,6 +187,9 @@ func errAt(pos int, err error) error {
 }
 
 func (s *Session) dispatch(ctx context.Context, text string, st ast.Stmt) (Rows, error) {
+	if err := s.checkTxn(st); err != nil {
+		return nil, err
+	}
 	switch st := st.(type) {
 	case *ast.Query:
 		return s.query(ctx, st)
@@ -193,15 +210,19 @@ func (s *Session) dispatch(ctx context.Context, text string, st ast.Stmt) (Rows,
 	case *ast.Reset:
 		return s.reset(st)
 	case *ast.Begin:
-		return tagOnly("BEGIN"), nil
+		return s.begin(st)
 	case *ast.Commit:
-		return tagOnly("COMMIT"), nil
+		return s.endTxn(true)
 	case *ast.Rollback:
-		return tagOnly("ROLLBACK"), nil
+		return s.endTxn(false)
 	case *ast.SetTransaction:
-		return tagOnly("SET"), nil
+		return s.setTransaction(st)
 	case *ast.Discard:
 		return tagOnly("DISCARD " + strings.ToUpper(st.Target)), nil
+	case *ast.Copy:
+		if st.File != "" {
+			return s.copyFile(ctx, st)
+		}
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "statement %s is not supported", strings.SplitN(strings.TrimSpace(st.Span().Text), " ", 2)[0])
 }
@@ -214,7 +235,7 @@ func (s *Session) execContext(ctx context.Context, analyze bool) *engine.ExecCon
 		Mem:         engine.NewMemoryPool(s.workMem()),
 		TempDir:     s.e.cfg.TempDir,
 		Parallelism: s.e.cfg.Parallelism,
-		Eval:        &expr.Context{Ctx: ctx, Alloc: s.e.cfg.Allocator, Now: time.Now().UnixMicro(), TimeZone: s.settings["timezone"]},
+		Eval:        &expr.Context{Ctx: ctx, Alloc: s.e.cfg.Allocator, Now: time.Now().UnixMicro(), TimeZone: s.settings["timezone"], Params: s.params.arrays()},
 	}
 	if analyze {
 		ec.Stats = &engine.Stats{}
@@ -351,6 +372,7 @@ func formatBytes(n int64) string {
 }
 
 func (s *Session) set(st *ast.Set) (Rows, error) {
+	s.saveSettings()
 	name := strings.ToLower(st.Name)
 	if _, known := s.settings[name]; !known {
 		return nil, errAt(st.Pos, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter \"%s\"", st.Name))
@@ -390,6 +412,7 @@ func defaultSetting(name string, s *Session) string {
 }
 
 func (s *Session) reset(st *ast.Reset) (Rows, error) {
+	s.saveSettings()
 	name := strings.ToLower(st.Name)
 	if name == "all" {
 		for k := range s.settings {

@@ -57,6 +57,7 @@ func systemTables() []*virtualTable {
 			"table_name", tText, "seq", tInt8, "entry_id", tText, "txn_id", tText, "kind", tText,
 			"committed", tTSTZ, "detail", tText),
 			rows: transactionsRows},
+		exportsView, exportTasksView,
 	}
 }
 

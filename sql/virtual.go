@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/engine/expr"
 )
 
 // virtualTable is a table whose rows are computed when a statement reads
@@ -112,6 +113,9 @@ func appendValue(b array.Builder, v any) error {
 			b.Append(arrow.Timestamp(t.UnixMicro()))
 			return nil
 		}
+	}
+	if err := expr.AppendGo(b, v); err == nil {
+		return nil // arrays, real, and other Go integer types
 	}
 	return fmt.Errorf("cannot append %T to %s", v, b.Type())
 }

@@ -24,6 +24,14 @@ func duckdbChild(ctx context.Context, args []string) error {
 		return fmt.Errorf("want CSV OUT TMPDIR MEMORY, got %q", args)
 	}
 	csv, out, tmp, memory := args[0], args[1], args[2], args[3]
+	copySQL := fmt.Sprintf("COPY (SELECT * FROM read_csv(%s) ORDER BY key) TO %s (FORMAT parquet, COMPRESSION zstd)", quote(csv), quote(out))
+	return duckdbCopy(ctx, tmp, memory, copySQL)
+}
+
+// duckdbCopy runs one COPY statement in a fresh in-memory DuckDB, spilling
+// to tmp and within memory (DuckDB's default when ""), and reports it as
+// JSON (duckdbResult) on stdout.
+func duckdbCopy(ctx context.Context, tmp, memory, copySQL string) error {
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return err
@@ -44,7 +52,6 @@ func duckdbChild(ctx context.Context, args []string) error {
 	if err := db.QueryRowContext(ctx, "SELECT version(), current_setting('threads')").Scan(&res.Version, &res.Threads); err != nil {
 		return err
 	}
-	copySQL := fmt.Sprintf("COPY (SELECT * FROM read_csv(%s) ORDER BY key) TO %s (FORMAT parquet, COMPRESSION zstd)", quote(csv), quote(out))
 	start := time.Now()
 	r, err := db.ExecContext(ctx, copySQL)
 	if err != nil {

@@ -20,7 +20,7 @@
 //
 //	bench-compare [-rows N | -quick] [-memory 256MiB] [-out bench/out]
 //	              [-dormouse bin/dormouse] [-repeat 3] [-commit-time 3s]
-//	              [-only ingest|commits|queries] [-cpuprofile FILE]
+//	              [-only ingest|commits|compaction|grow|queries] [-cpuprofile FILE]
 //	              [-query-rows 20000000] [-query-partitions 64] [-query-chunks 2]
 //	              [-query-repeat 5] [-fresh]
 package main
@@ -55,6 +55,14 @@ type config struct {
 	queryChunks     int
 	queryRepeat     int
 	fresh           bool
+
+	compactionFiles    int   // input files of the compaction benchmark
+	compactionFileRows int64 // rows per input file
+	growRows           int64 // rows the grow case ingests
+	growBatches        int   // ingests they arrive in
+
+	pgbenchRows int64         // rows of the pgwire benchmark's table (pgbench.go)
+	pgbenchTime time.Duration // how long each pgbench run lasts
 }
 
 func main() {
@@ -71,6 +79,12 @@ func main() {
 			err = commitChild(ctx, os.Args[2:])
 		case "profile-child":
 			err = profileChild(ctx, os.Args[2:])
+		case "duckdb-compaction-child":
+			err = duckdbCompactionChild(ctx, os.Args[2:])
+		case "compaction-setup-child":
+			err = compactionSetupChild(ctx, os.Args[2:])
+		case "compaction-profile-child":
+			err = compactionProfileChild(ctx, os.Args[2:])
 		default:
 			handled = false
 		}
@@ -103,14 +117,20 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.out, "out", "bench/out", "work directory: CSV, stores, storage.json (gitignored)")
 	fs.StringVar(&cfg.dormouse, "dormouse", "bin/dormouse", "the dormouse binary (make build)")
 	fs.DurationVar(&cfg.commitTime, "commit-time", 3*time.Second, "how long each commit case runs")
-	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\", \"commits\" or \"queries\"")
+	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\", \"commits\", \"compaction\", \"grow\", \"queries\" or \"pgbench\"")
 	fs.IntVar(&cfg.repeat, "repeat", 3, "run each ingest this many times, alternating contenders; report the fastest time and the highest peak RSS")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "also profile one in-process Dormouse ingest of the full CSV into this file, and each query into FILE-queries-ID")
 	fs.Int64Var(&cfg.queryRows, "query-rows", 20_000_000, "rows of the query benchmark's table")
 	fs.IntVar(&cfg.queryPartitions, "query-partitions", 64, "leaf partitions of the query table (pre-split on the key)")
 	fs.IntVar(&cfg.queryChunks, "query-chunks", 2, "ingests that build the query table (each leaf gets one file per ingest)")
 	fs.IntVar(&cfg.queryRepeat, "query-repeat", 5, "timed runs of each query on each engine (after one untimed run)")
-	fs.BoolVar(&cfg.fresh, "fresh", false, "rebuild the query table even if bench/out holds one built with the same parameters")
+	fs.BoolVar(&cfg.fresh, "fresh", false, "rebuild the query table (and the compaction inputs) even if bench/out holds one built with the same parameters")
+	fs.IntVar(&cfg.compactionFiles, "compaction-files", 11, "sorted input files of the compaction benchmark (also compacted: 3 and 6)")
+	fs.Int64Var(&cfg.compactionFileRows, "compaction-file-rows", 1_000_000, "rows per input file of the compaction benchmark")
+	fs.Int64Var(&cfg.growRows, "grow-rows", 20_000_000, "rows the grow case ingests while a compactor and a splitter run")
+	fs.IntVar(&cfg.growBatches, "grow-batches", 200, "ingests the grow case's rows arrive in")
+	fs.Int64Var(&cfg.pgbenchRows, "pgbench-rows", 10_000_000, "rows of the pgwire benchmark's table (point lookups with pgbench, Dormouse beside PostgreSQL)")
+	fs.DurationVar(&cfg.pgbenchTime, "pgbench-time", 30*time.Second, "how long each pgbench run lasts")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -132,6 +152,18 @@ func parseConfig(args []string) (config, error) {
 		if !set["query-repeat"] {
 			cfg.queryRepeat = 3
 		}
+		if !set["compaction-file-rows"] {
+			cfg.compactionFileRows = 200_000
+		}
+		if !set["grow-rows"] {
+			cfg.growRows = 2_000_000
+		}
+		if !set["pgbench-rows"] {
+			cfg.pgbenchRows = 1_000_000
+		}
+		if !set["pgbench-time"] {
+			cfg.pgbenchTime = 10 * time.Second
+		}
 	}
 	if cfg.repeat < 1 {
 		return cfg, fmt.Errorf("-repeat %d: want at least 1", cfg.repeat)
@@ -140,9 +172,12 @@ func parseConfig(args []string) (config, error) {
 		return cfg, fmt.Errorf("-rows %d: want at least 10", cfg.rows)
 	}
 	switch cfg.only {
-	case "", "ingest", "commits", "queries":
+	case "", "ingest", "commits", "compaction", "grow", "queries", "pgbench":
 	default:
-		return cfg, fmt.Errorf("-only %q: want ingest, commits or queries", cfg.only)
+		return cfg, fmt.Errorf("-only %q: want ingest, commits, compaction, grow, queries or pgbench", cfg.only)
+	}
+	if cfg.compactionFiles < 2 || cfg.compactionFileRows < 1 || cfg.growBatches < 1 || cfg.growRows < int64(cfg.growBatches) {
+		return cfg, fmt.Errorf("-compaction-files wants at least 2, -compaction-file-rows and -grow-batches at least 1, -grow-rows at least one row per batch")
 	}
 	if cfg.queryPartitions < 1 || cfg.queryChunks < 1 || cfg.queryRepeat < 1 {
 		return cfg, fmt.Errorf("-query-partitions, -query-chunks and -query-repeat want at least 1")
@@ -186,7 +221,7 @@ func run(ctx context.Context, cfg config) error {
 	if rep.LoadAvg > float64(rep.CPUs)/2 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("load average %.1f on %d CPUs at the start: other processes compete, so times are noisy", rep.LoadAvg, rep.CPUs))
 	}
-	if cfg.only == "" || cfg.only == "ingest" || cfg.only == "queries" {
+	if cfg.only != "commits" {
 		if _, err := os.Stat(cfg.dormouse); err != nil {
 			return fmt.Errorf("dormouse binary: %w (run make build)", err)
 		}
@@ -201,7 +236,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	if cfg.only != "queries" {
+	if cfg.only == "" || cfg.only == "ingest" || cfg.only == "commits" {
 		rep.Finished = time.Now().UTC()
 		rep.print(os.Stdout)
 		path := filepath.Join(cfg.out, "storage.json")
@@ -210,10 +245,28 @@ func run(ctx context.Context, cfg config) error {
 		}
 		fmt.Printf("\nJSON: %s\n", path)
 	}
+	// Compaction measures children's memory too, so it comes before the
+	// in-process work.
+	if cfg.only == "" || cfg.only == "compaction" {
+		if err := benchCompaction(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	if cfg.only == "" || cfg.only == "grow" {
+		if err := benchGrow(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	// The queries come last: they run in this process, which must stay
 	// small while it measures its children's memory above.
 	if cfg.only == "" || cfg.only == "queries" {
-		return benchQueries(ctx, cfg)
+		if err := benchQueries(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	// The pgwire benchmark runs servers and clients as children.
+	if cfg.only == "" || cfg.only == "pgbench" {
+		return benchPgbench(ctx, cfg)
 	}
 	return nil
 }

@@ -7,14 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dormousedb/dormouse/background"
 	"github.com/dormousedb/dormouse/compactor"
+	"github.com/dormousedb/dormouse/export"
 	"github.com/dormousedb/dormouse/metrics"
 	"github.com/dormousedb/dormouse/splitter"
+	"github.com/dormousedb/dormouse/sql"
 	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/gc"
 	"github.com/dormousedb/dormouse/storage/table"
@@ -198,13 +201,18 @@ func runGC(ctx context.Context, args []string) error {
 	return background.Every(ctx, *wf.interval, log, "gc", round)
 }
 
-// runServe runs the background workers in-process, for the embedded mode
-// (the wire protocols join it as they arrive).
+// runServe answers the PostgreSQL protocol and runs the background
+// workers in-process: the embedded mode.
 func runServe(ctx context.Context, args []string) error {
 	fs, wf := newWorkerFlags("serve", "background work", 30*time.Second)
 	workers := fs.Int("compactor-workers", 1, "compaction jobs to run at a time (0: no compaction in this process)")
 	split := fs.Bool("split", true, "split partitions in this process")
 	collect := fs.Bool("gc", true, "collect garbage in this process")
+	listen := fs.String("listen", DefaultListen, "answer the PostgreSQL protocol on HOST:PORT (\"\" for none)")
+	ff := addFlightFlags(fs)
+	demo := fs.Int64("demo", 0, "create table demo with this many generated rows if the store lacks it (make run)")
+	exportDir := fs.String("export-dir", DefaultExportDir, "COPY … TO and FROM a local path must stay below this directory (S3 is not confined)")
+	exporters := fs.Int("exporter-workers", 1, "export and import tasks to run at a time for any process (0: none in this process)")
 	pos, err := parseFlags(fs, args)
 	if err != nil || len(pos) != 0 {
 		return orUsage(err, fs, "serve takes no arguments")
@@ -218,6 +226,36 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer stop()
 	var loops []func(context.Context) error
+	if *demo > 0 {
+		if err := ensureDemo(ctx, db, *demo, log); err != nil {
+			return err
+		}
+	}
+	if serveSQLConfig.ExportDir, err = filepath.Abs(*exportDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(serveSQLConfig.ExportDir, 0o755); err != nil {
+		return fmt.Errorf("create the export directory: %w", err)
+	}
+	if *exporters > 0 {
+		w, err := newExporter(ctx, sql.NewEngine(db, serveSQLConfig), *exporters, export.DefaultLease, export.DefaultPoll, 0, "", log)
+		if err != nil {
+			return err
+		}
+		loops = append(loops, w.Run)
+	}
+	if *listen != "" {
+		serve, err := pgwireLoop(db, *listen, log)
+		if err != nil {
+			return err
+		}
+		loops = append(loops, serve)
+	}
+	if serve, err := ff.start(ctx, db, log); err != nil {
+		return err
+	} else if serve != nil {
+		loops = append(loops, serve)
+	}
 	if *workers > 0 {
 		w := newCompactor(tables, log, *workers, 0, compactor.DefaultLease, compactor.DefaultPoll, true, "")
 		loops = append(loops, w.Run)

@@ -104,7 +104,8 @@ func TestServeMetrics(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(os.Args[0], "serve", "--metrics", addr, "--interval", "100ms")
+	// No fixed ports: other tests and servers may hold the defaults.
+	cmd := exec.Command(os.Args[0], "serve", "--metrics", addr, "--interval", "100ms", "--listen", "", "--flight-listen", "")
 	cmd.Env = append(append(os.Environ(), "DORMOUSE_TEST_AS_CLI=1"), c.env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -32,7 +32,10 @@ func commands() []command {
 		{"compactor", "create and run compaction jobs (long-running; --once for scripts)", runCompactor},
 		{"split", "split partitions over their split_threshold (long-running; --once)", runSplit},
 		{"gc", "delete unreferenced files, orphans and temporary files (long-running; --once)", runGC},
-		{"serve", "run the background workers in-process (the embedded mode)", runServe},
+		{"serve", "answer the PostgreSQL protocol and run the background workers (the embedded mode)", runServe},
+		{"export", "write a query's result to files, in parallel per partition (COPY … TO)", runExport},
+		{"import", "load Parquet or CSV files into a table, in parallel (COPY … FROM)", runImport},
+		{"exporter", "claim and run export and import tasks (long-running; --once)", runExporter},
 	}
 }
 

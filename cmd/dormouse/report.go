@@ -10,8 +10,17 @@ import (
 )
 
 func runReport(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "exports" {
+		fs, store := newFlags("report exports", "")
+		asJSON := fs.Bool("json", false, "print JSON")
+		pos, err := parseFlags(fs, args[1:])
+		if err != nil || len(pos) != 0 {
+			return orUsage(err, fs, "report exports takes no table")
+		}
+		return reportExports(ctx, *store, *asJSON)
+	}
 	if len(args) == 0 || (args[0] != "partitions" && args[0] != "files" && args[0] != "jobs") {
-		return usageError{"usage: dormouse report partitions|files|jobs TABLE [--json]"}
+		return usageError{"usage: dormouse report partitions|files|jobs TABLE [--json], or report exports [--json]"}
 	}
 	what := args[0]
 	fs, store := newFlags("report "+what, "TABLE")

@@ -210,6 +210,9 @@ func Neg(x Expr) (Expr, error) { return unary("-", x) }
 // concatOp resolves ||: text with text, text with any other type but
 // bytea (which it formats as text), or bytea with bytea.
 func concatOp(l, r Expr, lk, rk kind) (Expr, error) {
+	if IsList(l.Type()) || IsList(r.Type()) {
+		return newArrayConcat(l, r)
+	}
 	switch {
 	case lk == kBytea && (rk == kBytea || rk == kUnknown), rk == kBytea && lk == kUnknown:
 		return bin("||", l, r, kBytea, kBytea, kBytea)

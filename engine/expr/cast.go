@@ -55,6 +55,9 @@ func coerce(x Expr, to arrow.DataType, cc castContext) (Expr, error) {
 		}
 		return x, nil
 	}
+	if isNested(to) || isNested(x.Type()) {
+		return coerceNested(x, to, cc)
+	}
 	if tk == kOther || (from == kOther && !arrow.TypeEqual(x.Type(), to)) {
 		return nil, sqlerr.New(sqlerr.CannotCoerce, "cannot cast type %s to %s", TypeName(x.Type()), TypeName(to))
 	}

@@ -146,6 +146,9 @@ func Compare(op string, l, r Expr) (Expr, error) {
 	if !ok {
 		return nil, opNotExist(op, l.Type(), r.Type())
 	}
+	if isNested(l.Type()) || isNested(r.Type()) {
+		return compareNested(o, l, r)
+	}
 	l, r, err := coercePair(cmpNames[o], l, r)
 	if err != nil {
 		return nil, err

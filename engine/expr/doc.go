@@ -54,7 +54,11 @@
 // smallint Int16, integer Int32, bigint Int64, real Float32, double
 // precision Float64, text (and varchar, char, name) String, bytea Binary,
 // timestamp Timestamp(µs), timestamptz Timestamp(µs, "UTC"), date Date32,
-// interval MonthDayNanoInterval, and the NULL literal Null.
+// interval MonthDayNanoInterval, and the NULL literal Null. A
+// one-dimensional array is a List of its element type and a record a
+// Struct (array.go): literals ('{1,2}'), ARRAY[…], a[i], x = ANY(a), ||,
+// the array functions, and set-returning functions as array-valued ones
+// (SetFunc) that the engine's Unnest turns into rows.
 //
 // Deviations from PostgreSQL, all deliberate for now:
 //   - NUMERIC is approximated by double precision until decimals arrive:

@@ -90,6 +90,9 @@ func Call(name string, args []Expr) (Expr, error) {
 	case "least":
 		return Least(args...)
 	}
+	if x, ok, err := arrayCall(name, args); ok {
+		return x, err
+	}
 	o, err := resolve(name, args)
 	if err != nil {
 		if t, terr := ParseTypeName([]string{name}, nil); terr == nil && len(args) == 1 {

@@ -41,6 +41,9 @@ func gather(alloc memory.Allocator, dt arrow.DataType, parts []arrow.Array, whic
 	case kUnknown:
 		return array.NewNull(n), nil
 	}
+	if isNested(dt) {
+		return gatherNested(alloc, dt, parts, which, pos)
+	}
 	return nil, fmt.Errorf("expr: cannot gather values of type %s", dt)
 }
 

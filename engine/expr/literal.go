@@ -34,6 +34,9 @@ type Literal struct {
 // fit t is a programming error and panics; to turn SQL text into a typed
 // constant, Cast an Unknown literal instead.
 func Lit(value any, t arrow.DataType) Expr {
+	if isNested(t) {
+		return newLiteral(value, t, false)
+	}
 	v, err := normalize(value, kindOf(t))
 	if err != nil {
 		panic(fmt.Sprintf("expr.Lit(%v, %s): %v", value, TypeName(t), err))
@@ -80,6 +83,9 @@ func (l *Literal) String() string {
 			return "NULL"
 		}
 		return "NULL::" + TypeName(l.Typ)
+	}
+	if isNested(l.Typ) {
+		return quote(nestedLiteralText(l.Value, l.Typ)) + "::" + TypeName(l.Typ)
 	}
 	k := kindOf(l.Typ)
 	switch k {
@@ -382,6 +388,8 @@ func scalarOf(v any, t arrow.DataType) scalar.Scalar {
 		return scalar.NewTimestampScalar(x, t)
 	case arrow.MonthDayNanoInterval:
 		return scalar.NewMonthDayNanoIntervalScalar(x)
+	case []any:
+		return nestedScalar(x, t)
 	}
 	panic(fmt.Sprintf("expr: no scalar for %T", v))
 }
@@ -415,6 +423,8 @@ func valueAt(a arrow.Array, i int) any {
 		return x.Value(i)
 	case *array.MonthDayNanoInterval:
 		return x.Value(i)
+	case *array.List, *array.Struct:
+		return nestedValue(a, i)
 	}
 	panic(fmt.Sprintf("expr: no value for %s", a.DataType()))
 }

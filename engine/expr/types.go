@@ -156,6 +156,9 @@ func TypeName(t arrow.DataType) string {
 	if isNumericType(t) {
 		return "numeric"
 	}
+	if isNested(t) {
+		return nestedTypeName(t)
+	}
 	if k := kindOf(t); k != kOther {
 		return kindNames[k]
 	}
@@ -355,7 +358,7 @@ func CommonTypeOf(context string, xs ...Expr) (arrow.DataType, error) {
 		ks[i] = typeOf(x)
 		if ks[i] == kOther {
 			for _, y := range xs {
-				if !arrow.TypeEqual(x.Type(), y.Type()) {
+				if !arrow.TypeEqual(x.Type(), y.Type()) && typeOf(y) != kUnknown {
 					return nil, sqlerr.New(sqlerr.DatatypeMismatch, "%s types %s and %s cannot be matched",
 						context, TypeName(x.Type()), TypeName(y.Type()))
 				}

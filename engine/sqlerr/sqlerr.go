@@ -62,6 +62,9 @@ type Error struct {
 	Message string
 	Detail  string
 	Hint    string
+	// Where is the context of the error, PostgreSQL's CONTEXT line
+	// ("COPY t, line 3, column k"), or "".
+	Where string
 	// Position is the 1-based character position in the statement text
 	// that the error is about, or 0.
 	Position int

@@ -32,6 +32,11 @@ type Options struct {
 	Allocator memory.Allocator
 	// Progress, if set, is called as rows are read and files written.
 	Progress func(Progress)
+	// Once, when set, makes the commit happen at most once for this key
+	// (state.AddFiles.Once): a bulk import job passes its id, and an
+	// ingest whose key was committed before fails with state.ErrDuplicate,
+	// deleting what it wrote.
+	Once string
 }
 
 // Progress reports how far an ingest has come.
@@ -133,7 +138,7 @@ func Ingest(ctx context.Context, t *table.Table, inputs []RecordReader, opts Opt
 		return Result{}, errors.Join(err, w.cleanup())
 	}
 	report("commit")
-	txn := &state.Txn{AddFiles: &state.AddFiles{Files: files}}
+	txn := &state.Txn{AddFiles: &state.AddFiles{Files: files, Once: opts.Once}}
 	seq, err := t.Commit(ctx, txn)
 	if err != nil {
 		return Result{}, errors.Join(err, w.cleanup())

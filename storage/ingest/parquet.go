@@ -43,7 +43,7 @@ type ParquetReader struct {
 	alloc  memory.Allocator
 	arrow  *arrow.Schema
 	plan   []pqColumn
-	rr     pqarrow.RecordReader
+	rr     batchSource // a Parquet file's batches, or an Arrow stream's (arrow.go)
 	rows   int64 // rows returned so far
 	err    error
 	closed bool

@@ -57,6 +57,9 @@ type State struct {
 	history []*JobRecord
 	// fileSeq is the Seq of the last ingested file.
 	fileSeq uint64
+	// onces is the Once keys of the last OnceHistoryLen AddFiles that had
+	// one, oldest first; shared between clones like history (once.go).
+	onces []string
 
 	// unreferenced collects files whose last reference went during the
 	// transaction being applied.
@@ -77,6 +80,7 @@ func (s *State) clone() *State {
 		jobs:       make(map[string]*Job, len(s.jobs)),
 		history:    s.history,
 		fileSeq:    s.fileSeq,
+		onces:      s.onces,
 	}
 	for k, v := range s.refs {
 		c.refs[k] = v
@@ -95,12 +99,13 @@ type stateJSON struct {
 	Jobs       map[string]*Job                `json:"jobs,omitempty"`
 	JobHistory []*JobRecord                   `json:"job_history,omitempty"`
 	FileSeq    uint64                         `json:"file_seq,omitempty"`
+	Onces      []string                       `json:"onces,omitempty"`
 }
 
 // MarshalJSON encodes the state with files, references and jobs as plain
 // objects keyed by file key, partition id and job id.
 func (s *State) MarshalJSON() ([]byte, error) {
-	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs, JobHistory: s.history, FileSeq: s.fileSeq}
+	j := stateJSON{Partitions: s.Partitions, Files: map[string]*File{}, Refs: map[string]map[string]*FileRef{}, Jobs: s.jobs, JobHistory: s.history, FileSeq: s.fileSeq, Onces: s.onces}
 	s.eachFile(func(f *File) { j.Files[f.Key] = f })
 	for p, rs := range s.refs {
 		if rs.n > 0 {
@@ -156,6 +161,7 @@ func (s *State) UnmarshalJSON(data []byte) error {
 		}
 	}
 	s.history = j.JobHistory
+	s.onces = j.Onces
 	return nil
 }
 

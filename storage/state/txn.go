@@ -47,8 +47,15 @@ type PartRows struct {
 // AddFiles adds newly written files (an ingest). A reference to a partition
 // that has been split since the ingest routed its rows is pushed down to the
 // leaves below it that the file's key range meets.
+//
+// Once, when set, makes the commit happen at most once: an AddFiles whose
+// Once the state has seen among its last OnceHistoryLen is refused with
+// ErrDuplicate. A bulk import job sets it to its own id, so that two
+// workers that both ran the job (one of them past its lease) commit its
+// rows once, whatever files each wrote.
 type AddFiles struct {
 	Files []NewFile `json:"files"`
+	Once  string    `json:"once,omitempty"`
 }
 
 // SplitPartition splits a leaf in two. Its references move to the children
@@ -154,7 +161,9 @@ func (m Machine) Apply(s *State, t *Txn, at txlog.Meta) error {
 	case t.InitPartitions != nil:
 		err = scratch.initPartitions(t.InitPartitions)
 	case t.AddFiles != nil:
-		err = scratch.addFiles(t.ID, t.AddFiles.Files, "", 0)
+		if err = scratch.once(t.AddFiles.Once); err == nil {
+			err = scratch.addFiles(t.ID, t.AddFiles.Files, "", 0)
+		}
 	case t.SplitPartition != nil:
 		err = scratch.splitPartition(t.SplitPartition, at)
 	case t.SplitFileRefs != nil:

@@ -1,0 +1,116 @@
+package export
+
+import (
+	"errors"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/sql/pgtypes"
+	"github.com/dormousedb/dormouse/storage/objstore"
+)
+
+// csvWriter writes CSV as PostgreSQL's COPY … TO (FORMAT csv) does: values
+// in PostgreSQL's text output (timestamps in UTC), quoted when they hold
+// the delimiter, a quote or a newline, or equal the NULL string; NULL as
+// the NULL string (empty by default).
+type csvWriter struct {
+	obj    objstore.Writer
+	sink   *countingWriter
+	opts   Options
+	schema *arrow.Schema
+	header bool // the header is still to be written
+
+	line  []byte
+	field []byte
+	encs  []pgtypes.Encoder
+}
+
+func newCSVWriter(c *writerConfig, obj objstore.Writer, sink *countingWriter) *csvWriter {
+	return &csvWriter{obj: obj, sink: sink, opts: c.opts, schema: c.schema, header: c.opts.Header,
+		encs: make([]pgtypes.Encoder, c.schema.NumFields())}
+}
+
+func (w *csvWriter) writeHeader() error {
+	w.header = false
+	w.line = w.line[:0]
+	for i, f := range w.schema.Fields() {
+		if i > 0 {
+			w.line = append(w.line, w.opts.Delimiter)
+		}
+		w.line = w.appendField(w.line, []byte(f.Name))
+	}
+	w.line = append(w.line, '\n')
+	_, err := w.sink.Write(w.line)
+	return err
+}
+
+func (w *csvWriter) Write(rec arrow.RecordBatch) error {
+	if w.header {
+		if err := w.writeHeader(); err != nil {
+			return err
+		}
+	}
+	cols := rec.Columns()
+	for i, a := range cols {
+		w.encs[i] = pgtypes.NewEncoder(a, 0, pgtypes.TextFormat, time.UTC)
+	}
+	for r := 0; r < int(rec.NumRows()); r++ {
+		w.line = w.line[:0]
+		for i, a := range cols {
+			if i > 0 {
+				w.line = append(w.line, w.opts.Delimiter)
+			}
+			if a.IsNull(r) || a.DataType().ID() == arrow.NULL {
+				w.line = append(w.line, w.opts.Null...)
+				continue
+			}
+			w.field = w.encs[i](w.field[:0], r)
+			w.line = w.appendField(w.line, w.field)
+		}
+		w.line = append(w.line, '\n')
+		if _, err := w.sink.Write(w.line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendField quotes a value when it holds the delimiter, a quote or a
+// newline, or reads as NULL, so that it reads back as itself.
+func (w *csvWriter) appendField(b, v []byte) []byte {
+	quote := string(v) == w.opts.Null
+	for _, ch := range v {
+		if ch == w.opts.Delimiter || ch == '"' || ch == '\n' || ch == '\r' {
+			quote = true
+			break
+		}
+	}
+	if !quote {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for _, ch := range v {
+		if ch == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, ch)
+	}
+	return append(b, '"')
+}
+
+func (w *csvWriter) Close() (int64, error) {
+	if w.header {
+		if err := w.writeHeader(); err != nil {
+			return 0, errors.Join(err, w.obj.Abort())
+		}
+	}
+	if err := w.sink.Flush(); err != nil {
+		return 0, errors.Join(err, w.obj.Abort())
+	}
+	if err := w.obj.Close(); err != nil {
+		return 0, err
+	}
+	return w.sink.n, nil
+}
+
+func (w *csvWriter) Abort() error { return w.obj.Abort() }

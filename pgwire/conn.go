@@ -1,0 +1,449 @@
+package pgwire
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/sql"
+)
+
+// conn is one client connection and its session.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	be   *pgproto3.Backend // read side only: the reader goroutine's
+	w    writer
+	sess *sql.Session
+
+	pid, secret uint32
+	user        string
+
+	// ctx lives as long as the connection; it is cancelled when the client
+	// goes away (a read fails), and every statement runs under it.
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	msgs    chan pgproto3.FrontendMessage
+	readErr error // why the reader stopped; read after msgs is closed
+
+	stmts   map[string]*prepared
+	portals map[string]*portal
+	// skipping is set after an error in the extended protocol: messages
+	// are ignored until Sync.
+	skipping bool
+	// implicit is set while the session runs an implicit transaction (the
+	// messages up to Sync); failed when one of them failed.
+	implicit, failed bool
+	reported map[string]string // ParameterStatus values the client has
+
+	mu      sync.Mutex
+	running context.CancelCauseFunc // the statement running now, for CancelRequest
+}
+
+// Why a statement's context was cancelled.
+var (
+	errCancelRequest = errors.New("canceling statement due to user request")
+	errTimeout       = errors.New("canceling statement due to statement timeout")
+	errClientGone    = errors.New("client connection closed")
+)
+
+// errTerminate ends a connection normally.
+var errTerminate = errors.New("terminate")
+
+func newConn(s *Server, nc net.Conn) *conn {
+	be := pgproto3.NewBackend(nc, nil)
+	be.SetMaxBodyLen(s.maxMessage())
+	return &conn{
+		srv:     s,
+		nc:      nc,
+		be:      be,
+		w:       writer{w: nc},
+		stmts:   map[string]*prepared{},
+		portals: map[string]*portal{},
+	}
+}
+
+// serve runs the connection: startup, then messages until it ends.
+func (c *conn) serve(ctx context.Context) error {
+	c.ctx, c.cancel = context.WithCancelCause(ctx)
+	defer c.cancel(errClientGone)
+	ok, err := c.startup()
+	if !ok || err != nil {
+		return err
+	}
+	defer c.srv.unregister(c)
+	defer c.closeAll()
+	c.msgs = make(chan pgproto3.FrontendMessage, 64)
+	go c.read()
+	err = c.loop()
+	if errors.Is(err, errTerminate) {
+		return nil
+	}
+	return err
+}
+
+// read receives messages and hands owned copies to the loop. When a read
+// fails it records why and cancels the connection's context, which stops
+// whatever statement is running for a client that is no longer there.
+func (c *conn) read() {
+	defer close(c.msgs)
+	for {
+		m, err := c.be.Receive()
+		if err != nil {
+			c.readErr = err
+			c.cancel(errClientGone)
+			return
+		}
+		m = ownMessage(m)
+		select {
+		case c.msgs <- m:
+		case <-c.ctx.Done():
+			return
+		}
+		// After Terminate, reading on notices the client closing the
+		// connection while a statement still runs, and cancels it.
+	}
+}
+
+// next returns the next message, or the error that ended the input.
+func (c *conn) next() (pgproto3.FrontendMessage, error) {
+	m, ok := <-c.msgs
+	if ok {
+		return m, nil
+	}
+	err := c.readErr
+	if err == nil {
+		err = c.ctx.Err()
+	}
+	if isProtocolError(err) {
+		c.fatal("08P01", "invalid frontend message: %v", err)
+	}
+	return nil, err
+}
+
+// isProtocolError reports whether a read failed on a malformed message
+// rather than on the connection.
+func isProtocolError(err error) bool {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	var ne net.Error
+	return !errors.As(err, &ne)
+}
+
+// loop handles messages until the connection ends.
+func (c *conn) loop() error {
+	for {
+		m, err := c.next()
+		if err != nil {
+			return err
+		}
+		if err := c.handle(m); err != nil {
+			return err
+		}
+		if c.w.err != nil {
+			return c.w.err
+		}
+	}
+}
+
+func (c *conn) handle(m pgproto3.FrontendMessage) error {
+	if c.skipping {
+		switch m.(type) {
+		case *pgproto3.Sync:
+		case *pgproto3.Terminate:
+			return errTerminate
+		default:
+			return nil
+		}
+	}
+	switch m.(type) {
+	case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute, *pgproto3.Close:
+		c.beginImplicit()
+	}
+	switch m := m.(type) {
+	case *pgproto3.Query:
+		c.simpleQuery(m.String)
+	case *pgproto3.Parse:
+		c.extended(c.parse(m))
+	case *pgproto3.Bind:
+		c.extended(c.bind(m))
+	case *pgproto3.Describe:
+		c.extended(c.describe(m))
+	case *pgproto3.Execute:
+		c.extended(c.execute(m))
+	case *pgproto3.Close:
+		c.extended(c.closeObject(m))
+	case *pgproto3.Sync:
+		c.sync()
+	case *pgproto3.Flush:
+		c.w.flush()
+	case *pgproto3.Terminate:
+		return errTerminate
+	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+		// Left over from a COPY that failed: ignored, as PostgreSQL does.
+	case *pgproto3.FunctionCall:
+		c.extended(sqlerr.New(sqlerr.FeatureNotSupported, "the function call protocol is not supported"))
+	default:
+		c.fatal("08P01", "unexpected message %T", m)
+		return fmt.Errorf("unexpected message %T", m)
+	}
+	return nil
+}
+
+// extended finishes an extended-protocol message: after an error, the
+// messages up to Sync are skipped.
+func (c *conn) extended(err error) {
+	if err != nil {
+		c.sendError(err)
+		c.skipping = true
+	}
+}
+
+// beginImplicit starts the implicit transaction of the messages up to
+// the next Sync, unless one is running.
+func (c *conn) beginImplicit() {
+	if !c.implicit {
+		c.implicit, c.failed = true, false
+		c.sess.BeginImplicit()
+	}
+}
+
+// endImplicit ends it: a failed one undoes its SETs, as in PostgreSQL.
+func (c *conn) endImplicit() {
+	if c.implicit {
+		c.sess.EndImplicit(c.failed)
+		c.implicit, c.failed = false, false
+	}
+}
+
+func (c *conn) sync() {
+	c.endImplicit()
+	c.skipping = false
+	if c.sess.TxnStatus() == sql.TxnIdle {
+		// Portals live in a transaction; outside a block, each Sync ends
+		// the implicit one.
+		c.closePortals()
+	}
+	c.readyForQuery()
+}
+
+// readyForQuery reports the settings that changed, as PostgreSQL reports
+// them at the end of each transaction's statements, and the transaction
+// status.
+func (c *conn) readyForQuery() {
+	c.reportSettings()
+	c.w.send(&pgproto3.ReadyForQuery{TxStatus: byte(c.sess.TxnStatus())})
+	c.w.flush()
+}
+
+// sendError sends err as an ErrorResponse, and fails the transaction
+// block if one is open.
+func (c *conn) sendError(err error) {
+	c.sess.StatementFailed()
+	c.failed = true
+	c.w.send(errorResponse(err, "ERROR"))
+}
+
+// fatal sends a FATAL error; the caller then closes the connection.
+func (c *conn) fatal(code, format string, args ...any) {
+	c.w.send(errorResponse(sqlerr.New(code, format, args...), "FATAL"))
+	c.w.flush()
+}
+
+func errorResponse(err error, severity string) *pgproto3.ErrorResponse {
+	e := sqlerr.As(err)
+	return &pgproto3.ErrorResponse{
+		Severity:            severity,
+		SeverityUnlocalized: severity,
+		Code:                e.Code,
+		Message:             e.Message,
+		Detail:              e.Detail,
+		Hint:                e.Hint,
+		Where:               e.Where,
+		Position:            int32(e.Position),
+	}
+}
+
+func noticeResponse(n *sql.Notice) *pgproto3.NoticeResponse {
+	return &pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: n.Code, Message: n.Message}
+}
+
+// statement starts running a statement under parent: CancelRequest and
+// statement_timeout cancel the returned context (parent itself is
+// cancelled only through cancel). done ends the statement's run.
+func (c *conn) statement(parent context.Context, cancel context.CancelCauseFunc) (done func()) {
+	var timer *time.Timer
+	if d := statementTimeout(c.sess); d > 0 {
+		timer = time.AfterFunc(d, func() { cancel(errTimeout) })
+	}
+	c.mu.Lock()
+	c.running = cancel
+	c.mu.Unlock()
+	c.srv.running.Add(1)
+	return func() {
+		c.srv.running.Add(-1)
+		if timer != nil {
+			timer.Stop()
+		}
+		c.mu.Lock()
+		c.running = nil
+		c.mu.Unlock()
+	}
+}
+
+// cancelRunning cancels the running statement (CancelRequest).
+func (c *conn) cancelRunning() {
+	c.mu.Lock()
+	cancel := c.running
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel(errCancelRequest)
+	}
+}
+
+// stmtError turns the error of a statement run under ctx into what the
+// client should read: a cancellation says why it happened.
+func stmtError(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	switch cause := context.Cause(ctx); cause {
+	case errCancelRequest, errTimeout:
+		return sqlerr.New(sqlerr.QueryCanceled, "%s", cause.Error())
+	}
+	return err
+}
+
+// closeAll closes every portal when the connection ends.
+func (c *conn) closeAll() {
+	c.closePortals()
+	for k := range c.stmts {
+		delete(c.stmts, k)
+	}
+}
+
+func (c *conn) closePortals() {
+	for name, p := range c.portals {
+		p.close()
+		delete(c.portals, name)
+	}
+}
+
+// ownMessage copies what a message holds of the reader's buffer, which
+// the next Receive overwrites.
+func ownMessage(m pgproto3.FrontendMessage) pgproto3.FrontendMessage {
+	switch m := m.(type) {
+	case *pgproto3.Query:
+		return &pgproto3.Query{String: m.String}
+	case *pgproto3.Parse:
+		return &pgproto3.Parse{Name: m.Name, Query: m.Query, ParameterOIDs: append([]uint32(nil), m.ParameterOIDs...)}
+	case *pgproto3.Bind:
+		b := &pgproto3.Bind{DestinationPortal: m.DestinationPortal, PreparedStatement: m.PreparedStatement,
+			ParameterFormatCodes: append([]int16(nil), m.ParameterFormatCodes...),
+			ResultFormatCodes:    append([]int16(nil), m.ResultFormatCodes...)}
+		size := 0
+		for _, p := range m.Parameters {
+			size += len(p)
+		}
+		buf := make([]byte, 0, size)
+		b.Parameters = make([][]byte, len(m.Parameters))
+		for i, p := range m.Parameters {
+			if p != nil {
+				buf = append(buf, p...)
+				b.Parameters[i] = buf[len(buf)-len(p) : len(buf) : len(buf)]
+			}
+		}
+		return b
+	case *pgproto3.Describe:
+		c := *m
+		return &c
+	case *pgproto3.Close:
+		c := *m
+		return &c
+	case *pgproto3.Execute:
+		c := *m
+		return &c
+	case *pgproto3.CopyData:
+		return &pgproto3.CopyData{Data: append([]byte(nil), m.Data...)}
+	case *pgproto3.CopyFail:
+		return &pgproto3.CopyFail{Message: m.Message}
+	case *pgproto3.CopyDone:
+		return &pgproto3.CopyDone{}
+	case *pgproto3.Sync:
+		return &pgproto3.Sync{}
+	case *pgproto3.Flush:
+		return &pgproto3.Flush{}
+	case *pgproto3.Terminate:
+		return &pgproto3.Terminate{}
+	case *pgproto3.FunctionCall:
+		return &pgproto3.FunctionCall{Function: m.Function}
+	}
+	return m
+}
+
+// writer buffers backend messages and writes them in large pieces; after
+// a failed write it drops everything (the client is gone).
+type writer struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+// flushAt is how much a writer buffers before it writes on its own.
+const flushAt = 64 << 10
+
+func (w *writer) send(m pgproto3.BackendMessage) {
+	if w.err != nil {
+		return
+	}
+	buf, err := m.Encode(w.buf)
+	if err != nil {
+		// Only an oversized message fails to encode; send an error instead.
+		buf, _ = errorResponse(sqlerr.New(sqlerr.ProgramLimitExceeded, "message too large: %v", err), "ERROR").Encode(w.buf)
+	}
+	w.buf = buf
+	w.maybeFlush()
+}
+
+// maybeFlush writes once enough is buffered.
+func (w *writer) maybeFlush() {
+	if len(w.buf) >= flushAt {
+		w.flush()
+	}
+}
+
+func (w *writer) flush() error {
+	if w.err != nil || len(w.buf) == 0 {
+		return w.err
+	}
+	_, w.err = w.w.Write(w.buf)
+	if cap(w.buf) > 4*flushAt {
+		w.buf = nil
+	} else {
+		w.buf = w.buf[:0]
+	}
+	return w.err
+}
+
+// raw appends a message built by hand: its type, then body, whose length
+// the returned function fills in once the body is appended.
+func (w *writer) begin(typ byte) int {
+	w.buf = append(w.buf, typ, 0, 0, 0, 0)
+	return len(w.buf) - 4
+}
+
+func (w *writer) end(at int) {
+	binary.BigEndian.PutUint32(w.buf[at:], uint32(len(w.buf)-at))
+}
+
+// errorf is an error with a SQLSTATE.
+func errorf(code, format string, args ...any) error { return sqlerr.New(code, format, args...) }

@@ -1,0 +1,172 @@
+package pgwire
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/dormousedb/dormouse/sql"
+)
+
+// prepared is a statement of the extended protocol (Parse).
+type prepared struct {
+	st *sql.Statement
+	// paramOIDs are the parameter types as the client sees them: those it
+	// declared, else those the statement inferred.
+	paramOIDs []uint32
+}
+
+// portal is a statement ready to run with its parameters (Bind), and once
+// it runs, its open result: a portal left suspended by a row limit keeps
+// its operators, and its place in the current batch, for the next
+// Execute.
+type portal struct {
+	stmt    *prepared
+	params  []arrow.Array
+	formats []int16 // result formats, one per column
+	cols    []sql.Column
+
+	// ctx is the portal's: it lives until the portal closes, and
+	// CancelRequest and statement_timeout cancel it.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	rows sql.Rows
+	rw   *rowWriter
+	cur  arrow.RecordBatch
+	pos  int
+	done bool
+	tag  string
+	// describe asks run to send the RowDescription before the first row
+	// or the completion (the simple protocol's).
+	describe bool
+}
+
+func newPortal(parent context.Context, stmt *prepared, params []arrow.Array, cols []sql.Column, formats []int16) *portal {
+	ctx, cancel := context.WithCancelCause(parent)
+	return &portal{stmt: stmt, params: params, cols: cols, formats: formats, ctx: ctx, cancel: cancel}
+}
+
+// close stops the portal's statement and releases what it holds.
+func (p *portal) close() {
+	p.finish()
+	for _, a := range p.params {
+		if a != nil {
+			a.Release()
+		}
+	}
+	p.params = nil
+	p.cancel(context.Canceled)
+}
+
+// finish closes the result, keeping the portal (a finished portal
+// executed again returns nothing).
+func (p *portal) finish() {
+	if p.cur != nil {
+		p.cur.Release()
+		p.cur = nil
+	}
+	if p.rows != nil {
+		p.rows.Close()
+		p.rows = nil
+	}
+	p.done = true
+}
+
+// start runs the portal's statement, if it has not run yet: the rows then
+// stream from p.rows. Notices go to the client.
+func (c *conn) start(p *portal) error {
+	if p.rows != nil || p.done {
+		return nil
+	}
+	rows, err := c.sess.Execute(p.ctx, p.stmt.st, p.params)
+	if err != nil {
+		p.done = true
+		return stmtError(p.ctx, err)
+	}
+	p.rows = rows
+	for _, n := range sql.NoticesOf(rows) {
+		c.w.send(noticeResponse(n))
+	}
+	if p.cols == nil {
+		p.cols = sql.ColumnsOf(rows)
+	}
+	return nil
+}
+
+// run streams up to max rows of the portal (all when max is 0) as
+// DataRows, then CommandComplete, or PortalSuspended when it stopped at
+// max: as in PostgreSQL, reaching max suspends the portal even if no row
+// is left, and the next Execute completes it.
+func (c *conn) run(p *portal, max int) error {
+	done := c.statement(p.ctx, p.cancel)
+	defer done()
+	if err := c.start(p); err != nil {
+		return err
+	}
+	if p.done {
+		c.w.send(&pgproto3.CommandComplete{CommandTag: []byte(withCount(p.tag, 0))})
+		return nil
+	}
+	if p.rw == nil {
+		tz, _ := c.sess.Setting("timezone")
+		p.rw = newRowWriter(p.cols, p.formats, tz)
+	}
+	n := 0
+	for {
+		if max > 0 && n >= max {
+			c.w.send(&pgproto3.PortalSuspended{})
+			return nil
+		}
+		if p.cur == nil || p.pos >= int(p.cur.NumRows()) {
+			if p.cur != nil {
+				p.cur.Release()
+				p.cur = nil
+			}
+			rec, err := p.rows.Next(p.ctx)
+			if p.describe && (err == nil || err == io.EOF) {
+				c.w.send(rowDescription(p.cols, nil))
+				p.describe = false
+			}
+			if err == io.EOF {
+				p.tag = p.rows.Tag()
+				p.finish()
+				c.w.send(&pgproto3.CommandComplete{CommandTag: []byte(withCount(p.tag, n))})
+				return nil
+			}
+			if err != nil {
+				p.finish()
+				return stmtError(p.ctx, err)
+			}
+			if p.rows.Schema() != nil && len(p.cols) != int(rec.NumCols()) {
+				rec.Release()
+				p.finish()
+				return fmt.Errorf("result has %d columns, described %d", rec.NumCols(), len(p.cols))
+			}
+			p.cur, p.pos = rec, 0
+			p.rw.reset(rec)
+			continue
+		}
+		p.rw.write(&c.w, p.pos)
+		p.pos++
+		n++
+		if c.w.err != nil {
+			p.finish()
+			return c.w.err
+		}
+	}
+}
+
+// withCount is a SELECT tag with the rows this Execute returned: a portal
+// read in several Executes reports the last one's rows, as PostgreSQL
+// does. Other tags are kept.
+func withCount(tag string, n int) string {
+	if tag == "SELECT" || strings.HasPrefix(tag, "SELECT ") {
+		return fmt.Sprintf("SELECT %d", n)
+	}
+	return tag
+}
