@@ -260,7 +260,7 @@ func checkParquetMeta(t *testing.T, ctx context.Context, dir string, m *export.M
 			t.Fatal(err)
 		}
 		md := pf.MetaData()
-		if md.KeyValueMetadata().FindKey("ARROW:schema") < 0 {
+		if md.KeyValueMetadata().FindValue("ARROW:schema") == nil {
 			t.Fatalf("%s: no Arrow schema in the footer", f.Name)
 		}
 		for g := 0; g < md.NumRowGroups(); g++ {
@@ -288,7 +288,9 @@ func checkParquetMeta(t *testing.T, ctx context.Context, dir string, m *export.M
 }
 
 // readerAtSeeker gives an object's bytes to the Parquet reader.
-func readerAtSeeker(obj objstore.Object) *io.SectionReader { return io.NewSectionReader(obj, 0, obj.Size()) }
+func readerAtSeeker(obj objstore.Object) *io.SectionReader {
+	return io.NewSectionReader(obj, 0, obj.Size())
+}
 
 func sortedCopy(lines []string) []string {
 	out := append([]string(nil), lines...)

@@ -67,12 +67,13 @@ func wantError(t *testing.T, s *sql.Session, q, code, msg string) {
 // column, repeated keys, awkward strings).
 func allTypes(t *testing.T, s *sql.Session, name string, rows int) {
 	t.Helper()
-	mustRun(t, s, "CREATE TABLE "+name+` (k text, n bigint, i integer, x double precision, b boolean, s text, y bytea,
-		ts timestamp, d date, PRIMARY KEY (k)) WITH (sort_keys = 'n', split_points = 'g,n,t')`)
+	mustRun(t, s, "CREATE TABLE "+name+` (k text, sk integer, n bigint, i integer, x double precision, b boolean, s text, y bytea,
+		ts timestamp, d date, PRIMARY KEY (k)) WITH (sort_keys = 'sk', split_points = 'g,n,t')`)
 	if rows > 0 {
 		mustRun(t, s, fmt.Sprintf(`INSERT INTO %s SELECT
 			chr(97 + (g * 7) %% 26) || lpad((g %% 500)::text, 4, '0'),
-			CASE WHEN g %% 11 = 0 THEN NULL ELSE g * 1000003 - 5000000000 END,
+			g %% 3,
+			CASE WHEN g %% 11 = 0 THEN NULL ELSE g::bigint * 1000003 - 5000000000 END,
 			CASE WHEN g %% 13 = 0 THEN NULL ELSE (g %% 70000) - 35000 END,
 			CASE WHEN g %% 17 = 0 THEN NULL ELSE g / 7.0 - 100 END,
 			CASE WHEN g %% 5 = 0 THEN NULL ELSE g %% 3 = 0 END,
