@@ -16,19 +16,21 @@ VERSITYGW := $(TOOLS)/bin/versitygw
 PG_BINDIR ?= /usr/lib/postgresql/15/bin
 export PG_BINDIR
 
-.PHONY: all build run test bench bench-setup setup tools postgres pyenv clean
+.PHONY: all build run test bench bench-setup setup tools postgres pyenv flight-jdbc clean
 
 all: build
 
 ## setup: install everything the tests need on a fresh machine.
-setup: tools postgres pyenv
+setup: tools postgres pyenv flight-jdbc
 	$(GO) mod download
 
 ## pyenv: a Python venv under .tools/venv with the independent readers the
 ## export tests check our files with (pyarrow, DuckDB and its httpfs
-## extension, which PyPI ships as a package), pinned.
+## extension, which PyPI ships as a package) and the Python ADBC Flight SQL
+## driver the flight tests drive the server with, pinned.
 PYVENV := $(TOOLS)/venv
-PY_PACKAGES := pyarrow==26.0.1 duckdb==1.5.5 duckdb-extension-httpfs==1.5.5
+PY_PACKAGES := pyarrow==26.0.1 duckdb==1.5.5 duckdb-extension-httpfs==1.5.5 \
+	adbc-driver-flightsql==1.13.0 adbc-driver-manager==1.13.0
 export DORMOUSE_TEST_PYTHON := $(PYVENV)/bin/python
 pyenv: $(PYVENV)/.installed
 $(PYVENV)/.installed: Makefile
@@ -37,6 +39,15 @@ $(PYVENV)/.installed: Makefile
 	touch $@
 
 tools: $(VERSITYGW)
+
+## flight-jdbc: the Arrow Flight SQL JDBC driver (what DBeaver and other JDBC
+## tools load) from Maven Central, for the flight tests (Java 17 runs it).
+FLIGHT_JDBC_VERSION := 18.3.0
+FLIGHT_JDBC := $(TOOLS)/jdbc/flight-sql-jdbc-driver-$(FLIGHT_JDBC_VERSION).jar
+export DORMOUSE_TEST_FLIGHT_JDBC := $(FLIGHT_JDBC)
+flight-jdbc: $(FLIGHT_JDBC)
+$(FLIGHT_JDBC):
+	mvn -q dependency:copy -Dartifact=org.apache.arrow:flight-sql-jdbc-driver:$(FLIGHT_JDBC_VERSION) -DoutputDirectory=$(TOOLS)/jdbc
 
 ## postgres: install Debian's postgresql-15 (server, psql, pgbench) and the
 ## PostgreSQL JDBC driver (the pgwire tests' Java client) unless they are
@@ -77,7 +88,7 @@ bench-setup: tools
 ## `make bench BENCH_ARGS="-only queries"` for the queries alone.
 BENCH_ARGS ?=
 bench: build bench-setup
-	cd bench/compare && $(GO) build -o $(CURDIR)/bin/bench-compare .
+	cd bench/compare && $(GO) build -tags duckdb_arrow -o $(CURDIR)/bin/bench-compare .
 	./scripts/with-s3.sh ./scripts/with-pg.sh ./bin/bench-compare -dormouse bin/dormouse -out bench/out $(BENCH_ARGS)
 
 clean:

@@ -18,7 +18,10 @@
 //     worker that stops renewing loses the job to the next claim, and the
 //     state refuses its late commit.
 //  3. Run (run.go). Run merges the inputs into one sorted file and commits
-//     ReplaceFiles, which applies only while the worker holds the job.
+//     ReplaceFiles, which applies only while the worker holds the job. The
+//     inputs are read and merged a batch ahead of the writer, on a
+//     goroutine of their own; the output's row key sketches are the merge
+//     of the inputs' when it holds exactly their rows (exec_sketch.go).
 //  4. End. Success removes the job; a failure commits ReleaseJob, which
 //     sends the job back to pending or, after state.MaxJobAttempts or for
 //     an error a retry cannot cure, drops it and frees its references for

@@ -287,6 +287,7 @@ func (w *Worker) create(ctx context.Context, tables []*table.Table) (int, error)
 	n := 0
 	var errs []error
 	for _, t := range tables {
+		w.dropAbandoned(ctx, t)
 		jobs, err := CreateJobs(ctx, t, CreateOptions{Logger: w.Logger})
 		n += len(jobs)
 		if err != nil {
@@ -320,6 +321,22 @@ func (b *busySet) remove(id string) {
 	b.mu.Lock()
 	delete(b.jobs, id)
 	b.mu.Unlock()
+}
+
+// dropAbandoned drops the jobs of t whose every attempt's lease ran out
+// (their workers died each time), so that their files go into the jobs
+// created next rather than waiting a round.
+func (w *Worker) dropAbandoned(ctx context.Context, t *table.Table) {
+	s, _, err := t.State(ctx)
+	if err != nil {
+		return // create reports the store's failure
+	}
+	now := time.Now()
+	for _, j := range s.Jobs() {
+		if !j.Held(now) && j.Attempts >= state.MaxJobAttempts {
+			w.release(ctx, t, j, w.Name, fmt.Sprintf("abandoned: the lease of each of its %d attempts ran out", j.Attempts), true)
+		}
+	}
 }
 
 // claimed is a job this worker holds.

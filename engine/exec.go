@@ -26,6 +26,9 @@ type ExecContext struct {
 	// Parallelism is how many partitions are scanned at once (default
 	// GOMAXPROCS).
 	Parallelism int
+	// Readers keeps open data file readers between statements (nil: each
+	// scan opens and closes its own).
+	Readers *ReaderPool
 }
 
 // TempDirOrDefault is where operators spill.

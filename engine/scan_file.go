@@ -23,6 +23,7 @@ type scanFileOp struct {
 	schema  *arrow.Schema
 
 	r      *datafile.Reader
+	pooled bool // r came from ExecContext.Readers
 	groups []scanGroup
 	gi     int
 	rr     datafile.RecordReader
@@ -55,7 +56,7 @@ func (f *scanFileOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	rec, err := f.next(ctx)
 	if err != nil {
 		// Done or failed: close the file now. datafile's errors name it.
-		if cerr := f.closeReaders(); cerr != nil && err == io.EOF {
+		if cerr := f.closeReaders(err == io.EOF); cerr != nil && err == io.EOF {
 			err = fmt.Errorf("close %s: %w", f.key, cerr)
 		}
 		f.err = err
@@ -106,11 +107,17 @@ func (f *scanFileOp) open(ctx context.Context) error {
 	p := f.part.plan
 	opts := []datafile.ReaderOption{datafile.WithBatchRows(p.BatchRows)} // 0: the default
 	// With Go's allocator, leave the choice to the reader, which then
-	// pools the buffers of fixed-width columns (datafile.PooledAllocator).
+	// pools the buffers of fixed-width columns (datafile.PooledAllocator),
+	// and reuse an open reader of the file (scan_readers.go).
+	var r *datafile.Reader
+	var err error
 	if alloc := scanAlloc(f.part.ec); alloc != memory.DefaultAllocator {
 		opts = append(opts, datafile.WithAllocator(alloc))
+		r, err = datafile.Open(ctx, p.Table.Store, f.key, p.Table.Def.Schema, opts...)
+	} else {
+		r, err = f.part.ec.Readers.Get(ctx, p.Table.Store, f.key, p.Table.Def.Schema, p.BatchRows)
+		f.pooled = true
 	}
-	r, err := datafile.Open(ctx, p.Table.Store, f.key, p.Table.Def.Schema, opts...)
 	if err != nil {
 		return err
 	}
@@ -203,21 +210,27 @@ func scanRunRows(runs []mergeRun) int {
 	return n
 }
 
-func (f *scanFileOp) closeReaders() error {
+// closeReaders closes the record reader and gives the file's reader back
+// to the pool it came from, if the scan went well (ok), else closes it.
+func (f *scanFileOp) closeReaders(ok bool) error {
 	if f.rr != nil {
 		f.rr.Close()
 		f.rr = nil
 	}
 	if f.r != nil {
-		err := f.r.Close()
+		r := f.r
 		f.r = nil
-		return err
+		if f.pooled && ok {
+			p := f.part.plan
+			return f.part.ec.Readers.Put(p.Table.Store, f.key, p.BatchRows, r)
+		}
+		return r.Close()
 	}
 	return nil
 }
 
 func (f *scanFileOp) Close() error {
-	err := f.closeReaders()
+	err := f.closeReaders(f.err == nil || f.err == io.EOF)
 	if f.err == nil {
 		f.err = io.EOF
 	}

@@ -89,6 +89,11 @@ func ParseSource(ctx context.Context, raw string) (Target, error) {
 	return t, nil
 }
 
+// ParseLocation reads a target or source without looking at it: what
+// ParseSource returns before it decides between a file and a directory.
+// Confinement (Within) is checked on it before anything is opened.
+func ParseLocation(raw string) (Target, error) { return parseLocation(raw) }
+
 func parseLocation(raw string) (Target, error) {
 	var t Target
 	switch {

@@ -456,6 +456,7 @@ func (w *Worker) finalize(ctx context.Context, e *Export) error {
 		if err := writeManifest(ctx, store, manifestOf(e)); err != nil {
 			return err
 		}
+		removeStaleTemp(ctx, store, w.Lease)
 	}
 	err := w.Log.commit(ctx, &Txn{Complete: &Complete{Export: e.ID}})
 	if err != nil && !Refused(err) {
@@ -469,4 +470,19 @@ func (w *Worker) finalize(ctx context.Context, e *Export) error {
 		}
 	}
 	return nil
+}
+
+// staleRemover is a store that can remove what killed writers left: a
+// local directory's temporary files, S3's unfinished multipart uploads.
+type staleRemover interface {
+	RemoveStaleTemp(ctx context.Context, prefix string, olderThan time.Time) (int, int64, error)
+}
+
+// removeStaleTemp removes, best effort, what writers of the target killed
+// mid-file left there: a finished export's every task has ended, so what
+// is older than a lease is nobody's.
+func removeStaleTemp(ctx context.Context, store any, lease time.Duration) {
+	if r, ok := store.(staleRemover); ok {
+		_, _, _ = r.RemoveStaleTemp(ctx, "", time.Now().Add(-lease))
+	}
 }

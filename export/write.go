@@ -56,7 +56,9 @@ func (c *writerConfig) open(ctx context.Context, store objstore.Store, name stri
 		fw, err = newParquetWriter(c, obj, sink)
 	}
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("create %s: %w", name, err), obj.Abort())
+		// The result's schema does not go into the format (a type Parquet
+		// cannot hold): every attempt would fail alike.
+		return nil, Permanent(errors.Join(fmt.Errorf("create %s: %w", name, err), obj.Abort()))
 	}
 	return fw, nil
 }

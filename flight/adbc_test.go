@@ -238,6 +238,30 @@ func TestADBC(t *testing.T) {
 		}
 	})
 
+	t.Run("updates", func(t *testing.T) {
+		if n := adbcUpdate(t, cn, "ALTER TABLE t SET (split_threshold = 5000, gc_delay = '1h')"); n != 0 {
+			t.Fatalf("ALTER TABLE affected %d rows", n)
+		}
+		_, rows := adbcQuery(t, cn, `SELECT properties LIKE '%"split_threshold","5000"%' AND properties LIKE '%"gc_delay","1h"%' FROM dormouse.tables WHERE table_name = 't'`, nil)
+		if rows[0] != "true" {
+			t.Fatalf("dormouse.tables does not show the altered properties")
+		}
+		adbcUpdate(t, cn, "CREATE TABLE gone (k bigint)")
+		adbcUpdate(t, cn, "DROP TABLE gone")
+		if _, rows := adbcQuery(t, cn, "SELECT count(*) FROM dormouse.tables WHERE table_name = 'gone'", nil); rows[0] != "0" {
+			t.Fatalf("DROP TABLE left the table")
+		}
+		// A statement that returns no rows, sent as a query, runs and
+		// answers an empty result (DB-API's cursor.execute does this).
+		sch, rows := adbcQuery(t, cn, "CREATE TABLE viaquery (k bigint)", nil)
+		if sch.NumFields() != 0 || len(rows) != 0 {
+			t.Fatalf("CREATE TABLE as a query answered %s, %v", sch, rows)
+		}
+		if _, rows := adbcQuery(t, cn, "SELECT count(*) FROM viaquery", nil); rows[0] != "0" {
+			t.Fatalf("the table created by a query: %v", rows)
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		for _, c := range []struct {
 			query    string

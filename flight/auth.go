@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/dormousedb/dormouse/flight/ticket"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -38,7 +39,7 @@ func (s *Server) authMiddleware() flight.ServerMiddleware {
 			ctx := stream.Context()
 			if strings.HasSuffix(info.FullMethod, "/Handshake") {
 				if user, ok := basicUser(ctx); ok {
-					token, err := s.sign.seal(kindToken, tokenBody{User: user, Issued: time.Now().Unix()})
+					token, err := s.sign.Seal(ticket.KindToken, tokenBody{User: user, Issued: time.Now().Unix()})
 					if err != nil {
 						return status.Error(codes.Internal, err.Error())
 					}
@@ -93,7 +94,7 @@ func (s *Server) checkBearer(ctx context.Context) error {
 	raw, err := base64.RawURLEncoding.DecodeString(cred)
 	if err == nil {
 		var body tokenBody
-		if err = s.sign.open(kindToken, raw, &body); err == nil {
+		if err = s.sign.Open(ticket.KindToken, raw, &body); err == nil {
 			return nil
 		}
 	}

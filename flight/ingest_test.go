@@ -163,6 +163,22 @@ func TestIngest(t *testing.T) {
 		t.Fatalf("after replace: %q", rows)
 	}
 
+	// Times, dates and booleans: any timestamp unit becomes microseconds.
+	sch3 := arrow.NewSchema([]arrow.Field{{Name: "at", Type: &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}},
+		{Name: "day", Type: arrow.FixedWidthTypes.Date32, Nullable: true}, {Name: "ok", Type: arrow.FixedWidthTypes.Boolean, Nullable: true}}, nil)
+	b3 := array.NewRecordBuilder(memory.DefaultAllocator, sch3)
+	b3.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(1_709_210_096_789_012_345))
+	b3.Field(1).(*array.Date32Builder).Append(arrow.Date32(19782))
+	b3.Field(2).(*array.BooleanBuilder).Append(true)
+	if n, err := adbcIngest(cn, "times", adbc.OptionValueIngestModeCreate, b3.NewRecordBatch()); err != nil || n != 1 {
+		t.Fatalf("ingest of times: %d, %v", n, err)
+	}
+	sch, rows = adbcQuery(t, cn, "SELECT * FROM times", nil)
+	if !arrow.TypeEqual(sch.Field(0).Type, &arrow.TimestampType{Unit: arrow.Microsecond}) || !arrow.TypeEqual(sch.Field(1).Type, arrow.FixedWidthTypes.Date32) ||
+		rows[0] != "2024-02-29 12:34:56.789012|2024-02-29|true" {
+		t.Fatalf("times: %s %q", sch, rows)
+	}
+
 	// Options name the keys, split points and properties of a created table.
 	cl := rawClient(t, s)
 	rdr, _ := array.NewRecordReader(ingestBatch(1).Schema(), []arrow.RecordBatch{ingestBatch(1, 2, 3, 4, 5, 6)})

@@ -82,6 +82,7 @@ func serve(t testing.TB, store string, env []string, pg bool, extra ...string) *
 		"--compactor-workers", "0", "--split=false", "--gc=false"}, extra...)
 	cmd := exec.Command(dormouse(t), args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = t.TempDir() // what serve writes relative to its directory stays out of the tree
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +155,7 @@ func (s *server) cli(t testing.TB, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(dormouse(t), args...)
 	cmd.Env = append(append(os.Environ(), s.Env...), "DORMOUSE_STORE="+s.Store)
+	cmd.Dir = t.TempDir()
 	var errOut strings.Builder
 	cmd.Stderr = &errOut
 	out, err := cmd.Output()

@@ -119,8 +119,12 @@ func TestMetadata(t *testing.T) {
 		t.Errorf("GetPrimaryKeys lists a value column: %s", pk)
 	}
 	for _, empty := range []func() (*flight.FlightInfo, error){
-		func() (*flight.FlightInfo, error) { return cl.GetExportedKeys(ctx, flightsql.TableRef{Table: "events"}) },
-		func() (*flight.FlightInfo, error) { return cl.GetImportedKeys(ctx, flightsql.TableRef{Table: "events"}) },
+		func() (*flight.FlightInfo, error) {
+			return cl.GetExportedKeys(ctx, flightsql.TableRef{Table: "events"})
+		},
+		func() (*flight.FlightInfo, error) {
+			return cl.GetImportedKeys(ctx, flightsql.TableRef{Table: "events"})
+		},
 	} {
 		if got := readAll(t, cl, empty); got != "" {
 			t.Errorf("foreign keys: %s", got)

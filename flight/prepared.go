@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/flight/ticket"
 	"github.com/dormousedb/dormouse/sql"
 )
 
@@ -72,7 +73,7 @@ func (b *boundParams) drop(id string) {
 
 func (s *Server) openHandle(blob []byte) (*handleBody, error) {
 	var h handleBody
-	if err := s.sign.open(kindHandle, blob, &h); err != nil {
+	if err := s.sign.Open(ticket.KindHandle, blob, &h); err != nil {
 		return nil, err
 	}
 	return &h, nil
@@ -88,7 +89,7 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req flightsql.Acti
 	if err != nil {
 		return res, toStatus(err)
 	}
-	blob, err := s.sign.seal(kindHandle, handleBody{ID: newID(), SQL: text})
+	blob, err := s.sign.Seal(ticket.KindHandle, handleBody{ID: newID(), SQL: text})
 	if err != nil {
 		return res, toStatus(err)
 	}
@@ -163,7 +164,7 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd flightsql.
 	}
 	h.Params = data
 	s.bound.put(h.ID, data)
-	blob, err := s.sign.seal(kindHandle, h)
+	blob, err := s.sign.Seal(ticket.KindHandle, h)
 	return blob, toStatus(err)
 }
 

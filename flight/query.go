@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
+	"github.com/dormousedb/dormouse/flight/ticket"
 	"github.com/dormousedb/dormouse/sql"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -99,7 +100,7 @@ func (s *Server) flightInfoOf(sch *arrow.Schema, splits []sql.Split, ordered boo
 		Ordered:          ordered,
 	}
 	for i := range splits {
-		blob, err := s.sign.sealTicket(&splits[i], query, expires)
+		blob, err := s.sealSplit(&splits[i], query, expires)
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +119,7 @@ func (s *Server) flightInfoOf(sch *arrow.Schema, splits []sql.Split, ordered boo
 
 // DoGetStatement runs the split a ticket carries and streams its batches.
 func (s *Server) DoGetStatement(ctx context.Context, cmd flightsql.StatementQueryTicket) (*arrow.Schema, <-chan flight.StreamChunk, error) {
-	sp, t, err := s.sign.openTicket(cmd.GetStatementHandle(), time.Now())
+	sp, t, err := s.openSplit(cmd.GetStatementHandle(), time.Now())
 	if err != nil {
 		return nil, nil, toStatus(err)
 	}
@@ -204,8 +205,8 @@ func (s *Server) CancelFlightInfo(_ context.Context, req *flight.CancelFlightInf
 		if err != nil {
 			continue
 		}
-		var t ticket
-		if s.sign.open(kindTicket, blob, &t) != nil {
+		var t ticket.Ticket
+		if s.sign.Open(ticket.KindTicket, blob, &t) != nil {
 			continue
 		}
 		s.cancelQuery(t.Query, time.UnixMilli(t.Expires))

@@ -2,16 +2,23 @@ package flight_test
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/storage/objstore"
+	"github.com/dormousedb/dormouse/storage/storagetest"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -154,4 +161,156 @@ func filter(xs []int64, keep func(int64) bool) []int64 {
 
 func dedupe(xs []int64) []int64 { return slices.Compact(slices.Clone(xs)) }
 
-var _ = arrow.PrimitiveTypes.Int64
+// TestSameAnswerEverywhere runs one query over Flight SQL, over the
+// PostgreSQL protocol (pgx) and with the dormouse query command, on one
+// store, and compares the rows.
+func TestSameAnswerEverywhere(t *testing.T) {
+	s := serve(t, localStore(t), nil, true)
+	cl := rawClient(t, s)
+	update(t, cl, "CREATE TABLE e (k bigint PRIMARY KEY, score double precision, ok boolean, at timestamp, note text) WITH (split_points = '10,20')")
+	update(t, cl, `INSERT INTO e SELECT x, x / 4.0, x % 3 = 0, TIMESTAMP '2024-01-01' + x * INTERVAL '90 minutes',
+		CASE WHEN x % 5 = 0 THEN NULL ELSE 'note ' || x END FROM generate_series(1, 29) AS g(x)`)
+	const q = "SELECT k, score, ok, at, note FROM e WHERE k BETWEEN 3 AND 26 ORDER BY k"
+
+	// Flight SQL.
+	info, err := cl.Execute(background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaFlight []string
+	for _, ep := range info.Endpoint {
+		rdr, err := cl.DoGet(background(), ep.Ticket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rdr.Next() {
+			rec := rdr.RecordBatch()
+			for r := 0; r < int(rec.NumRows()); r++ {
+				row := make([]any, rec.NumCols())
+				for c, col := range rec.Columns() {
+					if col.IsNull(r) {
+						continue
+					}
+					switch a := col.(type) {
+					case *array.Int64:
+						row[c] = a.Value(r)
+					case *array.Float64:
+						row[c] = a.Value(r)
+					case *array.Boolean:
+						row[c] = a.Value(r)
+					case *array.Timestamp:
+						row[c] = a.Value(r).ToTime(arrow.Microsecond)
+					case *array.String:
+						row[c] = a.Value(r)
+					}
+				}
+				viaFlight = append(viaFlight, pgText(row))
+			}
+		}
+		rdr.Release()
+	}
+
+	// PostgreSQL protocol.
+	conn, err := pgx.Connect(background(), "postgres://dormouse@"+s.addr(&s.PG)+"/dormouse?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(background())
+	rows, err := conn.Query(background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaPG []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaPG = append(viaPG, pgText(vals))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The command line.
+	recs, err := csv.NewReader(strings.NewReader(s.cli(t, "query", "--format", "csv", q))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaCLI []string
+	for _, r := range recs[1:] {
+		viaCLI = append(viaCLI, strings.Join(r, ","))
+	}
+
+	if len(viaFlight) != 24 || !slices.Equal(viaFlight, viaPG) || !slices.Equal(viaFlight, viaCLI) {
+		t.Fatalf("the answers differ:\nFlight SQL:\n%s\npgwire:\n%s\nCLI:\n%s",
+			strings.Join(viaFlight, "\n"), strings.Join(viaPG, "\n"), strings.Join(viaCLI, "\n"))
+	}
+}
+
+// pgText renders values as PostgreSQL's text output (and the CLI's CSV)
+// does: NULL as nothing, booleans as t and f.
+func pgText(vals []any) string {
+	cells := make([]string, len(vals))
+	for i, v := range vals {
+		switch v := v.(type) {
+		case nil:
+		case bool:
+			cells[i] = map[bool]string{true: "t", false: "f"}[v]
+		case float64:
+			cells[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		case time.Time:
+			cells[i] = v.UTC().Format("2006-01-02 15:04:05.999999")
+		default:
+			cells[i] = fmt.Sprint(v)
+		}
+	}
+	return strings.Join(cells, ",")
+}
+
+// TestTwoServers plans a query on one serve process and reads its
+// endpoints from another on the same store (local and S3): tickets are
+// self-contained and signed with the store's key, endpoints name the
+// advertised process, and every endpoint reads the snapshot the query was
+// planned at, whatever was committed since.
+func TestTwoServers(t *testing.T) {
+	storagetest.Backends(t, func(t *testing.T, store objstore.Store) {
+		url, env := storagetest.URL(t, store)
+		b := serve(t, url, env, false)
+		a := serve(t, url, env, false, "--flight-advertise", b.addr(&b.Flight))
+		ca, cb := rawClient(t, a), rawClient(t, b)
+		update(t, ca, "CREATE TABLE two (k bigint PRIMARY KEY, v text) WITH (split_points = '100,200')")
+		update(t, ca, "INSERT INTO two SELECT x, 'v' || x FROM generate_series(0, 299) AS g(x)")
+
+		info, err := ca.Execute(background(), "SELECT k, v FROM two")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.Endpoint) != 3 {
+			t.Fatalf("%d endpoints, want 3", len(info.Endpoint))
+		}
+		for _, ep := range info.Endpoint {
+			if len(ep.Location) != 1 || ep.Location[0].Uri != "grpc+tcp://"+b.addr(&b.Flight) {
+				t.Fatalf("endpoint locations %v, want the advertised process", ep.Location)
+			}
+		}
+		// Rows committed after planning are not in the planned snapshot.
+		update(t, cb, "INSERT INTO two SELECT x, 'new' FROM generate_series(0, 299) AS g(x)")
+		var got []int64
+		for _, part := range endpointRows(t, cb, info) {
+			got = append(got, part...)
+		}
+		slices.Sort(got)
+		want := make([]int64, 300)
+		for i := range want {
+			want[i] = int64(i)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("the other process read %d rows, want the %d planned", len(got), len(want))
+		}
+		// The ADBC driver follows the locations.
+		if _, rows := adbcQuery(t, adbcConn(t, a, "u"), "SELECT count(*) FROM two", nil); rows[0] != "600" {
+			t.Fatalf("count through the advertised process: %v", rows)
+		}
+	})
+}

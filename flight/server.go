@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/flight/ticket"
 	"github.com/dormousedb/dormouse/sql"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -59,7 +60,7 @@ type Server struct {
 	opts  Options
 	log   *slog.Logger
 	alloc memory.Allocator
-	sign  signer
+	sign  ticket.Signer
 
 	mu        sync.Mutex
 	running   map[string]map[*runningStream]struct{} // by query id
@@ -72,7 +73,7 @@ type runningStream struct{ cancel context.CancelFunc }
 // New returns a server over eng, signing tickets with the key the store
 // keeps (LoadSecret).
 func New(ctx context.Context, eng *sql.Engine, opts Options) (*Server, error) {
-	key, err := LoadSecret(ctx, eng.DB().Store)
+	key, err := ticket.LoadSecret(ctx, eng.DB().Store)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func New(ctx context.Context, eng *sql.Engine, opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{eng: eng, opts: opts, log: log, alloc: opts.Allocator, sign: signer{key: key},
+	s := &Server{eng: eng, opts: opts, log: log, alloc: opts.Allocator, sign: ticket.NewSigner(key),
 		running: map[string]map[*runningStream]struct{}{}, cancelled: map[string]time.Time{}}
 	s.bound.init()
 	if err := s.registerSqlInfo(); err != nil {

@@ -2,12 +2,6 @@ package flight
 
 import (
 	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,143 +9,51 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/flight/ticket"
 	"github.com/dormousedb/dormouse/sql"
-	"github.com/dormousedb/dormouse/storage/objstore"
 )
 
-// Tickets and statement handles are opaque to clients and self-contained:
-// a split of a query (sql.Split: the statement, its parameters, the log
-// sequence number of every table it reads, one partition) or a prepared
-// statement, with an expiry, signed with a key every serve process on the
-// store shares. So any of them answers any DoGet, and no server keeps
-// state between GetFlightInfo and DoGet.
-//
-//	magic "DMT1" | kind byte | JSON body | HMAC-SHA256(magic, kind, body)
+// Tickets are sql.Splits sealed by the ticket package: the statement, its
+// parameters (as an Arrow IPC stream of one row), the pinned tables, the
+// partition, the statement's time, the FlightInfo's query id and an
+// expiry.
 
-// SecretKey is where the store keeps the signing key, created once by the
-// first serve process that needs it.
-const SecretKey = "flight/secret"
-
-const (
-	magic      = "DMT1"
-	macSize    = sha256.Size
-	secretSize = 32
-)
-
-// Kinds of signed blobs; a ticket is never accepted as a handle.
-const (
-	kindTicket byte = 't'
-	kindHandle byte = 'h'
-	kindToken  byte = 'a'
-)
-
-// Errors of ticket decoding.
+// ErrBadTicket and ErrExpired are the ticket package's errors.
 var (
-	ErrBadTicket = errors.New("not a ticket of this store")
-	ErrExpired   = errors.New("ticket expired")
+	ErrBadTicket = ticket.ErrBad
+	ErrExpired   = ticket.ErrExpired
 )
 
-// LoadSecret returns the store's signing key, creating it if it is not
-// there: the first of any number of racing processes writes it, and all
-// read the same.
-func LoadSecret(ctx context.Context, store objstore.Store) ([]byte, error) {
-	key, err := store.Get(ctx, SecretKey)
-	if err == nil && len(key) == secretSize {
-		return key, nil
-	}
-	if err != nil && !errors.Is(err, objstore.ErrNotFound) {
-		return nil, fmt.Errorf("read %s: %w", SecretKey, err)
-	}
-	fresh := make([]byte, secretSize)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	if err := store.PutIfAbsent(ctx, SecretKey, fresh); err != nil && !errors.Is(err, objstore.ErrExists) {
-		// Ambiguous: read back what is there.
-		if key, gerr := store.Get(ctx, SecretKey); gerr == nil && len(key) == secretSize {
-			return key, nil
-		}
-		return nil, fmt.Errorf("write %s: %w", SecretKey, err)
-	}
-	key, err = store.Get(ctx, SecretKey)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", SecretKey, err)
-	}
-	if len(key) != secretSize {
-		return nil, fmt.Errorf("%s holds %d bytes, want %d", SecretKey, len(key), secretSize)
-	}
-	return key, nil
-}
-
-// signer signs and checks blobs with the store's key.
-type signer struct{ key []byte }
-
-func (s signer) seal(kind byte, body any) ([]byte, error) {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(magic)+1+len(data)+macSize)
-	out = append(append(append(out, magic...), kind), data...)
-	m := hmac.New(sha256.New, s.key)
-	m.Write(out)
-	return m.Sum(out), nil
-}
-
-// open checks a blob's signature and kind and decodes its body into v.
-func (s signer) open(kind byte, blob []byte, v any) error {
-	if len(blob) < len(magic)+1+macSize || !bytes.HasPrefix(blob, []byte(magic)) || blob[len(magic)] != kind {
-		return ErrBadTicket
-	}
-	signed, mac := blob[:len(blob)-macSize], blob[len(blob)-macSize:]
-	m := hmac.New(sha256.New, s.key)
-	m.Write(signed)
-	if !hmac.Equal(m.Sum(nil), mac) {
-		return ErrBadTicket
-	}
-	if err := json.Unmarshal(signed[len(magic)+1:], v); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadTicket, err)
-	}
-	return nil
-}
-
-// ticket is a DoGet ticket: one split of a query.
-type ticket struct {
-	SQL       string            `json:"sql"`
-	Params    []byte            `json:"params,omitempty"` // Arrow IPC stream of one row
-	Tables    []sql.PinnedTable `json:"tables,omitempty"`
-	Partition string            `json:"part,omitempty"`
-	Now       int64             `json:"now,omitempty"`
-	// Query identifies the FlightInfo the ticket came in, for
-	// CancelFlightInfo.
-	Query   string `json:"query"`
-	Expires int64  `json:"exp"` // Unix milliseconds
-}
-
-func (s signer) sealTicket(sp *sql.Split, query string, expires time.Time) ([]byte, error) {
+// sealSplit signs one split of a query as a DoGet ticket.
+func (s *Server) sealSplit(sp *sql.Split, query string, expires time.Time) ([]byte, error) {
 	params, err := encodeRow(sp.Params)
 	if err != nil {
 		return nil, err
 	}
-	return s.seal(kindTicket, ticket{SQL: sp.SQL, Params: params, Tables: sp.Tables, Partition: sp.Partition,
+	pins := make([]ticket.Pin, len(sp.Tables))
+	for i, p := range sp.Tables {
+		pins[i] = ticket.Pin{Name: p.Name, ID: p.ID, Seq: p.Seq}
+	}
+	return s.sign.SealTicket(&ticket.Ticket{SQL: sp.SQL, Params: params, Tables: pins, Partition: sp.Partition,
 		Now: sp.Now, Query: query, Expires: expires.UnixMilli()})
 }
 
-// openTicket decodes a ticket into the split it carries, checking its
-// signature and expiry.
-func (s signer) openTicket(blob []byte, now time.Time) (*sql.Split, *ticket, error) {
-	var t ticket
-	if err := s.open(kindTicket, blob, &t); err != nil {
+// openSplit checks a DoGet ticket and returns the split it carries and
+// the query it belongs to.
+func (s *Server) openSplit(blob []byte, now time.Time) (*sql.Split, *ticket.Ticket, error) {
+	t, err := s.sign.OpenTicket(blob, now)
+	if err != nil {
 		return nil, nil, err
-	}
-	if now.UnixMilli() > t.Expires {
-		return nil, nil, ErrExpired
 	}
 	params, err := decodeRow(t.Params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: parameters: %v", ErrBadTicket, err)
 	}
-	return &sql.Split{SQL: t.SQL, Params: params, Tables: t.Tables, Partition: t.Partition, Now: t.Now}, &t, nil
+	pins := make([]sql.PinnedTable, len(t.Tables))
+	for i, p := range t.Tables {
+		pins[i] = sql.PinnedTable{Name: p.Name, ID: p.ID, Seq: p.Seq}
+	}
+	return &sql.Split{SQL: t.SQL, Params: params, Tables: pins, Partition: t.Partition, Now: t.Now}, t, nil
 }
 
 // encodeRow writes one-row parameter arrays as an Arrow IPC stream.
@@ -183,7 +85,8 @@ func encodeBatches(sch *arrow.Schema, recs ...arrow.RecordBatch) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
-// decodeRow reads one-row parameter arrays written by encodeRow.
+// decodeRow reads one-row parameter arrays written by encodeRow. It is
+// only given bytes whose signature held: this store's own.
 func decodeRow(data []byte) ([]arrow.Array, error) {
 	if len(data) == 0 {
 		return nil, nil
@@ -192,11 +95,7 @@ func decodeRow(data []byte) ([]arrow.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+	defer releaseAll(recs)
 	if len(recs) != 1 || recs[0].NumRows() != 1 {
 		return nil, fmt.Errorf("want one row of parameters")
 	}
@@ -223,9 +122,7 @@ func decodeBatches(data []byte) ([]arrow.RecordBatch, error) {
 		out = append(out, rec)
 	}
 	if err := r.Err(); err != nil {
-		for _, rec := range out {
-			rec.Release()
-		}
+		releaseAll(out)
 		return nil, err
 	}
 	return out, nil

@@ -19,7 +19,7 @@ func BenchmarkPointLookup(b *testing.B) {
 	s := startServer(b)
 	ctx := context.Background()
 	setup := s.connect(b)
-	execSQL(b, setup, "CREATE TABLE kv (k bigint PRIMARY KEY, v text, n bigint) WITH (split_points = '250000,500000,750000', page_size_bytes = 8192)")
+	execSQL(b, setup, "CREATE TABLE kv (k bigint PRIMARY KEY, v text, n bigint) WITH (split_points = '250000,500000,750000', page_size_bytes = 16384)")
 	var data strings.Builder
 	for i := 1; i <= rows; i++ {
 		fmt.Fprintf(&data, "%d,value-%d,%d\n", i, i*7919%1000003, i%1000)

@@ -42,7 +42,7 @@ type conn struct {
 	// implicit is set while the session runs an implicit transaction (the
 	// messages up to Sync); failed when one of them failed.
 	implicit, failed bool
-	reported map[string]string // ParameterStatus values the client has
+	reported         map[string]string // ParameterStatus values the client has
 
 	mu      sync.Mutex
 	running context.CancelCauseFunc // the statement running now, for CancelRequest
@@ -434,13 +434,15 @@ func (w *writer) flush() error {
 	return w.err
 }
 
-// raw appends a message built by hand: its type, then body, whose length
-// the returned function fills in once the body is appended.
+// begin starts a message built by hand in the buffer (a DataRow, a
+// CopyData): its type and a length that end fills in once the body is
+// appended. It returns where the length goes.
 func (w *writer) begin(typ byte) int {
 	w.buf = append(w.buf, typ, 0, 0, 0, 0)
 	return len(w.buf) - 4
 }
 
+// end sets the length of the message begin started at at.
 func (w *writer) end(at int) {
 	binary.BigEndian.PutUint32(w.buf[at:], uint32(len(w.buf)-at))
 }

@@ -3,9 +3,9 @@ package pgwire_test
 import (
 	"context"
 	"encoding/binary"
-	"sync"
 	"fmt"
 	"net"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"

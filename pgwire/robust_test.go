@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -132,5 +133,45 @@ func TestHugeMessage(t *testing.T) {
 	e, ok := last.(*pgproto3.ErrorResponse)
 	if !ok || e.Severity != "FATAL" || e.Code != "08P01" {
 		t.Fatalf("a 1 GiB message was answered %#v, want a FATAL protocol violation", last)
+	}
+}
+
+// TestEncryptionRequests sends GSSENCRequest and SSLRequest before the
+// startup message: each is answered 'N' and the session starts in the
+// clear.
+func TestEncryptionRequests(t *testing.T) {
+	s := startServer(t)
+	nc, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(time.Minute))
+	for _, req := range []pgproto3.FrontendMessage{&pgproto3.GSSEncRequest{}, &pgproto3.SSLRequest{}} {
+		b, _ := req.Encode(nil)
+		if _, err := nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		var answer [1]byte
+		if _, err := io.ReadFull(nc, answer[:]); err != nil || answer[0] != 'N' {
+			t.Fatalf("%T answered %q, %v", req, answer[:], err)
+		}
+	}
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u"}})
+	fe.Send(&pgproto3.Query{String: "SELECT 1"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for len(types) == 0 || types[len(types)-1] != "ReadyForQuery" || len(types) < 3 || types[len(types)-2] != "CommandComplete" {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatalf("after %v: %v", types, err)
+		}
+		types = append(types, fmt.Sprintf("%T", m)[len("*pgproto3."):])
+	}
+	if types[0] != "AuthenticationOk" {
+		t.Errorf("startup answered %v", types)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"sync"
@@ -334,7 +335,7 @@ func bulkError(kind string, err error) error {
 	switch {
 	case errors.Is(err, export.ErrManifestExists):
 		return sqlerr.New("58P02", "COPY TO: %s", msg) // duplicate_file
-	case errors.Is(err, export.ErrNoInput), errors.Is(err, objstore.ErrNotFound):
+	case errors.Is(err, export.ErrNoInput), errors.Is(err, objstore.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return sqlerr.New("58P01", "COPY FROM: %s", msg) // undefined_file
 	case errors.Is(err, export.ErrInput), kind == export.KindImport && errors.Is(err, export.ErrFailed):
 		return sqlerr.New("22P04", "COPY FROM: %s", msg) // bad_copy_file_format

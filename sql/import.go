@@ -43,12 +43,16 @@ func (s *Session) importFiles(ctx context.Context, c *ast.Copy, opts export.Opti
 			opts.Columns = append(opts.Columns, all[i].Name)
 		}
 	}
-	src, err := export.ParseSource(ctx, c.File)
+	loc, err := export.ParseLocation(c.File)
 	if err != nil {
 		return nil, errAt(c.Pos, bulkError(export.KindImport, err))
 	}
-	if err := s.confine(src, c.Pos); err != nil {
+	if err := s.confine(loc, c.Pos); err != nil {
 		return nil, err
+	}
+	src, err := export.ParseSource(ctx, c.File)
+	if err != nil {
+		return nil, errAt(c.Pos, bulkError(export.KindImport, err))
 	}
 	spec, err := export.PlanImport(ctx, s.e.db, def, src, opts)
 	if err != nil {

@@ -48,6 +48,9 @@ type Engine struct {
 	states stateCache
 	// exports is the store's exports log, opened on first use (export.go).
 	exports exportsLog
+	// readers keeps data file readers open between statements, so that a
+	// point lookup does not open its file again.
+	readers *engine.ReaderPool
 }
 
 // NewEngine returns an engine over db.
@@ -61,8 +64,12 @@ func NewEngine(db *storage.DB, cfg Config) *Engine {
 	if cfg.Parallelism <= 0 {
 		cfg.Parallelism = runtime.GOMAXPROCS(0)
 	}
-	return &Engine{db: db, cfg: cfg}
+	return &Engine{db: db, cfg: cfg, readers: engine.NewReaderPool(0)}
 }
+
+// Close releases what the engine keeps between statements (open data
+// file readers). Sessions must not run statements afterwards.
+func (e *Engine) Close() error { return e.readers.Close() }
 
 // DB is the store the engine runs over.
 func (e *Engine) DB() *storage.DB { return e.db }
@@ -235,6 +242,7 @@ func (s *Session) execContext(ctx context.Context, analyze bool) *engine.ExecCon
 		Mem:         engine.NewMemoryPool(s.workMem()),
 		TempDir:     s.e.cfg.TempDir,
 		Parallelism: s.e.cfg.Parallelism,
+		Readers:     s.e.readers,
 		Eval:        &expr.Context{Ctx: ctx, Alloc: s.e.cfg.Allocator, Now: time.Now().UnixMicro(), TimeZone: s.settings["timezone"], Params: s.params.arrays()},
 	}
 	if analyze {

@@ -23,6 +23,7 @@
 //	              [-only ingest|commits|compaction|grow|queries] [-cpuprofile FILE]
 //	              [-query-rows 20000000] [-query-partitions 64] [-query-chunks 2]
 //	              [-query-repeat 5] [-fresh]
+//	              [-flight-rows 10000000] [-flight-partitions 8] [-flight-repeat 3]
 package main
 
 import (
@@ -63,6 +64,10 @@ type config struct {
 
 	pgbenchRows int64         // rows of the pgwire benchmark's table (pgbench.go)
 	pgbenchTime time.Duration // how long each pgbench run lasts
+
+	flightRows       int64 // rows of the Flight SQL benchmark's table (flight.go)
+	flightPartitions int
+	flightRepeat     int
 }
 
 func main() {
@@ -81,6 +86,8 @@ func main() {
 			err = profileChild(ctx, os.Args[2:])
 		case "duckdb-compaction-child":
 			err = duckdbCompactionChild(ctx, os.Args[2:])
+		case "duckdb-copy-child":
+			err = duckdbCopyChild(ctx, os.Args[2:])
 		case "compaction-setup-child":
 			err = compactionSetupChild(ctx, os.Args[2:])
 		case "compaction-profile-child":
@@ -117,7 +124,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.out, "out", "bench/out", "work directory: CSV, stores, storage.json (gitignored)")
 	fs.StringVar(&cfg.dormouse, "dormouse", "bin/dormouse", "the dormouse binary (make build)")
 	fs.DurationVar(&cfg.commitTime, "commit-time", 3*time.Second, "how long each commit case runs")
-	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\", \"commits\", \"compaction\", \"grow\", \"queries\" or \"pgbench\"")
+	fs.StringVar(&cfg.only, "only", "", "run only \"ingest\", \"commits\", \"compaction\", \"grow\", \"queries\", \"pgbench\", \"export\" or \"flight\"")
 	fs.IntVar(&cfg.repeat, "repeat", 3, "run each ingest this many times, alternating contenders; report the fastest time and the highest peak RSS")
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "also profile one in-process Dormouse ingest of the full CSV into this file, and each query into FILE-queries-ID")
 	fs.Int64Var(&cfg.queryRows, "query-rows", 20_000_000, "rows of the query benchmark's table")
@@ -131,6 +138,9 @@ func parseConfig(args []string) (config, error) {
 	fs.IntVar(&cfg.growBatches, "grow-batches", 200, "ingests the grow case's rows arrive in")
 	fs.Int64Var(&cfg.pgbenchRows, "pgbench-rows", 10_000_000, "rows of the pgwire benchmark's table (point lookups with pgbench, Dormouse beside PostgreSQL)")
 	fs.DurationVar(&cfg.pgbenchTime, "pgbench-time", 30*time.Second, "how long each pgbench run lasts")
+	fs.Int64Var(&cfg.flightRows, "flight-rows", 10_000_000, "rows of the Flight SQL benchmark's table (read whole over Flight SQL, pgwire and by DuckDB)")
+	fs.IntVar(&cfg.flightPartitions, "flight-partitions", 8, "leaf partitions of the Flight SQL benchmark's table")
+	fs.IntVar(&cfg.flightRepeat, "flight-repeat", 3, "timed reads of the Flight SQL benchmark's table by each reader")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -164,6 +174,9 @@ func parseConfig(args []string) (config, error) {
 		if !set["pgbench-time"] {
 			cfg.pgbenchTime = 10 * time.Second
 		}
+		if !set["flight-rows"] {
+			cfg.flightRows = 1_000_000
+		}
 	}
 	if cfg.repeat < 1 {
 		return cfg, fmt.Errorf("-repeat %d: want at least 1", cfg.repeat)
@@ -172,7 +185,7 @@ func parseConfig(args []string) (config, error) {
 		return cfg, fmt.Errorf("-rows %d: want at least 10", cfg.rows)
 	}
 	switch cfg.only {
-	case "", "ingest", "commits", "compaction", "grow", "queries", "pgbench":
+	case "", "ingest", "commits", "compaction", "grow", "queries", "pgbench", "export", "flight":
 	default:
 		return cfg, fmt.Errorf("-only %q: want ingest, commits, compaction, grow, queries or pgbench", cfg.only)
 	}
@@ -257,10 +270,23 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
+	// Bulk export and import run as children too (export.go).
+	if cfg.only == "" || cfg.only == "export" {
+		if err := benchExport(ctx, cfg); err != nil {
+			return err
+		}
+	}
 	// The queries come last: they run in this process, which must stay
 	// small while it measures its children's memory above.
 	if cfg.only == "" || cfg.only == "queries" {
 		if err := benchQueries(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	// The Flight SQL benchmark reads from a serve child and DuckDB in this
+	// process.
+	if cfg.only == "" || cfg.only == "flight" {
+		if err := benchFlight(ctx, cfg); err != nil {
 			return err
 		}
 	}

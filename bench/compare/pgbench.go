@@ -93,7 +93,7 @@ func benchPgbench(ctx context.Context, cfg config) error {
 	defer srv.stop()
 	if _, err := os.Stat(filepath.Join(store, "pgbench-ready")); err != nil {
 		logf("pgbench: loading %d rows into Dormouse (once; kept in %s)", cfg.pgbenchRows, store)
-		create := fmt.Sprintf("CREATE TABLE %s (k bigint PRIMARY KEY, v text, n bigint) WITH (split_points = '%s', page_size_bytes = 8192)",
+		create := fmt.Sprintf("CREATE TABLE %s (k bigint PRIMARY KEY, v text, n bigint) WITH (split_points = '%s', page_size_bytes = 16384)",
 			pgbenchTable, strings.Join(pgbenchSplits(cfg.pgbenchRows, 16), ","))
 		if err := loadTable(ctx, srv.url, []string{"DROP TABLE IF EXISTS " + pgbenchTable, create}, csv); err != nil {
 			return fmt.Errorf("load Dormouse: %w", err)

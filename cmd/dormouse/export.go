@@ -97,6 +97,7 @@ func (b *bulkFlags) options() (export.Options, error) {
 func runExport(ctx context.Context, args []string) error {
 	fs, store := newFlags("export", `--to TARGET "SELECT …"`)
 	to := fs.String("to", "", "where to write: s3://bucket/prefix/, file:///dir/ or /dir")
+	detach := fs.Bool("detach", false, "record the export and exit: `dormouse exporter` processes (or serve) run it")
 	bf := addBulkFlags(fs, true)
 	pos, err := parseFlags(fs, args)
 	if err != nil || len(pos) != 1 || *to == "" {
@@ -111,6 +112,14 @@ func runExport(ctx context.Context, args []string) error {
 		return err
 	}
 	sess := sql.NewEngine(db, sql.Config{Parallelism: *bf.workers}).NewSession()
+	if *detach {
+		e, err := sess.StartExport(ctx, pos[0], *to, opts)
+		if err != nil {
+			return describeSQLError(pos[0], err)
+		}
+		fmt.Printf("export %s recorded: %d tasks to %s (see dormouse report exports)\n", e.ID, len(e.Tasks), e.Target.URL)
+		return nil
+	}
 	bar := newBulkBar(os.Stderr, "export")
 	start := time.Now()
 	e, err := sess.Export(ctx, pos[0], *to, opts, bar.watch())
@@ -131,6 +140,7 @@ func runExport(ctx context.Context, args []string) error {
 
 func runImport(ctx context.Context, args []string) error {
 	fs, store := newFlags("import", "TABLE SOURCE")
+	detach := fs.Bool("detach", false, "record the import and exit: `dormouse exporter` processes (or serve) run it")
 	bf := addBulkFlags(fs, false)
 	pos, err := parseFlags(fs, args)
 	if err != nil || len(pos) != 2 {
@@ -151,6 +161,14 @@ func runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	sess := sql.NewEngine(db, sql.Config{Parallelism: *bf.workers}).NewSession()
+	if *detach {
+		e, err := sess.StartImport(ctx, pos[0], source, opts)
+		if err != nil {
+			return describeSQLError("", err)
+		}
+		fmt.Printf("import %s recorded: %d tasks from %s (see dormouse report exports)\n", e.ID, len(e.Tasks), e.Target.URL)
+		return nil
+	}
 	bar := newBulkBar(os.Stderr, "import")
 	start := time.Now()
 	e, err := sess.Import(ctx, pos[0], source, opts, bar.watch())

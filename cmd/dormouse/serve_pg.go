@@ -31,9 +31,10 @@ func pgwireLoop(db *storage.DB, addr string, log *slog.Logger) (func(context.Con
 	}
 	log.Info("serving the PostgreSQL protocol", "addr", ln.Addr().String())
 	fmt.Printf("connect with: psql -h %s -p %s\n", host, port)
-	srv := &pgwire.Server{Engine: sql.NewEngine(db, serveSQLConfig), Logger: log}
+	eng := sql.NewEngine(db, serveSQLConfig)
+	srv := &pgwire.Server{Engine: eng, Logger: log}
 	return func(ctx context.Context) error {
-		return srv.Serve(ctx, ln)
+		return errors.Join(srv.Serve(ctx, ln), eng.Close())
 	}, nil
 }
 

@@ -75,7 +75,7 @@ def main():
             with open(os.path.join(where, "_manifest.json")) as f:
                 manifest = json.load(f)
             files = [os.path.join(where, x["name"]) for x in manifest["files"]]
-        table = con.execute("SELECT * FROM read_parquet(?)", [files]).fetch_arrow_table()
+        table = con.execute("SELECT * FROM read_parquet(?)", [files]).to_arrow_table()
     else:
         sys.exit("unknown reader " + reader)
     for line in canonical(table):

@@ -44,7 +44,7 @@ type ParquetReader struct {
 	arrow  *arrow.Schema
 	plan   []pqColumn
 	rr     batchSource // a Parquet file's batches, or an Arrow stream's (arrow.go)
-	rows   int64 // rows returned so far
+	rows   int64       // rows returned so far
 	err    error
 	closed bool
 }

@@ -1,0 +1,273 @@
+package sql_test
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/sql"
+	"github.com/dormousedb/dormouse/sql/pgtypes"
+	"github.com/dormousedb/dormouse/storage/storagetest"
+)
+
+func newSession(t *testing.T, setup ...string) *sql.Session {
+	t.Helper()
+	db := storagetest.NewDB(t, storagetest.LocalStore(t))
+	s := sql.NewEngine(db, sql.Config{}).NewSession()
+	for _, st := range setup {
+		if err := s.Script(context.Background(), st, func(r sql.Rows) error { _, err := sql.Collect(context.Background(), r); return err }); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	return s
+}
+
+// param makes a one-row parameter value from its text.
+func param(t *testing.T, typ arrow.DataType, text string) arrow.Array {
+	t.Helper()
+	a, err := pgtypes.ParseText(&expr.Context{Alloc: memory.DefaultAllocator}, text, typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestPrepareInfersParameters(t *testing.T) {
+	s := newSession(t, "CREATE TABLE p (k bigint PRIMARY KEY, n integer, s text, d date, f double precision)")
+	ctx := context.Background()
+	for _, c := range []struct {
+		sql      string
+		declared []arrow.DataType
+		want     []string
+		cols     []string
+	}{
+		{"SELECT s FROM p WHERE k = $1", nil, []string{"bigint"}, []string{"s:25"}},
+		{"SELECT k FROM p WHERE n > $1 AND s LIKE $2 AND d = $3", nil, []string{"integer", "text", "date"}, []string{"k:20"}},
+		{"SELECT $1", nil, []string{"text"}, []string{"?column?:25"}},
+		{"SELECT $1::numeric * 2 AS x", nil, []string{"numeric"}, []string{"x:1700"}},
+		{"SELECT $2 + f FROM p WHERE k = $1", nil, []string{"bigint", "double precision"}, []string{"?column?:701"}},
+		{"SELECT k FROM p WHERE k = $1", []arrow.DataType{expr.Int4Type}, []string{"integer"}, []string{"k:20"}},
+		{"INSERT INTO p (k, s) VALUES ($1, $2)", nil, []string{"bigint", "text"}, nil},
+		{"SELECT k FROM p WHERE k IN ($1, $2) OR n = $1", nil, []string{"bigint", "bigint"}, []string{"k:20"}},
+		{"SELECT (SELECT max(k) FROM p WHERE n = $1) AS m", nil, []string{"integer"}, []string{"m:20"}},
+		{"SET application_name = 'x'", nil, nil, nil},
+		{"SHOW work_mem", nil, nil, []string{"work_mem:25"}},
+		{"", nil, nil, nil},
+	} {
+		st, err := s.Prepare(ctx, c.sql, c.declared)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		var got []string
+		for _, p := range st.ParamTypes() {
+			got = append(got, expr.TypeName(p))
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s: parameters %v, want %v", c.sql, got, c.want)
+		}
+		var cols []string
+		for _, col := range st.Columns() {
+			cols = append(cols, col.Name+":"+itoa(col.OID))
+		}
+		if strings.Join(cols, ",") != strings.Join(c.cols, ",") {
+			t.Errorf("%s: columns %v, want %v", c.sql, cols, c.cols)
+		}
+	}
+}
+
+func itoa(v uint32) string {
+	var b [10]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// TestExecutePrepared runs one prepared lookup with many values: each
+// execution sees the data as it is then, and the parameter prunes as a
+// literal does.
+func TestExecutePrepared(t *testing.T) {
+	s := newSession(t, "CREATE TABLE e (k bigint PRIMARY KEY, v text) WITH (split_points = '10, 20, 30')",
+		"INSERT INTO e SELECT g, 'v' || g FROM generate_series(1, 40) AS g")
+	ctx := context.Background()
+	st, err := s.Prepare(ctx, "SELECT v FROM e WHERE k = $1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"5", "15", "39", "99"} {
+		rows, err := s.Execute(ctx, st, []arrow.Array{param(t, expr.Int8Type, k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := sql.Collect(ctx, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if k == "99" {
+			want = 0
+		}
+		if len(res.Rows) != want || (want == 1 && *res.Rows[0][0] != "v"+k) {
+			t.Errorf("k=%s: %v", k, res.Rows)
+		}
+	}
+	ex, err := s.Prepare(ctx, "EXPLAIN ANALYZE SELECT v FROM e WHERE k = $1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Execute(ctx, ex, []arrow.Array{param(t, expr.Int8Type, "25")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sql.Collect(ctx, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for _, r := range res.Rows {
+		plan = append(plan, *r[0])
+	}
+	if text := strings.Join(plan, "\n"); !strings.Contains(text, "partitions 1/4") {
+		t.Errorf("a parameter did not prune partitions:\n%s", text)
+	}
+
+	// A later insert shows in the next execution.
+	ins, err := s.Prepare(ctx, "INSERT INTO e VALUES ($1, $2)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.Execute(ctx, ins, []arrow.Array{param(t, expr.Int8Type, "99"), param(t, expr.TextType, "late")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := sql.Collect(ctx, rows); err != nil || res.Tag != "INSERT 0 1" {
+		t.Fatalf("insert: %v %v", res, err)
+	}
+	rows, err = s.Execute(ctx, st, []arrow.Array{param(t, expr.Int8Type, "99")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := sql.Collect(ctx, rows); err != nil || len(res.Rows) != 1 || *res.Rows[0][0] != "late" {
+		t.Errorf("after the insert: %v %v", res, err)
+	}
+
+	// Errors: a wrong number of values; $n without values.
+	if _, err := s.Execute(ctx, st, nil); sqlerr.Code(err) != "08P01" {
+		t.Errorf("no values: %v", err)
+	}
+	stmts, err := s.Parse("SELECT $1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Execute(ctx, stmts[0], nil); sqlerr.Code(err) != sqlerr.UndefinedParameter {
+		t.Errorf("$1 in a simple query: %v", err)
+	}
+}
+
+func TestCachedPlanChangedType(t *testing.T) {
+	s := newSession(t, "CREATE TABLE c (k bigint PRIMARY KEY, v text)")
+	ctx := context.Background()
+	st, err := s.Prepare(ctx, "SELECT * FROM c", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE c", "CREATE TABLE c (k bigint PRIMARY KEY, v bigint)"} {
+		if err := s.Script(ctx, q, func(r sql.Rows) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Execute(ctx, st, nil); err == nil || !strings.Contains(err.Error(), "cached plan must not change result type") {
+		t.Errorf("a changed table: %v", err)
+	}
+}
+
+// TestTransactionBlocks walks the block states: open, failed (refusing
+// statements until ROLLBACK), read-only (refusing writes), and SET undone
+// by ROLLBACK and by a failed implicit transaction.
+func TestTransactionBlocks(t *testing.T) {
+	s := newSession(t, "CREATE TABLE tb (k bigint PRIMARY KEY)")
+	ctx := context.Background()
+	run := func(q string) (string, error) {
+		stmts, err := s.Parse(q)
+		if err != nil {
+			return "", err
+		}
+		var tag string
+		for _, st := range stmts {
+			rows, err := s.Execute(ctx, st, nil)
+			if err != nil {
+				return "", err
+			}
+			for {
+				rec, err := rows.Next(ctx)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					rows.Close()
+					s.StatementFailed()
+					return "", err
+				}
+				rec.Release()
+			}
+			tag = rows.Tag()
+			rows.Close()
+		}
+		return tag, nil
+	}
+	steps := []struct {
+		sql, tag, code string
+		status         sql.TxnStatus
+	}{
+		{"BEGIN", "BEGIN", "", sql.TxnOpen},
+		{"SET application_name = 'in'", "SET", "", sql.TxnOpen},
+		{"SELECT 1/0", "", "22012", sql.TxnFailed},
+		{"SELECT 1", "", "25P02", sql.TxnFailed},
+		{"COMMIT", "ROLLBACK", "", sql.TxnIdle},
+		{"SHOW application_name", "SHOW", "", sql.TxnIdle},
+		{"START TRANSACTION READ ONLY", "START TRANSACTION", "", sql.TxnOpen},
+		{"INSERT INTO tb VALUES (1)", "", "25006", sql.TxnFailed},
+		{"ROLLBACK", "ROLLBACK", "", sql.TxnIdle},
+		{"SET default_transaction_read_only = on", "SET", "", sql.TxnIdle},
+		{"INSERT INTO tb VALUES (1)", "", "25006", sql.TxnIdle},
+		{"RESET default_transaction_read_only", "RESET", "", sql.TxnIdle},
+		{"INSERT INTO tb VALUES (1)", "INSERT 0 1", "", sql.TxnIdle},
+	}
+	for _, st := range steps {
+		tag, err := run(st.sql)
+		if sqlerr.Code(err) != st.code || (err == nil && tag != st.tag) || s.TxnStatus() != st.status {
+			t.Fatalf("%s: tag %q, error %v, status %c; want %q, %q, %c", st.sql, tag, err, s.TxnStatus(), st.tag, st.code, st.status)
+		}
+	}
+	if v, _ := s.Setting("application_name"); v != "" {
+		t.Errorf("application_name %q after the block rolled back, want it undone", v)
+	}
+	// An implicit transaction that fails undoes its SET.
+	s.BeginImplicit()
+	if _, err := run("SET application_name = 'implicit'"); err != nil {
+		t.Fatal(err)
+	}
+	s.EndImplicit(true)
+	if v, _ := s.Setting("application_name"); v != "" {
+		t.Errorf("application_name %q after a failed implicit transaction", v)
+	}
+	s.BeginImplicit()
+	if _, err := run("SET application_name = 'kept'"); err != nil {
+		t.Fatal(err)
+	}
+	s.EndImplicit(false)
+	if v, _ := s.Setting("application_name"); v != "kept" {
+		t.Errorf("application_name %q after a good implicit transaction", v)
+	}
+}
