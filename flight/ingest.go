@@ -140,6 +140,8 @@ func (s *Server) ingestInto(ctx context.Context, t *table.Table, rdr flight.Mess
 // stream itself.
 type streamSource struct{ r flight.MessageReader }
 
+// Read returns the stream's next batch, which the stream owns until the
+// next Read, or io.EOF.
 func (s streamSource) Read() (arrow.RecordBatch, error) {
 	if s.r.Next() {
 		return s.r.RecordBatch(), nil
@@ -150,6 +152,7 @@ func (s streamSource) Read() (arrow.RecordBatch, error) {
 	return nil, io.EOF
 }
 
+// Release does nothing: the server releases the stream.
 func (streamSource) Release() {}
 
 // tableDef defines a table for a stream's columns and the ingest options.

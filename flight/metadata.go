@@ -134,12 +134,14 @@ func (s *Server) GetFlightInfoCatalogs(_ context.Context, desc *flight.FlightDes
 	return s.metaInfo(desc, schema_ref.Catalogs), nil
 }
 
+// DoGetCatalogs answers CatalogName.
 func (s *Server) DoGetCatalogs(context.Context) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	return one(s.build(schema_ref.Catalogs, func(b *array.RecordBuilder) {
 		b.Field(0).(*array.StringBuilder).Append(CatalogName)
 	}))
 }
 
+// GetFlightInfoSchemas answers the schemas' FlightInfo.
 func (s *Server) GetFlightInfoSchemas(_ context.Context, _ flightsql.GetDBSchemas, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.DBSchemas), nil
 }
@@ -172,6 +174,8 @@ func (s *Server) DoGetDBSchemas(ctx context.Context, cmd flightsql.GetDBSchemas)
 	}))
 }
 
+// GetFlightInfoTables answers the tables' FlightInfo, with the schema that
+// includes each table's Arrow schema when asked.
 func (s *Server) GetFlightInfoTables(_ context.Context, cmd flightsql.GetTables, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	if cmd.GetIncludeSchema() {
 		return s.metaInfo(desc, schema_ref.TablesWithIncludedSchema), nil
@@ -227,10 +231,12 @@ func relationType(r sql.Relation) string {
 	return TypeTable
 }
 
+// GetFlightInfoTableTypes answers the table types' FlightInfo.
 func (s *Server) GetFlightInfoTableTypes(_ context.Context, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.TableTypes), nil
 }
 
+// DoGetTableTypes answers TABLE and SYSTEM TABLE.
 func (s *Server) DoGetTableTypes(context.Context) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	return one(s.build(schema_ref.TableTypes, func(b *array.RecordBuilder) {
 		for _, t := range []string{TypeSystemTable, TypeTable} {
@@ -239,6 +245,7 @@ func (s *Server) DoGetTableTypes(context.Context) (*arrow.Schema, <-chan flight.
 	}))
 }
 
+// GetFlightInfoPrimaryKeys answers the primary keys' FlightInfo.
 func (s *Server) GetFlightInfoPrimaryKeys(_ context.Context, _ flightsql.TableRef, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.PrimaryKeys), nil
 }
@@ -270,28 +277,34 @@ func (s *Server) DoGetPrimaryKeys(ctx context.Context, ref flightsql.TableRef) (
 	}))
 }
 
+// GetFlightInfoImportedKeys answers the imported keys' FlightInfo.
 // Dormouse has no foreign keys: imported, exported and cross references
 // are empty.
 func (s *Server) GetFlightInfoImportedKeys(_ context.Context, _ flightsql.TableRef, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.ImportedKeys), nil
 }
 
+// DoGetImportedKeys answers no rows.
 func (s *Server) DoGetImportedKeys(context.Context, flightsql.TableRef) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	return one(s.build(schema_ref.ImportedKeys, func(*array.RecordBuilder) {}))
 }
 
+// GetFlightInfoExportedKeys answers the exported keys' FlightInfo.
 func (s *Server) GetFlightInfoExportedKeys(_ context.Context, _ flightsql.TableRef, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.ExportedKeys), nil
 }
 
+// DoGetExportedKeys answers no rows.
 func (s *Server) DoGetExportedKeys(context.Context, flightsql.TableRef) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	return one(s.build(schema_ref.ExportedKeys, func(*array.RecordBuilder) {}))
 }
 
+// GetFlightInfoCrossReference answers the cross references' FlightInfo.
 func (s *Server) GetFlightInfoCrossReference(_ context.Context, _ flightsql.CrossTableRef, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.CrossReference), nil
 }
 
+// DoGetCrossReference answers no rows.
 func (s *Server) DoGetCrossReference(context.Context, flightsql.CrossTableRef) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	return one(s.build(schema_ref.CrossReference, func(*array.RecordBuilder) {}))
 }
@@ -321,6 +334,7 @@ var xdbcTypes = []xdbcType{
 	{name: "timestamp", code: 93, size: 26, quote: true, sqlCode: 9, subcode: 3},
 }
 
+// GetFlightInfoXdbcTypeInfo answers the type info's FlightInfo.
 func (s *Server) GetFlightInfoXdbcTypeInfo(_ context.Context, _ flightsql.GetXdbcTypeInfo, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	return s.metaInfo(desc, schema_ref.XdbcTypeInfo), nil
 }

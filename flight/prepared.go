@@ -210,6 +210,7 @@ func (s *Server) preparedInfo(ctx context.Context, blob []byte, desc *flight.Fli
 		}
 		all.Splits = append(all.Splits, plan.Splits...)
 		all.Ordered = false // each row's result is ordered, not their concatenation
+		all.ReadableFor = min(all.ReadableFor, plan.ReadableFor)
 	}
 	return s.flightInfo(all, desc)
 }

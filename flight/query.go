@@ -85,22 +85,24 @@ func (s *Server) statementSchema(ctx context.Context, text string, params []arro
 
 // flightInfo wraps a split plan in a FlightInfo: its schema, and one
 // endpoint per split with a signed ticket, all of one query id.
+// Tickets expire after Options.TicketTTL, or sooner when a table read
+// keeps replaced files for less (its gc_delay).
 func (s *Server) flightInfo(plan *sql.SplitPlan, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
-	return s.flightInfoOf(plan.Schema, plan.Splits, plan.Ordered, desc)
-}
-
-func (s *Server) flightInfoOf(sch *arrow.Schema, splits []sql.Split, ordered bool, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	ttl := s.opts.TicketTTL
+	if plan.ReadableFor > 0 && plan.ReadableFor < ttl {
+		ttl = plan.ReadableFor
+	}
 	query := newID()
-	expires := time.Now().Add(s.opts.TicketTTL)
+	expires := time.Now().Add(ttl)
 	info := &flight.FlightInfo{
-		Schema:           flight.SerializeSchema(sch, s.alloc),
+		Schema:           flight.SerializeSchema(plan.Schema, s.alloc),
 		FlightDescriptor: desc,
 		TotalRecords:     -1,
 		TotalBytes:       -1,
-		Ordered:          ordered,
+		Ordered:          plan.Ordered,
 	}
-	for i := range splits {
-		blob, err := s.sealSplit(&splits[i], query, expires)
+	for i := range plan.Splits {
+		blob, err := s.sealSplit(&plan.Splits[i], query, expires)
 		if err != nil {
 			return nil, err
 		}

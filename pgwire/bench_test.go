@@ -52,3 +52,25 @@ func BenchmarkPointLookup(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(per*clients)/b.Elapsed().Seconds(), "lookups/s")
 }
+
+// BenchmarkCopyFrom loads 1M CSV rows with COPY FROM STDIN, as psql's
+// \copy and pgx's PgConn.CopyFrom send them.
+func BenchmarkCopyFrom(b *testing.B) {
+	const rows = 1_000_000
+	var data strings.Builder
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&data, "%d,value-%d,%d\n", i, i*7919%1000003, i%1000)
+	}
+	s := startServer(b)
+	ctx := context.Background()
+	conn := s.connect(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		table := fmt.Sprintf("cp%d", i)
+		execSQL(b, conn, "CREATE TABLE "+table+" (k bigint PRIMARY KEY, v text, n bigint) WITH (split_points = '250000,500000,750000')")
+		if _, err := conn.PgConn().CopyFrom(ctx, strings.NewReader(data.String()), "COPY "+table+" FROM STDIN (FORMAT csv)"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+}

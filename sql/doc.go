@@ -13,4 +13,10 @@
 // one consistent snapshot of each table it names (a log sequence number);
 // Statement.Execute plans and opens the engine operators and returns Rows,
 // which stream batches until io.EOF.
+//
+// A front door that reads one result with many readers (Flight SQL
+// endpoints) plans it as splits instead (split.go): PlanSplits pins every
+// table's snapshot and cuts the plan into one self-contained Split per
+// partition when the result is their concatenation; RunSplit runs one,
+// in any process on the store.
 package sql

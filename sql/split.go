@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -74,6 +75,11 @@ type SplitPlan struct {
 	// Ordered reports that the query asked for an order and that the
 	// splits, concatenated in order, are in it.
 	Ordered bool
+	// ReadableFor is how long the splits are sure to run: the files of a
+	// pinned state may be deleted once a compaction has replaced them and
+	// the table's gc_delay has passed, so it is the smallest gc_delay of
+	// the tables read (0 when none is read).
+	ReadableFor time.Duration
 }
 
 // Splittable reports whether PlanSplits takes st: a query, EXPLAIN or
@@ -120,11 +126,12 @@ func (s *Session) PlanSplits(ctx context.Context, st *Statement, params []arrow.
 		return nil, positioned(st.text, err)
 	}
 	base := Split{SQL: st.text, Params: params, Tables: s.pinned(snap), Now: ec.Eval.Now}
+	readable := readableFor(snap)
 	// The order a query asks for is kept by one split, and by the
 	// partitions of a scan the planner reads in key order instead of
 	// sorting.
 	asked := len(q.OrderBy) > 0
-	out := &SplitPlan{Schema: plan.Schema(), Ordered: asked}
+	out := &SplitPlan{Schema: plan.Schema(), Ordered: asked, ReadableFor: readable}
 	scan := splitScan(plan)
 	if scan == nil {
 		out.Splits = []Split{base}
@@ -226,6 +233,19 @@ func (s *Session) pinned(snap *snapshot) []PinnedTable {
 		s.e.states.put(ts.t.Def.ID, ts.seq, ts.state)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// readableFor is the smallest gc_delay of the tables a snapshot pinned.
+func readableFor(snap *snapshot) time.Duration {
+	snap.mu.Lock()
+	defer snap.mu.Unlock()
+	var out time.Duration
+	for _, ts := range snap.tables {
+		if d := ts.t.Def.Properties.Duration("gc_delay"); out == 0 || d < out {
+			out = d
+		}
+	}
 	return out
 }
 
@@ -397,8 +417,10 @@ type splitRows struct {
 	sch *arrow.Schema
 }
 
+// Schema is the whole result's schema.
 func (r *splitRows) Schema() *arrow.Schema { return r.sch }
 
+// Next returns the part's next batch under the whole result's schema.
 func (r *splitRows) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	rec, err := r.planRows.Next(ctx)
 	if err != nil {
