@@ -231,27 +231,32 @@ func runServe(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if serveSQLConfig.ExportDir, err = filepath.Abs(*exportDir); err != nil {
+	var cfg sql.Config
+	if cfg.ExportDir, err = filepath.Abs(*exportDir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(serveSQLConfig.ExportDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.ExportDir, 0o755); err != nil {
 		return fmt.Errorf("create the export directory: %w", err)
 	}
+	// One engine for every front door and the exporter: one reader pool,
+	// one cache of pinned table states.
+	eng := sql.NewEngine(db, cfg)
+	defer eng.Close()
 	if *exporters > 0 {
-		w, err := newExporter(ctx, sql.NewEngine(db, serveSQLConfig), *exporters, export.DefaultLease, export.DefaultPoll, 0, "", log)
+		w, err := newExporter(ctx, eng, *exporters, export.DefaultLease, export.DefaultPoll, 0, "", log)
 		if err != nil {
 			return err
 		}
 		loops = append(loops, w.Run)
 	}
 	if *listen != "" {
-		serve, err := pgwireLoop(db, *listen, log)
+		serve, err := pgwireLoop(eng, *listen, log)
 		if err != nil {
 			return err
 		}
 		loops = append(loops, serve)
 	}
-	if serve, err := ff.start(ctx, db, log); err != nil {
+	if serve, err := ff.start(ctx, eng, log); err != nil {
 		return err
 	} else if serve != nil {
 		loops = append(loops, serve)

@@ -19,10 +19,6 @@ import (
 // files (--export-dir).
 const DefaultExportDir = "./data/exports"
 
-// serveSQLConfig is the SQL engine configuration of serve's front doors
-// (PostgreSQL and Flight SQL): runServe sets it before they start.
-var serveSQLConfig sql.Config
-
 // bulkFlags are the options export and import share, as flags.
 type bulkFlags struct {
 	format, delimiter, null, compression *string

@@ -10,7 +10,6 @@ import (
 
 	"github.com/dormousedb/dormouse/flight"
 	"github.com/dormousedb/dormouse/sql"
-	"github.com/dormousedb/dormouse/storage"
 )
 
 // flightFlags are serve's Arrow Flight SQL flags.
@@ -30,7 +29,7 @@ func addFlightFlags(fs *flag.FlagSet) *flightFlags {
 // start listens for Flight SQL and returns the loop that serves it until
 // its context ends, or nil when Flight SQL is off. Listening happens now,
 // so that a port in use fails the command at once.
-func (f *flightFlags) start(ctx context.Context, db *storage.DB, log *slog.Logger) (func(context.Context) error, error) {
+func (f *flightFlags) start(ctx context.Context, eng *sql.Engine, log *slog.Logger) (func(context.Context) error, error) {
 	if *f.listen == "" {
 		return nil, nil
 	}
@@ -40,7 +39,7 @@ func (f *flightFlags) start(ctx context.Context, db *storage.DB, log *slog.Logge
 			adv = append(adv, a)
 		}
 	}
-	srv, err := flight.New(ctx, sql.NewEngine(db, serveSQLConfig), flight.Options{Advertise: adv, Logger: log})
+	srv, err := flight.New(ctx, eng, flight.Options{Advertise: adv, Logger: log})
 	if err != nil {
 		return nil, err
 	}

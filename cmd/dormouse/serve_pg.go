@@ -20,7 +20,7 @@ const DefaultListen = "127.0.0.1:5433"
 // pgwireLoop listens on addr and returns the loop that serves the
 // PostgreSQL protocol there until its context ends. Listening happens now,
 // so that a port in use fails the command at once.
-func pgwireLoop(db *storage.DB, addr string, log *slog.Logger) (func(context.Context) error, error) {
+func pgwireLoop(eng *sql.Engine, addr string, log *slog.Logger) (func(context.Context) error, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for PostgreSQL clients: %w", err)
@@ -31,11 +31,8 @@ func pgwireLoop(db *storage.DB, addr string, log *slog.Logger) (func(context.Con
 	}
 	log.Info("serving the PostgreSQL protocol", "addr", ln.Addr().String())
 	fmt.Printf("connect with: psql -h %s -p %s\n", host, port)
-	eng := sql.NewEngine(db, serveSQLConfig)
 	srv := &pgwire.Server{Engine: eng, Logger: log}
-	return func(ctx context.Context) error {
-		return errors.Join(srv.Serve(ctx, ln), eng.Close())
-	}, nil
+	return func(ctx context.Context) error { return srv.Serve(ctx, ln) }, nil
 }
 
 // ensureDemo creates the demo table with a few generated rows unless the
