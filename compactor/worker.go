@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/internal/lease"
 	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/catalog"
 	"github.com/dormousedb/dormouse/storage/datafile"
@@ -127,8 +127,7 @@ func (w *Worker) config() (*Worker, error) {
 		return nil, fmt.Errorf("compactor worker: no Tables")
 	}
 	if c.Name == "" {
-		host, _ := os.Hostname()
-		c.Name = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
+		c.Name = lease.WorkerName()
 	}
 	c.Workers = max(c.Workers, 1)
 	if c.Lease <= 0 {
@@ -169,7 +168,7 @@ func (w *Worker) RunOnce(ctx context.Context) (Stats, error) {
 		total.Created += n
 		errs = append(errs, err)
 	}
-	busy := newBusySet()
+	busy := &lease.Busy[string]{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i := range c.Workers {
@@ -186,7 +185,7 @@ func (w *Worker) RunOnce(ctx context.Context) (Stats, error) {
 					return
 				}
 				st := c.execute(ctx, cl)
-				busy.remove(cl.job.ID)
+				busy.Remove(cl.job.ID)
 				mu.Lock()
 				total.add(st)
 				mu.Unlock()
@@ -254,7 +253,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	busy := newBusySet()
+	busy := &lease.Busy[string]{}
 	for i := range c.Workers {
 		wg.Add(1)
 		go func() {
@@ -274,7 +273,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					continue
 				}
 				c.execute(ctx, cl)
-				busy.remove(cl.job.ID)
+				busy.Remove(cl.job.ID)
 			}
 		}()
 	}
@@ -295,32 +294,6 @@ func (w *Worker) create(ctx context.Context, tables []*table.Table) (int, error)
 		}
 	}
 	return n, errors.Join(errs...)
-}
-
-// busySet is the jobs this process is claiming or running, so that its
-// slots do not race each other for one job.
-type busySet struct {
-	mu   sync.Mutex
-	jobs map[string]bool
-}
-
-func newBusySet() *busySet { return &busySet{jobs: map[string]bool{}} }
-
-// add marks id busy and reports whether it was free.
-func (b *busySet) add(id string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.jobs[id] {
-		return false
-	}
-	b.jobs[id] = true
-	return true
-}
-
-func (b *busySet) remove(id string) {
-	b.mu.Lock()
-	delete(b.jobs, id)
-	b.mu.Unlock()
 }
 
 // dropAbandoned drops the jobs of t whose every attempt's lease ran out
@@ -350,7 +323,7 @@ type claimed struct {
 // claim claims a job of one of the tables: pending, or with its lease
 // over. It returns nil when there is none. Along the way it drops jobs
 // whose last attempt's lease ran out (their worker died each time).
-func (w *Worker) claim(ctx context.Context, tables []*table.Table, name string, busy *busySet) (*claimed, error) {
+func (w *Worker) claim(ctx context.Context, tables []*table.Table, name string, busy *lease.Busy[string]) (*claimed, error) {
 	var errs []error
 	for _, i := range rand.Perm(len(tables)) {
 		t := tables[i]
@@ -362,12 +335,12 @@ func (w *Worker) claim(ctx context.Context, tables []*table.Table, name string, 
 		jobs := s.Jobs()
 		now := time.Now()
 		for _, j := range shuffled(jobs) {
-			if j.Held(now) || !busy.add(j.ID) {
+			if j.Held(now) || !busy.Add(j.ID) {
 				continue
 			}
 			if j.Attempts >= state.MaxJobAttempts {
 				w.release(ctx, t, j, name, fmt.Sprintf("abandoned: the lease of each of its %d attempts ran out", j.Attempts), true)
-				busy.remove(j.ID)
+				busy.Remove(j.ID)
 				continue
 			}
 			start := time.Now()
@@ -375,7 +348,7 @@ func (w *Worker) claim(ctx context.Context, tables []*table.Table, name string, 
 			if err == nil {
 				return &claimed{t: t, job: j, worker: name, deadline: start.Add(w.Lease)}, nil
 			}
-			busy.remove(j.ID)
+			busy.Remove(j.ID)
 			if !errors.Is(err, state.ErrInvalid) {
 				errs = append(errs, err)
 				break // the store is failing; try the next table
@@ -404,7 +377,17 @@ func (w *Worker) execute(ctx context.Context, cl *claimed) Stats {
 	renewing.Add(1)
 	go func() {
 		defer renewing.Done()
-		w.keepLease(runCtx, cancel, cl, log)
+		lease.Keeper{
+			Every: w.Renew, Lease: w.Lease,
+			Renew: func(ctx context.Context) error {
+				_, err := cl.t.Commit(ctx, &state.Txn{RenewJob: &state.RenewJob{Job: cl.job.ID, Worker: cl.worker, Lease: w.Lease}})
+				return err
+			},
+			Refused: func(err error) bool { return errors.Is(err, state.ErrInvalid) },
+			Lost:    func(err error) error { return fmt.Errorf("%w: %w", errLeaseLost, err) },
+			Expired: errLeaseExpired,
+			Log:     log, What: "compaction job",
+		}.Keep(runCtx, cancel, cl.deadline)
 	}()
 	start := time.Now()
 	res, err := w.run(runCtx, cl.t, job, RunOptions{Worker: cl.worker, Memory: w.Memory, Now: start, Alloc: w.Alloc})
@@ -445,36 +428,6 @@ func (w *Worker) execute(ctx context.Context, cl *claimed) Stats {
 func permanent(err error) bool {
 	return errors.Is(err, objstore.ErrNotFound) || errors.Is(err, datafile.ErrSchemaMismatch) ||
 		errors.Is(err, datafile.ErrUnsorted) || errors.Is(err, iterator.ErrInvalid)
-}
-
-// keepLease renews the job's lease every Renew until ctx ends. When the
-// state refuses a renewal, or the lease runs out before one gets through,
-// it cancels the run with the cause.
-func (w *Worker) keepLease(ctx context.Context, cancel context.CancelCauseFunc, cl *claimed, log *slog.Logger) {
-	expire := time.AfterFunc(time.Until(cl.deadline), func() { cancel(errLeaseExpired) })
-	defer expire.Stop()
-	tick := time.NewTicker(w.Renew)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		start := time.Now()
-		_, err := cl.t.Commit(ctx, &state.Txn{RenewJob: &state.RenewJob{Job: cl.job.ID, Worker: cl.worker, Lease: w.Lease}})
-		switch {
-		case err == nil:
-			expire.Reset(time.Until(start.Add(w.Lease)))
-		case errors.Is(err, state.ErrInvalid):
-			cancel(fmt.Errorf("%w: %w", errLeaseLost, err))
-			return
-		case ctx.Err() != nil:
-			return
-		default:
-			log.Warn("renew compaction job lease", "error", err)
-		}
-	}
 }
 
 // release commits ReleaseJob. A refusal means the job is no longer this

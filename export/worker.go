@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/internal/lease"
 	"github.com/dormousedb/dormouse/storage"
 )
 
@@ -120,8 +120,7 @@ func (w *Worker) config() (*Worker, error) {
 		return nil, fmt.Errorf("exporter: no Log")
 	}
 	if c.Name == "" {
-		host, _ := os.Hostname()
-		c.Name = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
+		c.Name = lease.WorkerName()
 	}
 	c.Slots = max(c.Slots, 1)
 	if c.Lease <= 0 {
@@ -185,7 +184,7 @@ func (w *Worker) round(ctx context.Context) (Stats, error) {
 		wg    sync.WaitGroup
 	)
 	errs = append(errs, w.sweep(ctx))
-	busy := &busySet{tasks: map[taskKey]bool{}}
+	busy := &lease.Busy[taskKey]{}
 	for i := range w.Slots {
 		wg.Add(1)
 		go func() {
@@ -200,7 +199,7 @@ func (w *Worker) round(ctx context.Context) (Stats, error) {
 					return
 				}
 				st := w.execute(ctx, cl)
-				busy.remove(cl.key())
+				busy.Remove(cl.key())
 				mu.Lock()
 				total.add(st)
 				mu.Unlock()
@@ -259,28 +258,6 @@ type taskKey struct {
 	task   int
 }
 
-// busySet is the tasks this worker's slots are claiming or running.
-type busySet struct {
-	mu    sync.Mutex
-	tasks map[taskKey]bool
-}
-
-func (b *busySet) add(k taskKey) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.tasks[k] {
-		return false
-	}
-	b.tasks[k] = true
-	return true
-}
-
-func (b *busySet) remove(k taskKey) {
-	b.mu.Lock()
-	delete(b.tasks, k)
-	b.mu.Unlock()
-}
-
 // claimed is a task this worker holds.
 type claimed struct {
 	e        *Export
@@ -293,7 +270,7 @@ func (c *claimed) key() taskKey { return taskKey{c.e.ID, c.task} }
 
 // claim takes a claimable task of a running export, in random order so
 // that racing workers mostly take different ones; nil when there is none.
-func (w *Worker) claim(ctx context.Context, name string, busy *busySet) (*claimed, error) {
+func (w *Worker) claim(ctx context.Context, name string, busy *lease.Busy[taskKey]) (*claimed, error) {
 	s, _, err := w.Log.State(ctx)
 	if err != nil {
 		return nil, err
@@ -313,7 +290,7 @@ func (w *Worker) claim(ctx context.Context, name string, busy *busySet) (*claime
 	}
 	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
 	for _, k := range cands {
-		if !busy.add(k) {
+		if !busy.Add(k) {
 			continue
 		}
 		start := time.Now()
@@ -321,7 +298,7 @@ func (w *Worker) claim(ctx context.Context, name string, busy *busySet) (*claime
 		if err == nil {
 			return &claimed{e: s.Exports[k.export], task: k.task, worker: name, deadline: start.Add(w.Lease)}, nil
 		}
-		busy.remove(k)
+		busy.Remove(k)
 		if !Refused(err) {
 			return nil, err
 		}
@@ -339,7 +316,16 @@ func (w *Worker) execute(ctx context.Context, cl *claimed) Stats {
 	renewing.Add(1)
 	go func() {
 		defer renewing.Done()
-		w.keepLease(runCtx, cancel, cl, log)
+		lease.Keeper{
+			Every: w.Renew, Lease: w.Lease,
+			Renew: func(ctx context.Context) error {
+				return w.Log.commit(ctx, &Txn{Renew: &Claim{Export: cl.e.ID, Task: cl.task, Worker: cl.worker, Lease: w.Lease}})
+			},
+			Refused: Refused,
+			Lost:    func(err error) error { return fmt.Errorf("%w: %w", ErrLost, err) },
+			Expired: fmt.Errorf("%w: the lease ran out before it could be renewed", ErrLost),
+			Log:     log, What: "task",
+		}.Keep(runCtx, cancel, cl.deadline)
 	}()
 	start := time.Now()
 	var (
@@ -398,36 +384,6 @@ func (w *Worker) release(ctx context.Context, id string, i int, worker, msg stri
 			if err := w.clean(ctx, e); err != nil {
 				w.Logger.Warn("clean up failed export", "export", id, "error", err)
 			}
-		}
-	}
-}
-
-// keepLease renews the task's lease every Renew until ctx ends, and
-// cancels the run when the log refuses a renewal (ErrLost) or the lease
-// runs out before one gets through.
-func (w *Worker) keepLease(ctx context.Context, cancel context.CancelCauseFunc, cl *claimed, log *slog.Logger) {
-	expire := time.AfterFunc(time.Until(cl.deadline), func() { cancel(fmt.Errorf("%w: the lease ran out before it could be renewed", ErrLost)) })
-	defer expire.Stop()
-	tick := time.NewTicker(w.Renew)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		start := time.Now()
-		err := w.Log.commit(ctx, &Txn{Renew: &Claim{Export: cl.e.ID, Task: cl.task, Worker: cl.worker, Lease: w.Lease}})
-		switch {
-		case err == nil:
-			expire.Reset(time.Until(start.Add(w.Lease)))
-		case Refused(err):
-			cancel(fmt.Errorf("%w: %w", ErrLost, err))
-			return
-		case ctx.Err() != nil:
-			return
-		default:
-			log.Warn("renew task lease", "error", err)
 		}
 	}
 }
