@@ -8,9 +8,11 @@ import (
 
 // What a run holds at once, for k inputs:
 //
-//   - per input, one decoded batch, and the fetched column chunks of the
-//     row group being decoded (compressed; about its rows times the file's
-//     bytes per row) with a decompressed page per column;
+//   - per input, one decoded batch, and per column a decompressed page
+//     and the window of the column chunk being decoded (the reader fetches
+//     a whole-row-group read a datafile.DefaultFetchWindow at a time, and
+//     on a slow store reads the next window ahead: at most two windows per
+//     column, whatever the size of the row group);
 //   - the merge's output batch being gathered, and the iterators' output;
 //   - the writer's row group, encoded and compressed, until it is flushed.
 //
@@ -18,14 +20,21 @@ import (
 // memoryPlan gives each a share of the bound. Both are set from the bound
 // and the inputs' number and row width, never from their length, so a
 // run over files of a billion rows holds what a run over small ones does.
-// The row groups fetched from the inputs are as their writer made them
-// (the table's row_group_rows): bounded, but not by the run.
+// The inputs' pages are as their writer made them (the table's
+// page_size_bytes) and their fetch windows as the reader's setting:
+// bounded per input and column, and independent of the inputs' row groups
+// (before the windows, each input held a whole compressed row group, 17
+// MiB for a million benchmark rows).
 
 const (
 	// minBatchRows and maxBatchRows clamp the rows per batch: below a few
-	// hundred rows per-batch costs dominate; above 64Ki nothing is gained.
+	// hundred rows per-batch costs dominate; above 16Ki nothing is gained.
+	// Merging 11 files of the benchmark rows (bench/compare) took the same
+	// CPU with batches of 16Ki rows as of 56Ki (what the bound gave under
+	// a cap of 64Ki), at 540 MiB peak RSS instead of 720; 8Ki and 4Ki
+	// saved little more memory and began to cost CPU.
 	minBatchRows = 256
-	maxBatchRows = 64 << 10
+	maxBatchRows = 16 << 10
 	// minRowGroupRows is the smallest output row group a tight bound
 	// makes: smaller ones would bloat the footer and defeat pruning.
 	minRowGroupRows = 16 << 10
@@ -40,8 +49,8 @@ type memoryPlan struct {
 
 // newMemoryPlan gives a quarter of the bound to the decoded batches (one
 // per input, the merge's and the iterators' outputs) and a quarter to the
-// output's row group, leaving half for the inputs' fetched row groups and
-// the decoders' pages. The output's row groups shrink below the table's
+// output's row group, leaving half for the inputs' fetch windows and the
+// decoders' pages. The output's row groups shrink below the table's
 // row_group_rows only when its share cannot hold one.
 func newMemoryPlan(t *table.Table, s *state.State, j *state.Job, bound int64) memoryPlan {
 	var rows, bytes int64

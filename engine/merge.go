@@ -9,7 +9,10 @@ import (
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // MergeKey appends the sort key of one row of rec to dst and returns the
@@ -26,6 +29,12 @@ type MergeOptions struct {
 	// Schema is the output schema when there are no inputs (otherwise the
 	// first input's).
 	Schema *arrow.Schema
+	// KeyColumn, when above 0, is one more than the position of a column
+	// that alone orders the inputs, by its plain encoding
+	// (schema.AppendValue): key is then not called. The bytes of a VARCHAR
+	// or VARBINARY column are compared where they lie in the batch, with
+	// no key built or copied (mergeKeyColumn).
+	KeyColumn int
 }
 
 // mergeBatchRows is the default size of MergeSorted's output batches.
@@ -77,8 +86,9 @@ type mergeInput struct {
 	op   Operator
 	rec  arrow.RecordBatch
 	row  int
-	keys []byte
-	offs []int // key i is keys[offs[i]:offs[i+1]]
+	keys []byte // buf, or the key column's bytes in rec
+	offs []int  // key i is keys[offs[i]:offs[i+1]]
+	buf  []byte // the keys built for rec
 	done bool
 	// held is set while runs of the output batch being gathered point
 	// into rec: moving past rec then hands it to mergeOp.held rather than
@@ -323,19 +333,59 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 		}
 		in.rec, in.row = rec, 0
 		n := int(rec.NumRows())
-		in.keys = in.keys[:0]
 		if cap(in.offs) < n+1 {
 			in.offs = make([]int, n+1)
 		}
 		in.offs = in.offs[:n+1]
-		for r := range n {
-			in.keys = m.key(in.keys, rec, r)
-			in.offs[r+1] = len(in.keys)
+		if m.opts.KeyColumn > 0 && m.columnKeys(in, rec.Column(m.opts.KeyColumn-1)) {
+			return nil
 		}
+		in.buf = in.buf[:0]
+		for r := range n {
+			if m.opts.KeyColumn > 0 {
+				in.buf = schema.AppendValue(in.buf, rec.Column(m.opts.KeyColumn-1), r)
+			} else {
+				in.buf = m.key(in.buf, rec, r)
+			}
+			in.offs[r+1] = len(in.buf)
+		}
+		in.keys = in.buf
 		return nil
 	}
 	in.keys, in.offs = nil, nil
 	return nil
+}
+
+// columnKeys points in's keys at the bytes of a VARCHAR or VARBINARY key
+// column, whose values in byte order are the key order, and reports
+// whether it could.
+func (m *mergeOp) columnKeys(in *mergeInput, col arrow.Array) bool {
+	var offs []int32
+	switch a := col.(type) {
+	case *array.String:
+		offs, in.keys = a.ValueOffsets(), a.ValueBytes()
+	case *array.Binary:
+		offs, in.keys = a.ValueOffsets(), a.ValueBytes()
+	default:
+		return false
+	}
+	base := offs[0] // ValueBytes starts at the array's first value
+	for i, o := range offs {
+		in.offs[i] = int(o - base)
+	}
+	return true
+}
+
+// mergeKeyColumn returns MergeOptions.KeyColumn for batches of a table's
+// columns in layout order: the position, plus one, of the table's only
+// key column, or 0 if it has more than one. A single column's plain
+// encoding orders rows as the composite key does (strings need the
+// composite's escaping only to end before the next column).
+func mergeKeyColumn(sch *schema.Schema, layout []int) int {
+	if sch.NumKeys() != 1 {
+		return 0
+	}
+	return scanIndexOf(layout, 0) + 1
 }
 
 func (m *mergeOp) Close() error {

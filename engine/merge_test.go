@@ -217,7 +217,11 @@ func TestMergeSortedRandom(t *testing.T) {
 				}
 				return all[a].input < all[b].input
 			})
-			op := MergeSorted(inputs, mergeTestKey, MergeOptions{Alloc: mem, BatchRows: 1 + rng.IntN(200), Schema: mergeTestSchema})
+			opts := MergeOptions{Alloc: mem, BatchRows: 1 + rng.IntN(200), Schema: mergeTestSchema}
+			if iter%2 == 1 {
+				opts.KeyColumn = 1 // the BIGINT key's plain encoding, key unused
+			}
+			op := MergeSorted(inputs, mergeTestKey, opts)
 			if !op.Schema().Equal(mergeTestSchema) {
 				t.Fatal("schema")
 			}
@@ -245,6 +249,87 @@ func TestMergeSortedRandom(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMergeSortedStringKeyColumn merges inputs ordered by a VARCHAR key
+// that is not the first column, compared in place (KeyColumn), from
+// sliced batches, with keys that escaping would treat specially (NUL and
+// 0xFF bytes, prefixes of each other, empty): the output must be in byte
+// order, equal keys in input order, every row there once.
+func TestMergeSortedStringKeyColumn(t *testing.T) {
+	sch := arrow.NewSchema([]arrow.Field{
+		{Name: "tag", Type: arrow.BinaryTypes.String},
+		{Name: "k", Type: arrow.BinaryTypes.String},
+	}, nil)
+	parts := []string{"", "a", "\x00", "\x01", "\xff", "ab"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	type row struct{ key, tag string }
+	for iter := range 50 {
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		var all []row
+		var inputs []Operator
+		for in := range 1 + rng.IntN(6) {
+			rows := make([]row, rng.IntN(300))
+			for i := range rows {
+				var k string
+				for range rng.IntN(4) {
+					k += parts[rng.IntN(len(parts))]
+				}
+				rows[i].key = k
+			}
+			sort.SliceStable(rows, func(a, b int) bool { return rows[a].key < rows[b].key })
+			for i := range rows {
+				rows[i].tag = fmt.Sprintf("%d/%d", in, i)
+			}
+			all = append(all, rows...)
+			// Batches sliced out of a bigger one: their arrays start at an
+			// offset, as the scan's filtered batches do.
+			b := array.NewRecordBuilder(mem, sch)
+			b.Field(0).(*array.StringBuilder).Append("pad")
+			b.Field(1).(*array.StringBuilder).Append("pad")
+			for _, r := range rows {
+				b.Field(0).(*array.StringBuilder).Append(r.tag)
+				b.Field(1).(*array.StringBuilder).Append(r.key)
+			}
+			whole := b.NewRecordBatch()
+			b.Release()
+			var recs []arrow.RecordBatch
+			for at := 1; at <= len(rows); {
+				n := min(len(rows)+1-at, 1+rng.IntN(40))
+				recs = append(recs, whole.NewSlice(int64(at), int64(at+n)))
+				at += n
+			}
+			whole.Release()
+			inputs = append(inputs, &mergeTestSource{sch: sch, recs: recs})
+		}
+		sort.SliceStable(all, func(a, b int) bool { return all[a].key < all[b].key }) // inputs in order: stable
+		op := MergeSorted(inputs, nil, MergeOptions{Alloc: mem, BatchRows: 1 + rng.IntN(100), KeyColumn: 2})
+		i := 0
+		for {
+			rec, err := op.Next(context.Background())
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r := 0; r < int(rec.NumRows()); r++ {
+				tag, key := rec.Column(0).(*array.String).Value(r), rec.Column(1).(*array.String).Value(r)
+				if i >= len(all) || tag != all[i].tag || key != all[i].key {
+					t.Fatalf("iteration %d: row %d is %q %q, want %v", iter, i, tag, key, all[min(i, len(all)-1)])
+				}
+				i++
+			}
+			rec.Release()
+		}
+		if i != len(all) {
+			t.Fatalf("iteration %d: merged %d rows, want %d", iter, i, len(all))
+		}
+		if err := op.Close(); err != nil {
+			t.Fatal(err)
+		}
+		mem.AssertSize(t, 0)
 	}
 }
 

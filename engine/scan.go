@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -257,14 +259,45 @@ func scanValidate(t *table.Table, s *state.State, columns []int, filters []Colum
 	return nil
 }
 
+// scanSchema returns the Arrow schema of the given storage columns of t.
+// Plans ask for it several times per query and arrow.NewSchema indexes
+// its fields in a map, so schemas are kept per table definition (which
+// ALTER replaces, never changes) and column list.
 func scanSchema(t *table.Table, columns []int) *arrow.Schema {
-	all := t.Def.Schema.Arrow()
+	var key strings.Builder
+	key.Grow(4 * len(columns))
+	for _, c := range columns {
+		key.WriteString(strconv.Itoa(c))
+		key.WriteByte(',')
+	}
+	k := scanSchemaKey{sch: t.Def.Schema, cols: key.String()}
+	scanSchemas.mu.Lock()
+	defer scanSchemas.mu.Unlock()
+	if s, ok := scanSchemas.m[k]; ok {
+		return s
+	}
+	cols := t.Def.Schema.Columns()
 	fields := make([]arrow.Field, len(columns))
 	for i, c := range columns {
-		fields[i] = all.Field(c)
+		fields[i] = arrow.Field{Name: cols[c].Name, Type: cols[c].Type.Arrow(), Nullable: cols[c].Nullable}
 	}
-	return arrow.NewSchema(fields, nil)
+	s := arrow.NewSchema(fields, nil)
+	if len(scanSchemas.m) >= 4096 {
+		clear(scanSchemas.m) // bounded: a process sees few definitions
+	}
+	scanSchemas.m[k] = s
+	return s
 }
+
+type scanSchemaKey struct {
+	sch  *schema.Schema
+	cols string
+}
+
+var scanSchemas = struct {
+	mu sync.Mutex
+	m  map[scanSchemaKey]*arrow.Schema
+}{m: map[scanSchemaKey]*arrow.Schema{}}
 
 // scanOrdering is the key order over the leading key columns present in
 // columns (none if the first key column is not output).

@@ -76,6 +76,15 @@ func (f *scanFileOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 				return nil, io.EOF
 			}
 			g := &f.groups[f.gi]
+			if scanNarrowable(g, len(f.layout)) {
+				if err := f.narrow(ctx, g); err != nil {
+					return nil, err
+				}
+				if len(g.sel.Rows) == 0 {
+					f.gi++
+					continue
+				}
+			}
 			rr, err := f.r.ReadRows(ctx, g.columns, []datafile.Selection{g.sel})
 			if err != nil {
 				return nil, err
@@ -127,6 +136,110 @@ func (f *scanFileOp) open(ctx context.Context) error {
 		return err
 	}
 	f.groups = groups
+	return nil
+}
+
+// scanNarrowMaxRows is the largest page-pruned selection a scan narrows
+// before reading the rest of its columns (see narrow).
+const scanNarrowMaxRows = 16 << 10
+
+// scanNarrowable says whether the group is worth narrowing: a small
+// page-pruned selection with row checks and columns to read besides the
+// checked ones.
+func scanNarrowable(g *scanGroup, layout int) bool {
+	if g.sel.Rows == nil || len(g.checks) == 0 {
+		return false
+	}
+	var n int64
+	for _, r := range g.sel.Rows {
+		n += r.End - r.Start
+	}
+	if n > scanNarrowMaxRows {
+		return false
+	}
+	for _, c := range g.columns[:layout] {
+		checked := false
+		for _, ch := range g.checks {
+			checked = checked || g.columns[ch.pos] == c
+		}
+		if !checked {
+			return true
+		}
+	}
+	return false
+}
+
+// narrow reads only the checked columns of a small selection, keeps the
+// rows that pass every check, and makes them the group's selection, with
+// nothing left to check. A point lookup then decodes the key column's
+// page, finds its row, and reads just that row of the other columns,
+// instead of decoding a whole page of every column and filtering after.
+func (f *scanFileOp) narrow(ctx context.Context, g *scanGroup) error {
+	var cols []int
+	pos := make([]int, len(g.checks))
+	for i, ch := range g.checks {
+		c := g.columns[ch.pos]
+		pos[i] = scanIndexOf(cols, c)
+		if pos[i] < 0 {
+			pos[i] = len(cols)
+			cols = append(cols, c)
+		}
+	}
+	rr, err := f.r.ReadRows(ctx, cols, []datafile.Selection{g.sel})
+	if err != nil {
+		return err
+	}
+	defer rr.Close()
+	var kept []datafile.RowRange
+	ri, off := 0, int64(0) // batches are consecutive rows of one range
+	for {
+		rec, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		n := int(rec.NumRows())
+		var runs []mergeRun
+		sorted := false
+		if len(g.checks) == 1 {
+			runs, sorted = g.checks[0].filter.sortedRuns(rec.Column(pos[0]))
+		}
+		if !sorted {
+			if cap(f.keep) < n {
+				f.keep = make([]bool, n)
+			}
+			keep := f.keep[:n]
+			for i := range keep {
+				keep[i] = true
+			}
+			for i, ch := range g.checks {
+				ch.filter.match(rec.Column(pos[i]), keep, &f.enc)
+			}
+			runs = scanKeptRuns(keep)
+		}
+		rec.Release()
+		if ri >= len(g.sel.Rows) {
+			return fmt.Errorf("narrow %s: more rows than selected", f.key)
+		}
+		base := g.sel.Rows[ri].Start + off
+		for _, run := range runs {
+			r := datafile.RowRange{Start: base + int64(run.start), End: base + int64(run.end)}
+			if k := len(kept); k > 0 && kept[k-1].End == r.Start {
+				kept[k-1].End = r.End
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		if off += int64(n); g.sel.Rows[ri].Start+off >= g.sel.Rows[ri].End {
+			ri, off = ri+1, 0
+		}
+	}
+	g.sel.Rows = kept
+	g.columns = g.columns[:len(f.layout)]
+	g.checks = nil
+	g.identity = true
 	return nil
 }
 

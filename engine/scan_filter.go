@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"math"
 	"sort"
 
@@ -150,12 +151,14 @@ func scanPageRows(r *datafile.Reader, rg int, rows int64, filters []*scanFilter)
 			continue
 		}
 		var keep []datafile.RowRange
-		for i, p := range pages {
+		lo, hi := scanSortedPages(f, pages)
+		for i := lo; i < hi; i++ {
+			p := pages[i]
 			end := rows
 			if i+1 < len(pages) {
 				end = pages[i+1].FirstRow
 			}
-			if end <= p.FirstRow || f.settle(p.ColumnStats, end-p.FirstRow) == scanNone {
+			if end <= p.FirstRow || !f.pageMeets(p, end-p.FirstRow) {
 				pruned = true
 				continue
 			}
@@ -165,12 +168,95 @@ func scanPageRows(r *datafile.Reader, rg int, rows int64, filters []*scanFilter)
 				keep = append(keep, datafile.RowRange{Start: p.FirstRow, End: end})
 			}
 		}
+		if lo > 0 || hi < len(pages) {
+			pruned = true
+		}
 		out = scanIntersectRows(out, keep)
 		if len(out) == 0 {
 			return out, true
 		}
 	}
 	return out, pruned
+}
+
+// scanSortedPages returns the pages [lo, hi) that can hold the filter's
+// values: all of them, or, on a file's first column, which its rows are
+// sorted by, so that its pages' bounds rise from page to page, the pages
+// from the first whose maximum reaches the filter's lowest value to the
+// last whose minimum is below its highest, found by binary search. A
+// point lookup in a row group of hundreds of pages then weighs a few.
+func scanSortedPages(f *scanFilter, pages []datafile.PageStats) (lo, hi int) {
+	if f.col != 0 || f.typ == schema.Double || len(f.spans) == 0 {
+		return 0, len(pages)
+	}
+	// Only the pages the searches probe need bounds: the rows being
+	// sorted, a page between two probed ones holds values between theirs.
+	// A probed page without bounds (a value too long for statistics)
+	// leaves every page to be weighed.
+	bounded := true
+	probe := func(i int, v []byte, min bool) int {
+		if !pages[i].HasMinMax {
+			bounded = false
+			return 0
+		}
+		if min {
+			return bytes.Compare(pages[i].Min, v)
+		}
+		return bytes.Compare(pages[i].Max, v)
+	}
+	first, last := f.spans[0], f.spans[len(f.spans)-1]
+	lo = sort.Search(len(pages), func(i int) bool { return probe(i, first.Lo, false) >= 0 })
+	hi = len(pages)
+	if len(last.Hi) > 0 {
+		hi = sort.Search(len(pages), func(i int) bool { return probe(i, last.Hi, true) >= 0 })
+	}
+	if !bounded {
+		return 0, len(pages)
+	}
+	return lo, max(lo, hi)
+}
+
+// sortedRuns returns the runs of rows of col that pass the filter, found
+// by binary search, when col is a batch of a file's first column (sorted)
+// of integers without NULLs; ok is false otherwise.
+func (f *scanFilter) sortedRuns(col arrow.Array) (runs []mergeRun, ok bool) {
+	if f.col != 0 || f.ints == nil || col.NullN() > 0 {
+		return nil, false
+	}
+	switch a := col.(type) {
+	case *array.Int64:
+		return scanSortedIntRuns(a.Int64Values(), f.ints), true
+	case *array.Int32:
+		return scanSortedIntRuns(a.Int32Values(), f.ints), true
+	case *array.Timestamp:
+		return scanSortedIntRuns(a.TimestampValues(), f.ints), true
+	case *array.Date32:
+		return scanSortedIntRuns(a.Date32Values(), f.ints), true
+	}
+	return nil, false
+}
+
+func scanSortedIntRuns[T int64 | int32 | arrow.Timestamp | arrow.Date32](vals []T, ss scanIntSpans) []mergeRun {
+	var runs []mergeRun
+	from := 0
+	for _, s := range ss {
+		rest := vals[from:]
+		start := from + sort.Search(len(rest), func(i int) bool { return int64(rest[i]) >= s.lo })
+		end := len(vals)
+		if !s.open {
+			end = from + sort.Search(len(rest), func(i int) bool { return int64(rest[i]) >= s.hi })
+		}
+		if start < end {
+			runs = append(runs, mergeRun{start: start, end: end})
+		}
+		from = max(from, end)
+	}
+	return runs
+}
+
+// pageMeets says whether some row of a page of rows rows may pass.
+func (f *scanFilter) pageMeets(p datafile.PageStats, rows int64) bool {
+	return f.settle(p.ColumnStats, rows) != scanNone
 }
 
 // scanIntersectRows intersects two sorted lists of disjoint row ranges;

@@ -55,6 +55,7 @@ type scanTableOp struct {
 	workers sync.WaitGroup
 	helper  chan struct{} // closed when the launcher or closer goroutine ends
 
+	inline  Operator        // the one unit, read on the caller's goroutine
 	shared  chan scanItem   // not Ordered: every unit's batches
 	perUnit []chan scanItem // Ordered: one channel per unit
 	slots   chan struct{}   // Ordered: units read ahead
@@ -95,7 +96,17 @@ func (o *scanTableOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		var it scanItem
 		var ok bool
-		if o.shared != nil {
+		if o.inline != nil {
+			it.rec, it.err = o.inline.Next(ctx)
+			if it.err == io.EOF {
+				err := o.inline.Close()
+				o.inline = nil
+				if err != nil {
+					return nil, err
+				}
+				return nil, io.EOF
+			}
+		} else if o.shared != nil {
 			select {
 			case it, ok = <-o.shared:
 			case <-ctx.Done():
@@ -151,19 +162,37 @@ func (o *scanTableOp) start(ctx context.Context) {
 			o.units = append(o.units, func() Operator { return newScanPartOp(o.ec, part, p.Columns, o.stats) })
 		}
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	o.cancel = cancel
+	if len(o.units) == 1 && scanKeyed(p) {
+		// One part of a key-restricted scan (a point or narrow range
+		// read): goroutines and channels would cost more than the read.
+		o.inline = o.units[0]()
+		o.helper = make(chan struct{})
+		close(o.helper)
+		return
+	}
 	workers := o.ec.Parallelism
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, len(o.units)))
-	wctx, cancel := context.WithCancel(ctx)
-	o.cancel = cancel
 	o.helper = make(chan struct{})
 	if p.Ordered {
 		o.startOrdered(wctx, workers)
 	} else {
 		o.startUnordered(wctx, workers)
 	}
+}
+
+// scanKeyed says whether the scan filters its first row key.
+func scanKeyed(p *TableScan) bool {
+	for _, f := range p.Filters {
+		if f.Column == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // bandUnit reads one band: a part, or the parts of overlapping leaves
@@ -299,6 +328,10 @@ func (o *scanTableOp) Close() error {
 	<-o.helper
 	o.workers.Wait()
 	var errs []error
+	if o.inline != nil {
+		errs = append(errs, o.inline.Close())
+		o.inline = nil
+	}
 	drain := func(ch chan scanItem) {
 		for {
 			select {

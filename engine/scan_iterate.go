@@ -125,7 +125,8 @@ func (o *scanPartOp) startIterating(kept []*scanFileOp, spec *iterator.Spec, lat
 		in = &scanConcatOp{inputs: inputs, schema: layoutSchema}
 	default:
 		in = MergeSorted(inputs, scanKeyFunc(sch, layout),
-			MergeOptions{Alloc: scanAlloc(o.ec), Schema: layoutSchema, BatchRows: p.BatchRows})
+			MergeOptions{Alloc: scanAlloc(o.ec), Schema: layoutSchema, BatchRows: p.BatchRows,
+				KeyColumn: mergeKeyColumn(sch, layout)})
 	}
 	count := &scanIterCount{stats: o.stats}
 	in = Iterate(&scanCountOp{Operator: in, rows: &count.in}, spec, sch, scanNow(o.ec, p.Now), scanAlloc(o.ec))

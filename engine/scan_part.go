@@ -218,7 +218,8 @@ func (o *scanPartOp) start() error {
 			inputs[i] = f
 		}
 		o.merged = MergeSorted(inputs, scanKeyFunc(p.Table.Def.Schema, layout),
-			MergeOptions{Alloc: scanAlloc(o.ec), Schema: layoutSchema, BatchRows: p.BatchRows})
+			MergeOptions{Alloc: scanAlloc(o.ec), Schema: layoutSchema, BatchRows: p.BatchRows,
+				KeyColumn: mergeKeyColumn(p.Table.Def.Schema, layout)})
 	}
 	return nil
 }

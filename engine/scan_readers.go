@@ -25,8 +25,13 @@ import (
 // most Max idle readers are kept; the least recently used are closed.
 // A ReaderPool is safe for concurrent use; the nil pool opens and closes
 // a reader per scan.
+//
+// The pool's readers share one datafile.PageCache: the decompressed pages
+// of point and narrow range reads, so that hot keys are answered from
+// memory (the buffer pool of a database; see datafile.PageCache).
 type ReaderPool struct {
-	max int
+	max   int
+	pages *datafile.PageCache
 
 	mu    sync.Mutex
 	idle  map[readerKey][]*list.Element
@@ -47,13 +52,32 @@ type pooledReader struct {
 	r *datafile.Reader
 }
 
+// DefaultPageCacheBytes is the size of a pool's page cache unless told.
+const DefaultPageCacheBytes = 256 << 20
+
 // NewReaderPool returns a pool keeping at most max idle readers
-// (DefaultReaderPoolSize when max <= 0).
-func NewReaderPool(max int) *ReaderPool {
+// (DefaultReaderPoolSize when max <= 0) and pageCacheBytes of decoded
+// pages (DefaultPageCacheBytes when 0; none when negative).
+func NewReaderPool(max int, pageCacheBytes int64) *ReaderPool {
 	if max <= 0 {
 		max = DefaultReaderPoolSize
 	}
-	return &ReaderPool{max: max, idle: map[readerKey][]*list.Element{}, order: list.New()}
+	if pageCacheBytes == 0 {
+		pageCacheBytes = DefaultPageCacheBytes
+	}
+	p := &ReaderPool{max: max, idle: map[readerKey][]*list.Element{}, order: list.New()}
+	if pageCacheBytes > 0 {
+		p.pages = datafile.NewPageCache(pageCacheBytes)
+	}
+	return p
+}
+
+// PageCache returns the pool's page cache, nil if it has none.
+func (p *ReaderPool) PageCache() *datafile.PageCache {
+	if p == nil {
+		return nil
+	}
+	return p.pages
 }
 
 // Get returns a reader of the data file key, idle or newly opened, whose
@@ -81,7 +105,7 @@ func (p *ReaderPool) Get(ctx context.Context, store objstore.Store, key string, 
 		// context it was opened with: not the statement's, which ends.
 		ctx = context.WithoutCancel(ctx)
 	}
-	return datafile.Open(ctx, store, key, sch, datafile.WithBatchRows(batchRows))
+	return datafile.Open(ctx, store, key, sch, datafile.WithBatchRows(batchRows), datafile.WithPageCache(p.PageCache()))
 }
 
 // Put gives back a reader Get returned, which the caller must not use

@@ -26,7 +26,7 @@ func TestReaderPool(t *testing.T) {
 
 	all := []int{scanColK, scanColG, scanColSeq, scanColName, scanColV, scanColD}
 	lookups := []int64{5, 1500, 2999, 3333, 1500, 5}
-	pool := NewReaderPool(0)
+	pool := NewReaderPool(0, 0)
 	defer pool.Close()
 	opensBefore := store.opens.Load()
 	for _, k := range lookups {
@@ -61,7 +61,7 @@ func TestReaderPool(t *testing.T) {
 
 	// A pool of 3 keeps the 3 most recently used readers, and closes the
 	// others as they come back.
-	small := NewReaderPool(3)
+	small := NewReaderPool(3, 0)
 	ec = &ExecContext{Ctx: context.Background(), Alloc: memory.DefaultAllocator, Parallelism: 2, Readers: small}
 	scanTestCollect(t, ec, scanTestScan(t, tb, all, nil))
 	if idle := small.Idle(); idle != 3 {

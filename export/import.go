@@ -177,6 +177,14 @@ type objReader struct {
 	closed bool
 }
 
+// KeyBound asks the file's reader.
+func (o *objReader) KeyBound() ([]byte, bool, error) {
+	if kb, ok := o.RecordReader.(ingest.KeyBounder); ok {
+		return kb.KeyBound()
+	}
+	return nil, false, nil
+}
+
 func (o *objReader) Close() error {
 	if o.closed {
 		return nil
@@ -239,7 +247,8 @@ func (w *Worker) runImport(ctx context.Context, e *Export, i int) (*Finish, erro
 	var rows atomic.Int64
 	inputs := make([]ingest.RecordReader, len(e.Tasks[i].Inputs))
 	for j, in := range e.Tasks[i].Inputs {
-		inputs[j] = &countingReader{rows: &rows, progress: w.Progress, open: func() (ingest.RecordReader, error) { return src.open(ctx, in) }}
+		inputs[j] = &countingReader{rows: &rows, progress: w.Progress, bounded: e.Options.Format == FormatParquet,
+			open: func() (ingest.RecordReader, error) { return src.open(ctx, in) }}
 	}
 	defer func() {
 		for _, in := range inputs {
@@ -275,6 +284,28 @@ type countingReader struct {
 	r        ingest.RecordReader
 	rows     *atomic.Int64
 	progress func(int64)
+	bounded  bool // a Parquet file, which may tell a KeyBound
+}
+
+// KeyBound asks the file's reader (ingest.KeyBounder), opening the file for
+// it if it is not open yet and closing it again: the ingest asks every
+// input before it reads any, and keeps open only those it reads.
+func (c *countingReader) KeyBound() ([]byte, bool, error) {
+	if !c.bounded {
+		return nil, false, nil
+	}
+	r := c.r
+	if r == nil {
+		var err error
+		if r, err = c.open(); err != nil {
+			return nil, false, err
+		}
+		defer r.Close()
+	}
+	if kb, ok := r.(ingest.KeyBounder); ok {
+		return kb.KeyBound()
+	}
+	return nil, false, nil
 }
 
 func (c *countingReader) Next() (arrow.RecordBatch, error) {

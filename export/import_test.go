@@ -3,9 +3,11 @@ package export_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os/exec"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +22,9 @@ import (
 // worker processes, one of which is killed in the middle and started
 // again; the statement's own worker finishes what is left. The table ends
 // with exactly the rows of the files — none lost, none doubled — and each
-// task committed once.
+// task committed once. Throughout, another session queries the table: it
+// answers, and sees whole tasks only (a multiple of a file's 1,000 rows),
+// never fewer than before.
 func TestImportByWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -45,6 +49,7 @@ func TestImportByWorkers(t *testing.T) {
 		if len(e.Tasks) != 20 {
 			t.Fatalf("%d tasks, want 20", len(e.Tasks))
 		}
+		watching := watchCount(t, sql.NewEngine(db, sql.Config{}).NewSession(), "dst", 1000)
 		var children []*exec.Cmd
 		for _, name := range []string{"w1", "w2", "w3"} {
 			c := exporterChild(t, store, name, false)
@@ -74,6 +79,9 @@ func TestImportByWorkers(t *testing.T) {
 		done, err := export.Execute(ctx, w, e.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if seen := watching(); seen < 2 {
+			t.Logf("the watching session saw %d distinct counts", seen)
 		}
 		if rows, _ := done.Rows(); rows != int64(len(want)) {
 			t.Fatalf("the import counts %d rows, want %d", rows, len(want))
@@ -110,4 +118,46 @@ func waitForTask(t *testing.T, ctx context.Context, l *export.Log, id, worker st
 		time.Sleep(2 * time.Millisecond)
 	}
 	t.Fatalf("worker %s never took a task", worker)
+}
+
+// watchCount queries count(*) of table in s over and over until the
+// returned stop is called (which returns how many distinct counts it
+// saw), failing the test if a query fails, a count goes down or is not a
+// multiple of unit.
+func watchCount(t *testing.T, s *sql.Session, table string, unit int64) (stop func() int) {
+	t.Helper()
+	done, finished := make(chan struct{}), make(chan struct{})
+	var errs []string
+	seen := map[int64]bool{}
+	go func() {
+		defer close(finished)
+		last := int64(0)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			res, err := run(s, "SELECT count(*) FROM "+table)
+			if err != nil {
+				errs = append(errs, err.Error())
+				return
+			}
+			n, _ := strconv.ParseInt(*res.Rows[0][0], 10, 64)
+			if n < last || n%unit != 0 {
+				errs = append(errs, fmt.Sprintf("count %d after %d (a task has %d rows)", n, last, unit))
+				return
+			}
+			last, seen[n] = n, true
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return func() int {
+		close(done)
+		<-finished
+		for _, e := range errs {
+			t.Errorf("querying %s during the import: %s", table, e)
+		}
+		return len(seen)
+	}
 }

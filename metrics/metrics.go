@@ -8,6 +8,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,10 +103,17 @@ func (m *Metrics) JobEnded(tbl, kind, status string, inputRows int64, took time.
 	m.jobSeconds.WithLabelValues(tbl).Observe(took.Seconds())
 }
 
-// Serve answers /metrics on addr until ctx ends.
+// Serve answers /metrics on addr until ctx ends, and Go's profiles under
+// /debug/pprof/ so a slow server can be profiled where it runs (the
+// address is an operator's, like the metrics themselves).
 func (m *Metrics) Serve(ctx context.Context, addr string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -80,6 +80,8 @@ func (c *conn) serve(ctx context.Context) error {
 		return err
 	}
 	defer c.srv.unregister(c)
+	// A transaction the client leaves open is rolled back: its writes go.
+	defer c.sess.Close()
 	defer c.closeAll()
 	c.msgs = make(chan pgproto3.FrontendMessage, 64)
 	go c.read()
@@ -217,11 +219,17 @@ func (c *conn) beginImplicit() {
 	}
 }
 
-// endImplicit ends it: a failed one undoes its SETs, as in PostgreSQL.
+// endImplicit ends it: its writes commit, or a failed one deletes them
+// and undoes its SETs, as in PostgreSQL. A commit that fails is reported
+// as an error after the statements' results, as PostgreSQL reports a
+// failure at commit.
 func (c *conn) endImplicit() {
 	if c.implicit {
-		c.sess.EndImplicit(c.failed)
+		err := c.sess.EndImplicit(c.ctx, c.failed)
 		c.implicit, c.failed = false, false
+		if err != nil {
+			c.w.send(errorResponse(err, "ERROR"))
+		}
 	}
 }
 

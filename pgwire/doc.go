@@ -29,9 +29,13 @@
 //     next Execute continues it), Close, Flush and Sync. After an error the
 //     loop skips messages until Sync, and inside a transaction block the
 //     block fails until ROLLBACK, as in PostgreSQL. COPY FROM STDIN and TO
-//     STDOUT run over CopyData.
+//     STDOUT run over CopyData. Sync, and the end of a simple Query, end
+//     the implicit transaction of the statements before: the session
+//     commits their writes then (an error at commit follows their results,
+//     as in PostgreSQL), or deletes them if one failed.
 //  4. Terminate, a failed read or write, or the server's shutdown ends the
-//     connection: its portals are closed, which stops their operators.
+//     connection: its portals are closed, which stops their operators, and
+//     a transaction left open is rolled back (sql.Session.Close).
 //
 // Every error reaches the client as an ErrorResponse with its SQLSTATE,
 // message and position; a malformed message is answered with a FATAL error

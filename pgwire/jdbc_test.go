@@ -14,8 +14,8 @@ import (
 // Debian's pgJDBC (libpostgresql-jdbc-java, 42.5.5) and Java 17: database
 // metadata as Trino's PostgreSQL connector reads it, a read-only
 // transaction fetching 10 000 rows 100 at a time (portal suspension), a
-// PreparedStatement with int8 and varchar parameters, and the SQL shapes
-// Trino sends. What it prints is compared with what it prints against
+// PreparedStatement with int8 and varchar parameters, the SQL shapes
+// Trino sends, and its page sink's batched INSERTs in a transaction. What it prints is compared with what it prints against
 // PostgreSQL 15 when DORMOUSE_TEST_PG_URL names one.
 
 const jdbcJar = "/usr/share/java/postgresql.jar"
@@ -71,6 +71,10 @@ func TestJDBC(t *testing.T) {
 		"range: id=11 | name=n1 | amount=2.75",
 		"three-part name: n=10003",
 		"read-only insert: 25006",
+		"sink before rollback: own 5, other 0",
+		"sink after rollback: own 0, other 0",
+		"sink before commit: own 5, other 0",
+		"sink after commit: own 5, other 5",
 		"~reltuples: 10003",
 	} {
 		if !contains(got, want) {

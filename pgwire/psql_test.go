@@ -185,7 +185,7 @@ func TestPsqlDescribe(t *testing.T) {
 	s := startServer(t)
 	to := dormouseTarget(s)
 	dir := t.TempDir()
-	const create = "CREATE TABLE pgt_psql_d (id bigint PRIMARY KEY, name text NOT NULL, score double precision, born date, seen timestamp, flag boolean, blob bytea, n integer)"
+	const create = "CREATE TABLE pgt_psql_d (id bigint PRIMARY KEY, name text NOT NULL, score double precision, born date, seen timestamp, flag boolean, blob bytea, n integer, code varchar(12), label character varying)"
 	mustPsql(t, to, dir, "-c", create)
 	for _, c := range []struct {
 		cmd      string
@@ -197,6 +197,10 @@ func TestPsqlDescribe(t *testing.T) {
 		{`\d`, []string{"pgt_psql_d"}},
 		{`\d pgt_psql_d`, []string{`Table "public.pgt_psql_d"`, "id ", "bigint", "not null", "timestamp without time zone", "PRIMARY KEY"}},
 		{`\d+ pgt_psql_d`, []string{`Table "public.pgt_psql_d"`, "Storage", "plain", "extended"}},
+		// Their queries read tableoid. Dormouse has no procedural
+		// language, so \dL lists none (PostgreSQL lists plpgsql).
+		{`\dd`, []string{"Object descriptions", "(0 rows)"}},
+		{`\dL`, []string{"List of languages", "(0 rows)"}},
 	} {
 		out, err := psql(t, to, dir, "-c", c.cmd)
 		if err != nil {
@@ -228,7 +232,7 @@ func TestPsqlDescribe(t *testing.T) {
 	}
 	defer conn.Exec(ctx, "DROP TABLE pgt_psql_d")
 	pg.user = "postgres"
-	for _, cmd := range []string{`\d pgt_psql_d`, `\d+ pgt_psql_d`, `\dt pgt_psql_d`} {
+	for _, cmd := range []string{`\d pgt_psql_d`, `\d+ pgt_psql_d`, `\dt pgt_psql_d`, `\dd pgt_psql_d`, `\dd`} {
 		want := mustPsql(t, pg, dir, "-c", cmd)
 		got, err := psql(t, to, dir, "-c", cmd)
 		if err != nil {

@@ -75,6 +75,7 @@ const (
 	applyExists                  // whether there is a row
 	applyAny                     // OR of the boolean column over the rows (x IN …)
 	applyArray                   // the values of the one column as an array (ARRAY(SELECT …))
+	applyRows                    // every row, as an array of records (LATERAL (SELECT …))
 )
 
 // applySubquery is a subquery expression evaluated per outer row.
@@ -91,38 +92,46 @@ type applySubquery struct {
 // returns it as an expression of kind. For applyAny, x is the left operand
 // of IN, compared with the subquery's one column.
 func (b *binder) bindApply(sc *scope, q *ast.Query, kind applyKind, x ast.Expr, text string) (expr.Expr, error) {
+	a, _, err := b.bindApplyCols(sc, q, kind, x, text)
+	return a, err
+}
+
+// bindApplyCols is bindApply that also returns the subquery's columns.
+func (b *binder) bindApplyCols(sc *scope, q *ast.Query, kind applyKind, x ast.Expr, text string) (expr.Expr, []col, error) {
 	o := &outerScope{b: b, sc: sc}
 	sub := &binder{s: b.s, ctx: b.ctx, snap: b.snap, ctes: b.ctes, outer: o}
 	r, err := sub.bindQuery(q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cols := r.columns()
 	var typ arrow.DataType = arrow.FixedWidthTypes.Boolean
 	switch kind {
 	case applyScalar:
 		if len(cols) != 1 {
-			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
+			return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
 		}
 		typ = cols[0].typ
 	case applyArray:
 		if len(cols) != 1 {
-			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
+			return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
 		}
 		typ = expr.ListOf(cols[0].typ)
+	case applyRows:
+		typ = expr.ListOf(rowsType(cols))
 	case applyAny:
 		if len(cols) != 1 {
-			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery has too many columns")
+			return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery has too many columns")
 		}
 		lhs, err := b.expr(sc, x)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		slot := o.capture("?in", lhs)
 		ref := &expr.OuterRef{Slot: slot, Name: "?in", Typ: lhs.Type(), Null: lhs.Nullable()}
 		eq, err := expr.Compare("=", columnExpr(cols, 0), ref)
 		if err != nil {
-			return nil, errAt(x.Position(), err)
+			return nil, nil, errAt(x.Position(), err)
 		}
 		r = &projectRel{in: r, exprs: []expr.Expr{eq}, cols: []col{{name: "?in", typ: eq.Type(), nullable: true}}}
 	}
@@ -130,14 +139,16 @@ func (b *binder) bindApply(sc *scope, q *ast.Query, kind applyKind, x ast.Expr, 
 	p := &planner{b: sub, ec: ec}
 	plan, err := p.plan(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &applySubquery{kind: kind, plan: plan, outer: o.refs, typ: typ, text: text, base: ec}, nil
+	return &applySubquery{kind: kind, plan: plan, outer: o.refs, typ: typ, text: text, base: ec}, cols, nil
 }
 
 func (a *applySubquery) Type() arrow.DataType { return a.typ }
-func (a *applySubquery) Nullable() bool       { return a.kind != applyExists && a.kind != applyArray }
-func (a *applySubquery) String() string       { return a.text }
+func (a *applySubquery) Nullable() bool {
+	return a.kind != applyExists && a.kind != applyArray && a.kind != applyRows
+}
+func (a *applySubquery) String() string { return a.text }
 func (a *applySubquery) Children() []expr.Expr {
 	return a.outer
 }
@@ -253,6 +264,14 @@ func (a *applySubquery) run(ctx *expr.Context, vals []arrow.Array, row int) (sca
 			for i := 0; i < nr; i++ {
 				elems = append(elems, expr.ValueAt(rec.Column(0), i))
 			}
+		case applyRows:
+			for i := 0; i < nr; i++ {
+				row := make([]any, rec.NumCols())
+				for j := range row {
+					row[j] = expr.ValueAt(rec.Column(j), i)
+				}
+				elems = append(elems, row)
+			}
 		case applyExists:
 			if nr > 0 {
 				rec.Release()
@@ -273,7 +292,7 @@ func (a *applySubquery) run(ctx *expr.Context, vals []arrow.Array, row int) (sca
 		rec.Release()
 	}
 	switch a.kind {
-	case applyArray:
+	case applyArray, applyRows:
 		vals, err := expr.BuildArray(ctx.Alloc, expr.ElemType(a.typ), elems)
 		if err != nil {
 			return nil, err
@@ -289,6 +308,16 @@ func (a *applySubquery) run(ctx *expr.Context, vals []arrow.Array, row int) (sca
 		return scalar.NewBooleanScalar(false), nil
 	}
 	return result, nil
+}
+
+// rowsType is the record type of a subquery's rows as applyRows returns
+// them: field i is named fi, as the columns' names may repeat.
+func rowsType(cols []col) arrow.DataType {
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: fmt.Sprintf("f%d", i), Type: c.typ, Nullable: true}
+	}
+	return arrow.StructOf(fields...)
 }
 
 // detach copies the bytes of a string or binary scalar, which GetScalar

@@ -270,6 +270,16 @@ func (b *binder) bindFrom(items []ast.TableExpr) (rel, error) {
 	}
 	var out rel
 	for _, item := range items {
+		if out != nil {
+			r, ok, err := b.bindLateral(item, out, nil, false)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = r
+				continue
+			}
+		}
 		r, err := b.bindTableExpr(item)
 		if err != nil {
 			return nil, err
@@ -288,9 +298,6 @@ func (b *binder) bindTableExpr(t ast.TableExpr) (rel, error) {
 	case *ast.TableRef:
 		return b.bindTableRef(t)
 	case *ast.Subquery:
-		if t.Lateral {
-			return nil, errAt(t.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL is not supported"))
-		}
 		r, err := b.bindQuery(t.Query)
 		if err != nil {
 			return nil, err
@@ -356,7 +363,7 @@ func (b *binder) bindTableRef(t *ast.TableRef) (rel, error) {
 			all := d.Schema.Columns()
 			for _, i := range ts.t.Def.DeclaredColumns() {
 				c := all[i]
-				sc.cols = append(sc.cols, col{qual: alias, name: c.Name, typ: c.Type.Arrow(), nullable: c.Nullable})
+				sc.cols = append(sc.cols, col{qual: alias, name: c.Name, typ: c.Type.Arrow(), nullable: c.Nullable, from: sc})
 				sc.storage = append(sc.storage, i)
 			}
 			return withColumnAliases(sc, t.ColumnAliases, t.Pos)
@@ -365,7 +372,7 @@ func (b *binder) bindTableRef(t *ast.TableRef) (rel, error) {
 	if vt := b.findVirtual(schemaName, t.Name); vt != nil {
 		sc := &scanRel{vt: vt, alias: alias}
 		for _, c := range vt.cols {
-			sc.cols = append(sc.cols, col{qual: alias, name: c.name, typ: c.typ, nullable: true})
+			sc.cols = append(sc.cols, col{qual: alias, name: c.name, typ: c.typ, nullable: true, from: sc})
 		}
 		return withColumnAliases(sc, t.ColumnAliases, t.Pos)
 	}
@@ -417,6 +424,9 @@ func (b *binder) bindJoin(j *ast.Join) (rel, error) {
 	l, err := b.bindTableExpr(j.Left)
 	if err != nil {
 		return nil, err
+	}
+	if lat, ok, err := b.bindJoinLateral(j, l); ok || err != nil {
+		return lat, err
 	}
 	r, err := b.bindTableExpr(j.Right)
 	if err != nil {
@@ -482,6 +492,21 @@ func (b *binder) bindJoin(j *ast.Join) (rel, error) {
 	return jr, nil
 }
 
+// bindJoinLateral binds a join whose right side is lateral (bind_lateral.go)
+// after its left side l; ok is false for other joins.
+func (b *binder) bindJoinLateral(j *ast.Join, l rel) (rel, bool, error) {
+	if !isLateral(j.Right) {
+		return nil, false, nil
+	}
+	switch {
+	case j.Kind == ast.RightJoin || j.Kind == ast.FullJoin:
+		return nil, true, errAt(j.Pos, sqlerr.New(sqlerr.InvalidColumnReference, "the combining JOIN type must be INNER or LEFT for a LATERAL reference"))
+	case len(j.Using) > 0 || j.Natural:
+		return nil, true, errAt(j.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "USING and NATURAL joins with a LATERAL item are not supported"))
+	}
+	return b.bindLateral(j.Right, l, j.On, j.Kind == ast.LeftJoin)
+}
+
 func findCol(cols []col, name string) int {
 	for i, c := range cols {
 		if strings.EqualFold(c.name, name) {
@@ -492,7 +517,7 @@ func findCol(cols []col, name string) int {
 }
 
 // bindFuncTable binds a set-returning function in FROM (pgcatalog_srf.go).
-func (b *binder) bindFuncTable(t *ast.FuncTable) (rel, error) { return b.bindSetFuncTable(t) }
+func (b *binder) bindFuncTable(t *ast.FuncTable) (rel, error) { return b.bindSetFuncTable(t, nil) }
 
 // isAggregate reports whether a call is an aggregate (not a window call).
 func isAggregate(fc *ast.FuncCall) bool {

@@ -219,6 +219,9 @@ func (b *binder) column(sc *scope, c *ast.ColumnRef) (expr.Expr, error) {
 	case i == -2:
 		return nil, sqlerr.New(sqlerr.AmbiguousColumn, "column reference \"%s\" is ambiguous", strings.Join(c.Parts, "."))
 	case i < 0:
+		if x, ok, err := b.tableOID(sc, c); ok {
+			return x, err
+		}
 		if x, ok, err := b.outerColumn(c); ok {
 			return x, err
 		}
@@ -247,6 +250,39 @@ func (b *binder) column(sc *scope, c *ast.ColumnRef) (expr.Expr, error) {
 		return nil, sqlerr.New(sqlerr.GroupingError, "column \"%s\" must appear in the GROUP BY clause or be used in an aggregate function", name)
 	}
 	return columnExpr(sc.cols, i), nil
+}
+
+// tableOID binds the system column tableoid of a table or catalog
+// relation in sc (psql's \dd and \dL join pg_description on it): the
+// relation's OID, a constant, as every row of a Dormouse relation is in
+// the relation itself (there is no inheritance). ok is false when c is not
+// tableoid or no relation in sc matches.
+func (b *binder) tableOID(sc *scope, c *ast.ColumnRef) (x expr.Expr, ok bool, err error) {
+	if c.Parts[len(c.Parts)-1] != "tableoid" {
+		return nil, false, nil
+	}
+	qual := ""
+	if len(c.Parts) > 1 {
+		qual = c.Parts[len(c.Parts)-2]
+	}
+	var from *scanRel
+	for _, cc := range sc.cols {
+		if cc.from == nil || (qual != "" && cc.qual != qual) || cc.from == from {
+			continue
+		}
+		if from != nil {
+			return nil, true, sqlerr.New(sqlerr.AmbiguousColumn, "column reference \"tableoid\" is ambiguous")
+		}
+		from = cc.from
+	}
+	if from == nil {
+		return nil, false, nil
+	}
+	oid, found := b.pgCatalog(b.ctx).relOID(from)
+	if !found {
+		return nil, false, nil
+	}
+	return expr.Lit(oid, arrow.PrimitiveTypes.Int64), true, nil
 }
 
 // resolveIndex finds the column c names in sc: its index, -1 if none, -2

@@ -21,9 +21,9 @@ import (
 
 // CopyIn is a COPY … FROM STDIN ready to receive its data. Its rows go
 // through the ingest path: sorted, written one file per partition and
-// committed in one transaction when the data ends, so a COPY that fails —
-// a bad line, a cancelled statement, a client that gives up — commits
-// nothing.
+// committed in one transaction when the data ends (inside a transaction,
+// when it commits), so a COPY that fails — a bad line, a cancelled
+// statement, a client that gives up — commits nothing.
 type CopyIn struct {
 	s    *Session
 	stmt *ast.Copy
@@ -59,7 +59,7 @@ func (s *Session) copyIn(ctx context.Context, st *Statement) (*CopyIn, error) {
 	if c.Query != nil {
 		return nil, errAt(c.Pos, sqlerr.New(sqlerr.WrongObjectType, "COPY FROM needs a table, not a query"))
 	}
-	snap, err := newSnapshot(ctx, s.e.db)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -115,12 +115,11 @@ func (c *CopyIn) run(ctx context.Context, r io.Reader) (string, error) {
 		return "", err
 	}
 	defer in.Close()
-	res, err := ingest.Ingest(ctx, c.t, []ingest.RecordReader{in}, ingest.Options{
-		MemoryBytes: c.s.workMem(), TempDir: c.s.e.cfg.TempDir, Allocator: c.s.e.cfg.Allocator})
+	n, err := c.s.write(ctx, c.t, []ingest.RecordReader{in})
 	if err != nil {
 		return "", c.copyError(err, lines)
 	}
-	return fmt.Sprintf("COPY %d", res.Rows), nil
+	return fmt.Sprintf("COPY %d", n), nil
 }
 
 func (c *CopyIn) csvReader(src io.Reader) (ingest.RecordReader, error) {
@@ -186,6 +185,8 @@ func (c *CopyIn) copyError(err error, lines lineMapper) error {
 		code = badCopyFileFormat
 	case strings.Contains(msg, "out of range"):
 		code = sqlerr.NumericValueOutOfRange
+	case strings.HasPrefix(msg, "value too long"):
+		code = sqlerr.StringDataRightTruncation
 	}
 	where := fmt.Sprintf("COPY %s, line %d", c.def.Name, line)
 	if ve.Column != "" {
@@ -193,6 +194,9 @@ func (c *CopyIn) copyError(err error, lines lineMapper) error {
 		// PostgreSQL quotes the bad value too; the message ends with it.
 		if i := strings.LastIndex(msg, `: "`); i >= 0 && strings.HasSuffix(msg, `"`) && code != sqlerr.NullValueNotAllowed {
 			where += msg[i:]
+			if code == sqlerr.StringDataRightTruncation {
+				msg = msg[:i] // PostgreSQL's message leaves the value to the context
+			}
 		}
 	}
 	if ve.Row > 0 && ve.Line == 0 {

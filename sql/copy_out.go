@@ -60,7 +60,7 @@ func (s *Session) copyOut(ctx context.Context, st *Statement) (*CopyOut, error) 
 // copyQuery is the query COPY t [(columns)] TO reads: the columns in the
 // order given, else every column in declared order.
 func (s *Session) copyQuery(ctx context.Context, c *ast.Copy) (*ast.Query, error) {
-	snap, err := newSnapshot(ctx, s.e.db)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,31 @@ func columnType(t *ast.TypeName) (schema.Type, error) {
 	return schema.Invalid, sqlerr.New(sqlerr.UndefinedObject, "type \"%s\" does not exist", strings.Join(t.Names, "."))
 }
 
+// maxVarcharLength is PostgreSQL's limit on n in varchar(n).
+const maxVarcharLength = 10485760
+
+// declaredVarchar reads the SQL type and length limit a column of type t
+// keeps besides its storage type (schema.Column.SQLType, Length):
+// "varchar" and n for character varying(n), so that the catalogs show
+// the column as PostgreSQL would. char(n) stays text: its blank-padded
+// semantics are not PostgreSQL's here.
+func declaredVarchar(t *ast.TypeName) (string, int, error) {
+	if strings.ToLower(t.Names[len(t.Names)-1]) != "varchar" {
+		return "", 0, nil
+	}
+	switch {
+	case len(t.Mods) == 0:
+		return schema.SQLVarchar, 0, nil
+	case len(t.Mods) > 1:
+		return "", 0, sqlerr.New(sqlerr.SyntaxError, "invalid type modifier")
+	case t.Mods[0] < 1:
+		return "", 0, sqlerr.New(sqlerr.InvalidParameterValue, "length for type varchar must be at least 1")
+	case t.Mods[0] > maxVarcharLength:
+		return "", 0, sqlerr.New(sqlerr.InvalidParameterValue, "length for type varchar cannot exceed %d", maxVarcharLength)
+	}
+	return schema.SQLVarchar, t.Mods[0], nil
+}
+
 // createTable creates a table: PRIMARY KEY columns are its row keys (the
 // first column when there is none), WITH (sort_keys = 'a, b') names its
 // sort keys, WITH (split_points = 'x, y') pre-splits it, and every other
@@ -53,7 +78,7 @@ func (s *Session) createTable(ctx context.Context, st *ast.CreateTable) (Rows, e
 		return nil, errAt(st.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "a table needs at least one column"))
 	}
 	byName := map[string]int{}
-	types := make([]schema.Type, len(st.Columns))
+	types := make([]schema.Column, len(st.Columns))
 	for i, c := range st.Columns {
 		low := strings.ToLower(c.Name)
 		if _, dup := byName[low]; dup {
@@ -64,7 +89,10 @@ func (s *Session) createTable(ctx context.Context, st *ast.CreateTable) (Rows, e
 		if err != nil {
 			return nil, errAt(c.Type.Pos, err)
 		}
-		types[i] = t
+		types[i] = schema.Column{Name: c.Name, Type: t}
+		if types[i].SQLType, types[i].Length, err = declaredVarchar(c.Type); err != nil {
+			return nil, errAt(c.Type.Pos, err)
+		}
 	}
 	var keyNames []string
 	for _, c := range st.Columns {
@@ -114,7 +142,7 @@ func (s *Session) createTable(ctx context.Context, st *ast.CreateTable) (Rows, e
 				return nil, sqlerr.New(sqlerr.DuplicateColumn, "column \"%s\" appears twice in the key", n)
 			}
 			used[i] = true
-			out = append(out, schema.Column{Name: st.Columns[i].Name, Type: types[i]})
+			out = append(out, types[i])
 		}
 		return out, nil
 	}
@@ -127,7 +155,9 @@ func (s *Session) createTable(ctx context.Context, st *ast.CreateTable) (Rows, e
 	}
 	for i, c := range st.Columns {
 		if !used[i] {
-			sch.Values = append(sch.Values, schema.Column{Name: c.Name, Type: types[i], Nullable: !c.NotNull})
+			v := types[i]
+			v.Nullable = !c.NotNull
+			sch.Values = append(sch.Values, v)
 		}
 	}
 	def := catalog.TableDef{Name: st.Name.Name, Schema: sch, Properties: props}

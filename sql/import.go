@@ -29,7 +29,7 @@ func (s *Session) importFiles(ctx context.Context, c *ast.Copy, opts export.Opti
 	if opts.Overwrite || opts.MaxFileRows > 0 {
 		return nil, errAt(c.Pos, sqlerr.New(sqlerr.InvalidParameterValue, "COPY FROM takes no OVERWRITE or MAX_FILE_ROWS"))
 	}
-	snap, err := newSnapshot(ctx, s.e.db)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

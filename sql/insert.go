@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
@@ -17,7 +18,8 @@ import (
 
 // insert runs INSERT … VALUES and INSERT … SELECT through the storage
 // ingest path: the rows are sorted, written as one file per partition and
-// committed in one transaction, so a failed INSERT changes nothing.
+// committed in one transaction, so a failed INSERT changes nothing; inside
+// a transaction the files commit with it (session_writes.go).
 func (s *Session) insert(ctx context.Context, st *ast.Insert) (Rows, error) {
 	bi, err := s.bindInsert(ctx, st)
 	if err != nil {
@@ -34,12 +36,12 @@ func (s *Session) insert(ctx context.Context, st *ast.Insert) (Rows, error) {
 		return nil, err
 	}
 	defer op.Close()
-	in := &operatorInput{ctx: ctx, op: op, sch: bi.t.Def.Schema.Arrow(), table: bi.t.Def.Name}
-	res, err := ingest.Ingest(ctx, bi.t, []ingest.RecordReader{in}, ingest.Options{MemoryBytes: s.workMem(), TempDir: s.e.cfg.TempDir, Allocator: s.e.cfg.Allocator})
+	in := &operatorInput{ctx: ctx, op: op, sch: bi.t.Def.Schema.Arrow(), cols: bi.t.Def.Schema.Columns(), table: bi.t.Def.Name, alloc: s.e.cfg.Allocator}
+	n, err := s.write(ctx, bi.t, []ingest.RecordReader{in})
 	if err != nil {
 		return nil, err
 	}
-	return tagOnly(fmt.Sprintf("INSERT 0 %d", res.Rows)), nil
+	return tagOnly(fmt.Sprintf("INSERT 0 %d", n)), nil
 }
 
 // boundInsert is an INSERT bound to its table: the rows to ingest, in the
@@ -62,7 +64,7 @@ func (s *Session) bindInsert(ctx context.Context, st *ast.Insert) (*boundInsert,
 		c.With = st.With
 		src = &c
 	}
-	snap, err := newSnapshot(ctx, s.e.db)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -187,12 +189,14 @@ func (b *binder) bindInsertValues(v *ast.Values, target []int, cols []schema.Col
 
 // operatorInput adapts an operator's output to an ingest input with the
 // table's exact schema, checking that keys and NOT NULL columns hold no
-// NULL.
+// NULL and that varchar(n) values fit.
 type operatorInput struct {
 	ctx   context.Context
 	op    engine.Operator
 	sch   *arrow.Schema
+	cols  []schema.Column // in storage order
 	table string
+	alloc memory.Allocator
 }
 
 func (o *operatorInput) Next() (arrow.RecordBatch, error) {
@@ -207,9 +211,79 @@ func (o *operatorInput) Next() (arrow.RecordBatch, error) {
 			return nil, sqlerr.New(sqlerr.NullValueNotAllowed, "null value in column \"%s\" of relation \"%s\" violates not-null constraint", f.Name, o.table)
 		}
 	}
+	fitted := make([]arrow.Array, 0, 1)
+	for i, c := range o.cols {
+		if c.Length == 0 {
+			continue
+		}
+		a, err := fitLength(o.alloc, cols[i], c.Length)
+		if err != nil {
+			rec.Release()
+			return nil, err
+		}
+		if a != nil {
+			cols = append([]arrow.Array(nil), cols...)
+			cols[i] = a
+			fitted = append(fitted, a)
+		}
+	}
 	out := array.NewRecordBatch(o.sch, cols, rec.NumRows())
 	rec.Release()
+	for _, a := range fitted {
+		a.Release()
+	}
 	return out, nil
+}
+
+// fitLength applies a varchar(n) limit to the values of a column, as
+// PostgreSQL assigns them: a value longer than n characters is an error
+// unless the rest is spaces, which are cut. It returns a new array when
+// it cut some (the caller releases it), nil when every value fits.
+func fitLength(alloc memory.Allocator, col arrow.Array, n int) (arrow.Array, error) {
+	a, ok := col.(*array.String)
+	if !ok {
+		return nil, nil
+	}
+	var b *array.StringBuilder
+	for r := 0; r < a.Len(); r++ {
+		v := a.Value(r)
+		keep := len(v)
+		if keep > n && a.IsValid(r) {
+			var err error
+			if keep, err = schema.FitLength(v, n); err != nil {
+				if b != nil {
+					b.Release()
+				}
+				return nil, sqlerr.New(sqlerr.StringDataRightTruncation, "value too long for type character varying(%d)", n)
+			}
+		}
+		if keep < len(v) && b == nil {
+			b = array.NewStringBuilder(alloc)
+			for p := 0; p < r; p++ {
+				appendString(b, a, p)
+			}
+		}
+		if b != nil {
+			if a.IsValid(r) {
+				b.Append(v[:keep])
+			} else {
+				b.AppendNull()
+			}
+		}
+	}
+	if b == nil {
+		return nil, nil
+	}
+	defer b.Release()
+	return b.NewArray(), nil
+}
+
+func appendString(b *array.StringBuilder, a *array.String, r int) {
+	if a.IsNull(r) {
+		b.AppendNull()
+		return
+	}
+	b.Append(a.Value(r))
 }
 
 func (o *operatorInput) Close() error { return nil }

@@ -13,6 +13,9 @@ type col struct {
 	name     string
 	typ      arrow.DataType
 	nullable bool
+	// from is the table or virtual table a column is read from, nil for
+	// others: the relation whose OID the system column tableoid is.
+	from *scanRel
 }
 
 // rel is a bound relation: a node of the logical plan. Expressions in a

@@ -125,9 +125,20 @@ type pgRel struct {
 
 // pgAttr is one column of a relation.
 type pgAttr struct {
-	name    string
-	typ     int64
+	name string
+	typ  int64
+	// length is a varchar(n)'s n, 0 for none: atttypmod is n+4, as in
+	// PostgreSQL.
+	length  int
 	notNull bool
+}
+
+// typmod is the attribute's atttypmod.
+func (a pgAttr) typmod() int32 {
+	if a.length > 0 {
+		return int32(a.length) + 4
+	}
+	return -1
 }
 
 // pgCatalog is the catalog as one statement sees it.
@@ -196,7 +207,7 @@ func (c *pgCatalog) addTables(defs []*catalog.TableDef) {
 		declared := d.DeclaredColumns()
 		for _, i := range declared {
 			col := all[i]
-			t.attrs = append(t.attrs, pgAttr{name: col.Name, typ: columnTypeOID(col.Type), notNull: !col.Nullable})
+			t.attrs = append(t.attrs, pgAttr{name: col.Name, typ: columnTypeOID(col), length: col.Length, notNull: !col.Nullable})
 		}
 		idx := &pgRel{oid: base + 1, nsp: nspPublic, name: d.Name + "_pkey", kind: 'i', def: d, table: base}
 		for k := range d.Schema.RowKeys {
@@ -219,6 +230,23 @@ func (c *pgCatalog) addTables(defs []*catalog.TableDef) {
 func (c *pgCatalog) add(r *pgRel) {
 	c.rels = append(c.rels, r)
 	c.byOID[r.oid] = r
+}
+
+// relOID is the OID of the relation a scan reads.
+func (c *pgCatalog) relOID(sc *scanRel) (int64, bool) {
+	switch {
+	case sc.ts != nil:
+		for _, r := range c.tables {
+			if r.def.ID == sc.ts.t.Def.ID {
+				return r.oid, true
+			}
+		}
+	case sc.vt != nil:
+		if r := c.lookup(sc.vt.schema, sc.vt.name); r != nil {
+			return r.oid, true
+		}
+	}
+	return 0, false
 }
 
 // rowTypes maps the tables' row type OIDs to their names, for format_type.

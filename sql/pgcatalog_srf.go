@@ -50,22 +50,31 @@ func (p *planner) planUnnest(u *unnestRel) (engine.Plan, map[int]int, error) {
 // bindSetFuncTable binds a function in FROM: its rows, one column per
 // field for a function returning records (_pg_expandarray's x and n),
 // else one column named by the column alias, the table alias or the
-// function. Its arguments may read the outer query of a subquery.
-func (b *binder) bindSetFuncTable(t *ast.FuncTable) (rel, error) {
+// function, and with WITH ORDINALITY a bigint column numbering them. Its
+// arguments may read the outer query of a subquery.
+//
+// With left, the FROM items before it, the function is lateral: its
+// arguments may read left's columns, and it runs once per row of left.
+// The result is then left's columns followed by the function's, the join
+// of the two already made.
+func (b *binder) bindSetFuncTable(t *ast.FuncTable, left rel) (rel, error) {
 	fc, ok := t.Func.(*ast.FuncCall)
 	if !ok {
 		return nil, errAt(t.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "this function in FROM is not supported"))
 	}
 	name := strings.ToLower(fc.Name[len(fc.Name)-1])
-	if t.Lateral {
-		return nil, errAt(t.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL is not supported"))
-	}
 	if !expr.IsSetFunc(name) {
 		return nil, errAt(fc.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "function %s in FROM is not supported", name))
 	}
+	var base rel = &valuesRel{rows: [][]expr.Expr{{}}}
+	sc := &scope{}
+	if left != nil {
+		base = left
+		sc = &scope{cols: left.columns()}
+	}
 	args := make([]expr.Expr, len(fc.Args))
 	for i, a := range fc.Args {
-		x, err := b.expr(&scope{}, a)
+		x, err := b.expr(sc, a)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +88,6 @@ func (b *binder) bindSetFuncTable(t *ast.FuncTable) (rel, error) {
 	if alias == "" {
 		alias = name
 	}
-	one := &valuesRel{rows: [][]expr.Expr{{}}}
 	elem := expr.ElemType(list.Type())
 	st, record := elem.(*arrow.StructType)
 	colName := name
@@ -89,30 +97,76 @@ func (b *binder) bindSetFuncTable(t *ast.FuncTable) (rel, error) {
 	case t.Alias != "" && !record:
 		colName = t.Alias
 	}
-	u := newUnnestRel(one, []expr.Expr{list}, []string{colName}, alias)
-	var r rel = u
+	exprs, names := []expr.Expr{list}, []string{colName}
+	if t.Ordinality {
+		exprs = append(exprs, ordinality(list))
+		names = append(names, "ordinality")
+	}
+	u := newUnnestRel(base, exprs, names, alias)
+	nbase := len(base.columns())
+	fields := 1
 	if record {
-		// A record's fields become the columns.
-		proj := &projectRel{in: u}
-		value := columnExpr(u.cols, 0)
-		for i, f := range st.Fields() {
-			x, err := expr.Field(value, f.Name)
-			if err != nil {
-				return nil, err
-			}
-			n := f.Name
-			if i < len(t.ColumnAliases) {
-				n = t.ColumnAliases[i]
-			}
-			proj.exprs = append(proj.exprs, x)
-			proj.cols = append(proj.cols, col{qual: alias, name: n, typ: x.Type(), nullable: true})
-		}
-		r = proj
+		fields = len(st.Fields())
+	}
+	if len(t.ColumnAliases) > fields+boolInt(t.Ordinality) {
+		return nil, errAt(t.Pos, sqlerr.New(sqlerr.InvalidColumnReference, "table \"%s\" has %d columns available but %d columns specified", alias, fields+boolInt(t.Ordinality), len(t.ColumnAliases)))
 	}
 	if t.Ordinality {
-		return nil, errAt(t.Pos, sqlerr.New(sqlerr.FeatureNotSupported, "WITH ORDINALITY is not supported"))
+		ord := &u.cols[nbase+1]
+		ord.nullable = false
+		if fields < len(t.ColumnAliases) {
+			ord.name = t.ColumnAliases[fields]
+		}
 	}
-	return r, nil
+	if !record {
+		return u, nil
+	}
+	// A record's fields become the columns, after base's and before
+	// ordinality.
+	proj := &projectRel{in: u}
+	pass := func(i int) {
+		proj.exprs = append(proj.exprs, columnExpr(u.cols, i))
+		proj.cols = append(proj.cols, u.cols[i])
+	}
+	for i := 0; i < nbase; i++ {
+		pass(i)
+	}
+	value := columnExpr(u.cols, nbase)
+	for i, f := range st.Fields() {
+		x, err := expr.Field(value, f.Name)
+		if err != nil {
+			return nil, err
+		}
+		n := f.Name
+		if i < len(t.ColumnAliases) {
+			n = t.ColumnAliases[i]
+		}
+		proj.exprs = append(proj.exprs, x)
+		proj.cols = append(proj.cols, col{qual: alias, name: n, typ: x.Type(), nullable: true})
+	}
+	if t.Ordinality {
+		pass(nbase + 1)
+	}
+	return proj, nil
+}
+
+// ordinality numbers the elements of each of list's arrays: {1, 2, …}.
+func ordinality(list expr.Expr) expr.Expr {
+	return expr.GoFunc("ordinality", []expr.Expr{list}, expr.ListOf(expr.Int8Type), false, func(_ *expr.Context, a []any) (any, error) {
+		elems, _ := a[0].([]any)
+		out := make([]any, len(elems))
+		for i := range out {
+			out[i] = int64(i + 1)
+		}
+		return out, nil
+	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // selectSetFuncs runs the set-returning functions of a select list: each

@@ -374,7 +374,7 @@ func pgAttributeRows(c *pgCatalog) ([]pgRow, error) {
 		for i, a := range r.attrs {
 			t := pgTypeByOID[a.typ]
 			row := pgRow{"attrelid": r.oid, "attname": a.name, "atttypid": a.typ, "attstattarget": -1,
-				"attnum": i + 1, "attcacheoff": -1, "atttypmod": -1, "attnotnull": a.notNull, "attislocal": true}
+				"attnum": i + 1, "attcacheoff": -1, "atttypmod": a.typmod(), "attnotnull": a.notNull, "attislocal": true}
 			if t != nil {
 				row["attlen"] = t.len
 				row["attbyval"] = t.byVal

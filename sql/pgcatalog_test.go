@@ -2,12 +2,17 @@ package sql_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/engine/sqlerr"
 	"github.com/dormousedb/dormouse/sql"
+	"github.com/dormousedb/dormouse/sql/pgtypes"
 	"github.com/dormousedb/dormouse/sql/slt/pgoracle"
 	"github.com/dormousedb/dormouse/storage/storagetest"
 )
@@ -279,5 +284,54 @@ func TestCatalogOIDsStable(t *testing.T) {
 	other := sql.NewEngine(storagetest.NewDB(t, store), sql.Config{}).NewSession()
 	if got := oid(other, q); got != first {
 		t.Fatalf("in another process: %s, was %s", got, first)
+	}
+}
+
+// TestVarcharKeptInCatalog: the declared varchar(n) survives the catalog
+// log, as another process reads it, and its limit holds there.
+func TestVarcharKeptInCatalog(t *testing.T) {
+	env := newTxnEnv(t)
+	mustRun(t, env.a, "CREATE TABLE vc (k varchar(4) PRIMARY KEY, v character varying, w text)")
+	res := mustRun(t, env.c, "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'vc'::regclass AND attnum > 0 ORDER BY attnum")
+	if got, want := rowsText(res.Rows), "k|character varying(4)\nv|character varying\nw|text\n"; got != want {
+		t.Errorf("columns in another process:\n%s\nwant\n%s", got, want)
+	}
+	if code := runErr(env.c, "INSERT INTO vc VALUES ('abcde', 'x', 'y')"); code != sqlerr.StringDataRightTruncation {
+		t.Errorf("a key too long: %q, want 22001", code)
+	}
+}
+
+// TestTypeTablesAgree: pg_type's rows agree with sql/pgtypes, which owns
+// the OIDs and how Arrow types map to them.
+func TestTypeTablesAgree(t *testing.T) {
+	s := catalogSession(t)
+	row := func(oid uint32) string {
+		return rowsText(runQuery(t, s, fmt.Sprintf("SELECT typname, typlen, typarray, typelem FROM pg_type WHERE oid = %d", oid)).Rows)
+	}
+	for _, pt := range pgtypes.Types {
+		want := fmt.Sprintf("%s|%d|%d|%d", pt.Name, pt.Len, pt.Array, pt.Elem)
+		got := strings.TrimSuffix(row(pt.OID), "\n")
+		if pt.Elem == 0 {
+			// pgtypes keeps the element type of array types only (name's
+			// typelem is char, but a name is no array).
+			want = want[:strings.LastIndex(want, "|")]
+			if i := strings.LastIndex(got, "|"); i >= 0 {
+				got = got[:i]
+			}
+		}
+		if got != want {
+			t.Errorf("type %d: pg_type has %q, pgtypes %q", pt.OID, got, want)
+		}
+	}
+	// Every Arrow type the engine makes maps to a type pg_type lists.
+	for _, at := range []arrow.DataType{expr.BoolType, expr.Int2Type, expr.Int4Type, expr.Int8Type, expr.Float4Type,
+		expr.Float8Type, expr.TextType, expr.ByteaType, expr.DateType, expr.TimestampType, expr.TimestampTZType,
+		expr.IntervalType, arrow.Null, arrow.StructOf(arrow.Field{Name: "f", Type: expr.Int4Type})} {
+		for _, typ := range []arrow.DataType{at, arrow.ListOf(at)} {
+			oid, ok := pgtypes.OIDOf(typ)
+			if !ok || row(oid) == "" {
+				t.Errorf("%s: OID %d (%v) is not in pg_type", typ, oid, ok)
+			}
+		}
 	}
 }

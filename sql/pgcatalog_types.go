@@ -6,44 +6,46 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/sql/pgtypes"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
-// PostgreSQL type OIDs that the code names.
+// PostgreSQL type OIDs that the catalog code names, as int64 like every
+// OID here. sql/pgtypes owns their values.
 const (
-	oidBool        = 16
-	oidBytea       = 17
-	oidChar        = 18
-	oidName        = 19
-	oidInt8        = 20
-	oidInt2        = 21
-	oidInt2Vector  = 22
-	oidInt4        = 23
-	oidRegproc     = 24
-	oidText        = 25
-	oidOid         = 26
-	oidXid         = 28
-	oidOidVector   = 30
-	oidNodeTree    = 194
-	oidFloat4      = 700
-	oidFloat8      = 701
-	oidUnknown     = 705
-	oidInet        = 869
-	oidAclitem     = 1033
-	oidBpchar      = 1042
-	oidVarchar     = 1043
-	oidDate        = 1082
-	oidTime        = 1083
-	oidTimestamp   = 1114
-	oidTimestampTZ = 1184
-	oidInterval    = 1186
-	oidNumeric     = 1700
-	oidRegclass    = 2205
-	oidRegtype     = 2206
-	oidRecord      = 2249
-	oidAnyArray    = 2277
-	oidRegnamespc  = 4089
-	oidRegrole     = 4096
+	oidBool        = int64(pgtypes.Bool)
+	oidBytea       = int64(pgtypes.Bytea)
+	oidChar        = int64(pgtypes.Char)
+	oidName        = int64(pgtypes.Name)
+	oidInt8        = int64(pgtypes.Int8)
+	oidInt2        = int64(pgtypes.Int2)
+	oidInt2Vector  = int64(pgtypes.Int2Vector)
+	oidInt4        = int64(pgtypes.Int4)
+	oidRegproc     = int64(pgtypes.Regproc)
+	oidText        = int64(pgtypes.Text)
+	oidOid         = int64(pgtypes.OID)
+	oidXid         = int64(pgtypes.Xid)
+	oidOidVector   = int64(pgtypes.OIDVector)
+	oidNodeTree    = int64(pgtypes.NodeTree)
+	oidFloat4      = int64(pgtypes.Float4)
+	oidFloat8      = int64(pgtypes.Float8)
+	oidUnknown     = int64(pgtypes.Unknown)
+	oidInet        = int64(pgtypes.Inet)
+	oidAclitem     = int64(pgtypes.Aclitem)
+	oidBpchar      = int64(pgtypes.BPChar)
+	oidVarchar     = int64(pgtypes.Varchar)
+	oidDate        = int64(pgtypes.Date)
+	oidTime        = int64(pgtypes.Time)
+	oidTimestamp   = int64(pgtypes.Timestamp)
+	oidTimestampTZ = int64(pgtypes.Timestamptz)
+	oidInterval    = int64(pgtypes.Interval)
+	oidNumeric     = int64(pgtypes.Numeric)
+	oidRegclass    = int64(pgtypes.Regclass)
+	oidRegtype     = int64(pgtypes.Regtype)
+	oidRecord      = int64(pgtypes.Record)
+	oidAnyArray    = int64(pgtypes.AnyArray)
+	oidRegnamespc  = int64(pgtypes.Regnamespace)
+	oidRegrole     = int64(pgtypes.Regrole)
 )
 
 // The built-in types by OID and by name (package variables, so that they
@@ -60,54 +62,27 @@ func indexPgTypes() (map[int64]*pgType, map[string]*pgType) {
 	return byOID, byName
 }
 
-// arrowTypeOID is the PostgreSQL type of values of an Arrow type: int8
-// for Int64, text for String, the array types for lists (integer[] is
-// 1007), record for structs, text for the null type.
+// arrowTypeOID is the PostgreSQL type of values of an Arrow type
+// (pgtypes.OIDOf): int8 for Int64, text for String, the array types for
+// lists (integer[] is 1007), record for structs, text for the null type
+// and for any type the engine does not make.
 func arrowTypeOID(t arrow.DataType) int64 {
 	if t == nil {
 		return oidText
 	}
-	switch t.ID() {
-	case arrow.BOOL:
-		return oidBool
-	case arrow.INT16:
-		return oidInt2
-	case arrow.INT32:
-		return oidInt4
-	case arrow.INT64:
-		return oidInt8
-	case arrow.FLOAT32:
-		return oidFloat4
-	case arrow.FLOAT64:
-		return oidFloat8
-	case arrow.STRING, arrow.LARGE_STRING, arrow.NULL:
-		return oidText
-	case arrow.BINARY, arrow.LARGE_BINARY:
-		return oidBytea
-	case arrow.DATE32:
-		return oidDate
-	case arrow.TIMESTAMP:
-		if t.(*arrow.TimestampType).TimeZone != "" {
-			return oidTimestampTZ
-		}
-		return oidTimestamp
-	case arrow.INTERVAL_MONTH_DAY_NANO:
-		return oidInterval
-	case arrow.STRUCT:
-		return oidRecord
-	case arrow.LIST:
-		if et := pgTypeByOID[arrowTypeOID(expr.ElemType(t))]; et != nil && et.array != 0 {
-			return et.array
-		}
-		return oidAnyArray
-	}
-	return oidText
+	oid, _ := pgtypes.OIDOf(t)
+	return int64(oid)
 }
 
 // columnTypeOID is the PostgreSQL type of a table column, as declared
-// types are kept: text for varchar, timestamp for timestamptz (stored in
-// UTC), double precision for real and numeric.
-func columnTypeOID(t schema.Type) int64 {
+// types are kept: varchar for a column declared character varying, text
+// for other strings (char(n) among them), timestamp for timestamptz
+// (stored in UTC), double precision for real and numeric.
+func columnTypeOID(c schema.Column) int64 {
+	if c.Type == schema.Varchar && c.SQLType == schema.SQLVarchar {
+		return oidVarchar
+	}
+	t := c.Type
 	switch t {
 	case schema.BigInt:
 		return oidInt8

@@ -216,7 +216,7 @@ func (s *Session) describe(ctx context.Context, st *Statement, declared []arrow.
 
 // bindOnly binds a query against a fresh snapshot without planning it.
 func (s *Session) bindOnly(ctx context.Context, q *ast.Query) (rel, error) {
-	snap, err := newSnapshot(ctx, s.e.db)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -258,7 +258,7 @@ func TestTransactionBlocks(t *testing.T) {
 	if _, err := run("SET application_name = 'implicit'"); err != nil {
 		t.Fatal(err)
 	}
-	s.EndImplicit(true)
+	s.EndImplicit(context.Background(), true)
 	if v, _ := s.Setting("application_name"); v != "" {
 		t.Errorf("application_name %q after a failed implicit transaction", v)
 	}
@@ -266,7 +266,9 @@ func TestTransactionBlocks(t *testing.T) {
 	if _, err := run("SET application_name = 'kept'"); err != nil {
 		t.Fatal(err)
 	}
-	s.EndImplicit(false)
+	if err := s.EndImplicit(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
 	if v, _ := s.Setting("application_name"); v != "kept" {
 		t.Errorf("application_name %q after a good implicit transaction", v)
 	}

@@ -23,7 +23,7 @@ func (s *Session) prepare(ctx context.Context, q *ast.Query, ec *engine.ExecCont
 // bindPlan binds and plans a query against a fresh snapshot, and returns
 // the bound relation too, which describes the result's columns.
 func (s *Session) bindPlan(ctx context.Context, q *ast.Query, ec *engine.ExecContext) (engine.Plan, rel, error) {
-	snap, err := newSnapshot(ctx, s.e.db)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

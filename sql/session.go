@@ -36,6 +36,10 @@ type Config struct {
 	// serve's --export-dir); "" allows any local path (the CLI). S3
 	// targets are not confined.
 	ExportDir string
+	// PageCacheBytes is the size of the cache of decoded pages that point
+	// and narrow range reads share (engine.DefaultPageCacheBytes when 0,
+	// none when negative): the engine's buffer pool.
+	PageCacheBytes int64
 }
 
 // Engine runs SQL over one store. It is shared by every session and safe
@@ -51,6 +55,8 @@ type Engine struct {
 	// readers keeps data file readers open between statements, so that a
 	// point lookup does not open its file again.
 	readers *engine.ReaderPool
+	// now is the clock that times transactions' writes (tests set it).
+	now func() time.Time
 }
 
 // NewEngine returns an engine over db.
@@ -64,7 +70,7 @@ func NewEngine(db *storage.DB, cfg Config) *Engine {
 	if cfg.Parallelism <= 0 {
 		cfg.Parallelism = runtime.GOMAXPROCS(0)
 	}
-	return &Engine{db: db, cfg: cfg, readers: engine.NewReaderPool(0)}
+	return &Engine{db: db, cfg: cfg, readers: engine.NewReaderPool(0, cfg.PageCacheBytes), now: time.Now}
 }
 
 // Close releases what the engine keeps between statements (open data
@@ -219,9 +225,9 @@ func (s *Session) dispatch(ctx context.Context, text string, st ast.Stmt) (Rows,
 	case *ast.Begin:
 		return s.begin(st)
 	case *ast.Commit:
-		return s.endTxn(true)
+		return s.endTxn(ctx, true)
 	case *ast.Rollback:
-		return s.endTxn(false)
+		return s.endTxn(ctx, false)
 	case *ast.SetTransaction:
 		return s.setTransaction(st)
 	case *ast.Discard:

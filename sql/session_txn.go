@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"context"
 	"strings"
 
 	"github.com/dormousedb/dormouse/engine/sqlerr"
@@ -9,13 +10,22 @@ import (
 
 // Transaction blocks.
 //
-// Dormouse has no multi-statement transactions yet: every statement reads
-// its own snapshot and every write commits on its own. A transaction block
-// (BEGIN … COMMIT) is still tracked as PostgreSQL tracks it, because
-// clients depend on what it reports: the status in each ReadyForQuery, an
-// aborted block that refuses statements until ROLLBACK after an error, and
-// READ ONLY, which refuses writes. Statements inside a block run as they
-// come.
+// A transaction block (BEGIN … COMMIT) is tracked as PostgreSQL tracks it,
+// because clients depend on what it reports: the status in each
+// ReadyForQuery, an aborted block that refuses statements until ROLLBACK
+// after an error, and READ ONLY, which refuses writes. Writes inside a
+// block, or inside an implicit transaction, are kept until it ends and
+// committed or deleted then (session_writes.go); every statement reads the
+// newest committed snapshot of each table plus the transaction's own
+// writes, as PostgreSQL's READ COMMITTED does.
+//
+// DDL (CREATE, DROP and ALTER TABLE) commits to the catalog at once, so it
+// cannot be part of a block that ROLLBACK undoes: inside a block it is
+// refused with feature_not_supported (0A000). The clients that matter send
+// none there: Trino's PostgreSQL connector runs its DDL with autocommit on
+// and only its INSERT batches in transactions; pgJDBC with autocommit off
+// starts a block before any statement, which is fine for queries and
+// writes.
 
 // TxnStatus is where a session stands with respect to a transaction block;
 // its values are the letters PostgreSQL's ReadyForQuery carries.
@@ -37,6 +47,8 @@ type txnState struct {
 	// transaction) began, kept from its first SET on: SET is
 	// transactional, and a block that fails or rolls back restores them.
 	saved map[string]string
+	// writes are the transaction's uncommitted writes (session_writes.go).
+	writes *pendingWrites
 }
 
 // saveSettings keeps the settings before a SET changes them inside a
@@ -60,9 +72,10 @@ func (s *Session) restoreSettings() {
 
 // BeginImplicit starts an implicit transaction, as PostgreSQL runs the
 // statements of one simple Query, or the extended-protocol messages up to
-// a Sync, outside a transaction block. EndImplicit ends it: if a statement
-// failed, the SETs it made are undone, as a failed transaction undoes
-// them. Inside a block both do nothing; the block decides.
+// a Sync, outside a transaction block. EndImplicit ends it: its writes
+// commit, or if a statement failed, its writes are deleted and the SETs it
+// made undone, as a failed transaction undoes them. Inside a block both do
+// nothing; the block decides.
 func (s *Session) BeginImplicit() {
 	if !s.txn.open && !s.txn.implicit {
 		s.txn.implicit = true
@@ -71,20 +84,28 @@ func (s *Session) BeginImplicit() {
 }
 
 // EndImplicit ends the implicit transaction BeginImplicit started; failed
-// says that one of its statements failed.
-func (s *Session) EndImplicit(failed bool) {
+// says that one of its statements failed. The error is the commit's: the
+// transaction's writes are then deleted and its SETs undone.
+func (s *Session) EndImplicit(ctx context.Context, failed bool) error {
 	if !s.txn.implicit {
-		return
+		return nil
 	}
 	s.txn.implicit = false
 	if s.txn.open {
 		// BEGIN turned it into a block, which keeps what it saved.
-		return
+		return nil
 	}
+	var err error
 	if failed {
+		s.rollbackWrites(ctx)
+	} else {
+		err = s.commitWrites(ctx)
+	}
+	if failed || err != nil {
 		s.restoreSettings()
 	}
 	s.txn.saved = nil
+	return err
 }
 
 // TxnStatus reports the session's transaction block status.
@@ -133,7 +154,9 @@ func withNotice(r Rows, code, msg string) Rows {
 }
 
 // checkTxn refuses a statement that the block's state does not allow: any
-// but COMMIT and ROLLBACK in a failed block, writes in a read-only one.
+// but COMMIT and ROLLBACK in a failed block, writes in a read-only one,
+// DDL and bulk imports in any block, anything once the block's writes are
+// too old to commit.
 func (s *Session) checkTxn(st ast.Stmt) error {
 	switch st.(type) {
 	case *ast.Commit, *ast.Rollback:
@@ -147,7 +170,28 @@ func (s *Session) checkTxn(st ast.Stmt) error {
 			return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", what)
 		}
 	}
-	return nil
+	if s.txn.open {
+		if what := nonTransactional(st); what != "" {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "%s cannot run inside a transaction block", what).
+				WithHint("It commits on its own, so ROLLBACK could not undo it: run it outside BEGIN … COMMIT (with autocommit on).")
+		}
+	}
+	return s.checkWritesAge()
+}
+
+// nonTransactional names a statement that commits on its own and so
+// cannot be part of a transaction block, "" for others: DDL, and COPY
+// FROM a file or S3, which runs as bulk import jobs.
+func nonTransactional(st ast.Stmt) string {
+	switch st := st.(type) {
+	case *ast.CreateTable, *ast.DropTable, *ast.AlterTableSet:
+		return writeCommand(st)
+	case *ast.Copy:
+		if st.From && st.File != "" {
+			return "COPY FROM a file"
+		}
+	}
+	return ""
 }
 
 // Aborted refuses st while the session's block is failed, unless st ends
@@ -218,15 +262,17 @@ func (s *Session) begin(st *ast.Begin) (Rows, error) {
 	if st.ReadOnly != nil {
 		ro = *st.ReadOnly
 	}
-	s.txn = txnState{open: true, readOnly: ro, implicit: s.txn.implicit, saved: s.txn.saved}
+	s.txn = txnState{open: true, readOnly: ro, implicit: s.txn.implicit, saved: s.txn.saved, writes: s.txn.writes}
 	s.saveSettings()
 	s.settings["transaction_read_only"] = onOff(ro)
 	return tagOnly(tag), nil
 }
 
 // endTxn ends the block with COMMIT (commit true) or ROLLBACK. COMMIT of a
-// failed block rolls it back, as in PostgreSQL.
-func (s *Session) endTxn(commit bool) (Rows, error) {
+// failed block rolls it back, as in PostgreSQL. A COMMIT that fails to
+// commit the block's writes ends the block as ROLLBACK would and returns
+// why.
+func (s *Session) endTxn(ctx context.Context, commit bool) (Rows, error) {
 	tag := "ROLLBACK"
 	if commit && !s.txn.failed {
 		tag = "COMMIT"
@@ -234,11 +280,22 @@ func (s *Session) endTxn(commit bool) (Rows, error) {
 	if !s.txn.open {
 		return withNotice(tagOnly(tag), "25P01", "there is no transaction in progress"), nil
 	}
-	if tag == "ROLLBACK" {
+	var err error
+	if tag == "COMMIT" {
+		err = s.commitWrites(ctx)
+	} else {
+		s.rollbackWrites(ctx)
+	}
+	if tag == "ROLLBACK" || err != nil {
 		s.restoreSettings()
 	}
-	s.txn = txnState{}
+	// Statements after COMMIT in the same simple Query run in a new
+	// implicit transaction.
+	s.txn = txnState{implicit: s.txn.implicit}
 	s.settings["transaction_read_only"] = s.settings["default_transaction_read_only"]
+	if err != nil {
+		return nil, err
+	}
 	return tagOnly(tag), nil
 }
 

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -19,6 +20,9 @@ import (
 type snapshot struct {
 	db   *storage.DB
 	defs []*catalog.TableDef
+	// pending are the uncommitted writes of the session's transaction,
+	// which its statements see on top of each table's committed state.
+	pending *pendingWrites
 
 	mu     sync.Mutex
 	tables map[string]*tableSnapshot // by lower-case name
@@ -37,6 +41,18 @@ func newSnapshot(ctx context.Context, db *storage.DB) (*snapshot, error) {
 		return nil, err
 	}
 	return &snapshot{db: db, defs: defs, tables: map[string]*tableSnapshot{}}, nil
+}
+
+// snapshot starts the snapshot of one of the session's statements: the
+// newest committed state of each table it reads, with the transaction's
+// own writes.
+func (s *Session) snapshot(ctx context.Context) (*snapshot, error) {
+	snap, err := newSnapshot(ctx, s.e.db)
+	if err != nil {
+		return nil, err
+	}
+	snap.pending = s.txn.writes
+	return snap, nil
 }
 
 // def returns the definition of a table as the snapshot saw it.
@@ -59,13 +75,24 @@ func (s *snapshot) table(ctx context.Context, name string) (*tableSnapshot, erro
 	if ok {
 		return ts, nil
 	}
-	t, err := s.db.Table(ctx, name)
+	// The table as the snapshot's catalog defines it: no second read of
+	// the catalog, which could differ.
+	def, ok := s.def(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", catalog.ErrNoTable, name)
+	}
+	t, err := s.db.TableOf(ctx, def)
 	if err != nil {
 		return nil, err
 	}
 	st, seq, err := t.State(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if pt := s.pending.lookup(t.Def.ID); pt != nil {
+		if st, err = pt.apply(st, seq); err != nil {
+			return nil, err
+		}
 	}
 	ts = &tableSnapshot{t: t, state: st, seq: seq}
 	s.mu.Lock()

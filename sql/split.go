@@ -121,6 +121,9 @@ func (s *Session) PlanSplits(ctx context.Context, st *Statement, params []arrow.
 	}
 	ec := s.execContext(ctx, false)
 	plan, _, err := s.bindPlanIn(ctx, snap, q, ec)
+	if err == nil {
+		err = s.splitsSeeWrites(snap)
+	}
 	if err != nil {
 		s.StatementFailed()
 		return nil, positioned(st.text, err)
@@ -144,6 +147,19 @@ func (s *Session) PlanSplits(ctx context.Context, st *Statement, params []arrow.
 		out.Splits = append(out.Splits, sp)
 	}
 	return out, nil
+}
+
+// splitsSeeWrites refuses to split a query that reads a table the
+// session's transaction wrote: splits run anywhere, against committed
+// states only, and would miss the uncommitted rows.
+func (s *Session) splitsSeeWrites(snap *snapshot) error {
+	for _, ts := range snap.tables {
+		if s.txn.writes.lookup(ts.t.Def.ID) != nil {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "a query split into partitions cannot read this transaction's uncommitted writes to \"%s\"", ts.t.Def.Name).
+				WithHint("COMMIT first.")
+		}
+	}
+	return nil
 }
 
 // RunSplit runs one split of a query planned by PlanSplits, here or in

@@ -246,28 +246,16 @@ func informationSchema() []*virtualTable {
 				}
 				return out, nil
 			}},
+		// PostgreSQL's columns of information_schema.columns up to
+		// udt_name (less interval and character set ones), then how the
+		// column orders rows.
 		{schema: "information_schema", name: "columns", cols: cols(
 			"table_catalog", tText, "table_schema", tText, "table_name", tText, "column_name", tText,
-			"ordinal_position", tInt4, "is_nullable", tText, "data_type", tText, "dormouse_key", tText),
-			rows: func(_ context.Context, snap *snapshot) ([][]any, error) {
-				var out [][]any
-				for _, d := range snap.defs {
-					for i, c := range d.Schema.Columns() {
-						null, role := "YES", any(nil)
-						if !c.Nullable {
-							null = "NO"
-						}
-						switch {
-						case i < len(d.Schema.RowKeys):
-							role = "row key"
-						case i < d.Schema.NumKeys():
-							role = "sort key"
-						}
-						out = append(out, []any{"dormouse", "public", d.Name, c.Name, i + 1, null, pgTypeName(c.Type), role})
-					}
-				}
-				return out, nil
-			}},
+			"ordinal_position", tInt4, "column_default", tText, "is_nullable", tText, "data_type", tText,
+			"character_maximum_length", tInt4, "character_octet_length", tInt4, "numeric_precision", tInt4,
+			"numeric_precision_radix", tInt4, "numeric_scale", tInt4, "datetime_precision", tInt4,
+			"udt_catalog", tText, "udt_schema", tText, "udt_name", tText, "is_updatable", tText, "dormouse_key", tText),
+			rows: infoSchemaColumns},
 	}
 }
 
@@ -281,25 +269,46 @@ func informationSchemaNames() []*virtualTable {
 	}
 }
 
-// pgTypeName is the PostgreSQL name of a column type.
-func pgTypeName(t schema.Type) string {
-	switch t {
-	case schema.BigInt:
-		return "bigint"
-	case schema.Integer:
-		return "integer"
-	case schema.Double:
-		return "double precision"
-	case schema.Boolean:
-		return "boolean"
-	case schema.Varchar:
-		return "text"
-	case schema.Varbinary:
-		return "bytea"
-	case schema.Timestamp:
-		return "timestamp without time zone"
-	case schema.Date:
-		return "date"
+// infoSchemaColumns are the rows of information_schema.columns: each
+// table's columns in declared order, typed as pg_attribute types them.
+func infoSchemaColumns(_ context.Context, snap *snapshot) ([][]any, error) {
+	var out [][]any
+	for _, d := range snap.defs {
+		all := d.Schema.Columns()
+		for pos, i := range d.DeclaredColumns() {
+			c := all[i]
+			null, role := "YES", any(nil)
+			if !c.Nullable {
+				null = "NO"
+			}
+			switch {
+			case i < len(d.Schema.RowKeys):
+				role = "row key"
+			case i < d.Schema.NumKeys():
+				role = "sort key"
+			}
+			oid := columnTypeOID(c)
+			var maxLen, octets, prec, radix, scale, dtPrec any
+			switch c.Type {
+			case schema.Varchar:
+				octets = int32(1 << 30) // PostgreSQL's for text and unbounded varchar
+				if c.Length > 0 {
+					maxLen, octets = int32(c.Length), int32(4*c.Length) // UTF8: up to 4 bytes a character
+				}
+			case schema.BigInt:
+				prec, radix, scale = int32(64), int32(2), int32(0)
+			case schema.Integer:
+				prec, radix, scale = int32(32), int32(2), int32(0)
+			case schema.Double:
+				prec, radix = int32(53), int32(2)
+			case schema.Timestamp:
+				dtPrec = int32(6)
+			case schema.Date:
+				dtPrec = int32(0)
+			}
+			out = append(out, []any{"dormouse", "public", d.Name, c.Name, pos + 1, nil, null, formatType(oid, -1, nil),
+				maxLen, octets, prec, radix, scale, dtPrec, "dormouse", "pg_catalog", pgTypeByOID[oid].name, "YES", role})
+		}
 	}
-	return strings.ToLower(t.String())
+	return out, nil
 }

@@ -144,6 +144,13 @@ func (db *DB) Table(ctx context.Context, name string) (*table.Table, error) {
 	return db.open(ctx, def)
 }
 
+// TableOf opens the table of a definition already read from the catalog
+// (DB.Tables), without reading the catalog again: a statement that has
+// listed the catalog opens its tables as that list defines them.
+func (db *DB) TableOf(ctx context.Context, def *catalog.TableDef) (*table.Table, error) {
+	return db.open(ctx, def)
+}
+
 func (db *DB) open(ctx context.Context, def *catalog.TableDef) (*table.Table, error) {
 	db.mu.Lock()
 	t, ok := db.tables[def.ID]

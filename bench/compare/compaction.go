@@ -74,8 +74,11 @@ type compactionReport struct {
 	RatioRSS    float64         `json:"peak_rss_dormouse_over_duckdb"`
 	RatioOutput float64         `json:"output_bytes_dormouse_over_duckdb"`
 	VsSleeper   float64         `json:"rows_per_cpu_sec_over_sleeper"`
-	CPUProfile  string          `json:"cpu_profile,omitempty"`
-	Notes       []string        `json:"notes,omitempty"`
+	// RSSPerFile is, per contender, the growth of peak RSS per input file
+	// from the smallest case to the largest: flat memory keeps it small.
+	RSSPerFile map[string]int64 `json:"peak_rss_bytes_per_extra_input_file,omitempty"`
+	CPUProfile string           `json:"cpu_profile,omitempty"`
+	Notes      []string         `json:"notes,omitempty"`
 }
 
 // compactionSizes are the numbers of input files compacted: the full
@@ -135,6 +138,12 @@ func benchCompaction(ctx context.Context, cfg config) error {
 	rep.RatioRSS = float64(dm.PeakRSS) / float64(dd.PeakRSS)
 	rep.RatioOutput = float64(dm.OutputBytes) / float64(dd.OutputBytes)
 	rep.VsSleeper = dm.RowsPerCPUSec / sleeperRowsPerCPUSec
+	if first := rep.Runs[:2]; len(rep.Runs) > 2 {
+		rep.RSSPerFile = map[string]int64{}
+		for i, last := range []compactionRun{dm, dd} {
+			rep.RSSPerFile[last.Engine] = (last.PeakRSS - first[i].PeakRSS) / int64(last.Files-first[i].Files)
+		}
+	}
 	if cfg.cpuprofile != "" {
 		path := profilePath(cfg.cpuprofile, "compaction")
 		if err := profileCompaction(ctx, cfg, root, path); err != nil {
@@ -506,6 +515,10 @@ func (r *compactionReport) print(w io.Writer) {
 	dm := r.Runs[len(r.Runs)-2]
 	fmt.Fprintf(w, "Dormouse: %s rows/s per core, %.2fx Sleeper's published ~1,000,000 rows/s per vCPU (Rust/DataFusion compaction); target 3,000,000\n",
 		count(int64(dm.RowsPerCPUSec)), r.VsSleeper)
+	if r.RSSPerFile != nil {
+		fmt.Fprintf(w, "Peak RSS per extra input file (%d to %d files): dormouse %s, duckdb %s\n",
+			r.Runs[0].Files, last.Files, mib(r.RSSPerFile["dormouse"]), mib(r.RSSPerFile["duckdb"]))
+	}
 	for _, c := range r.Runs {
 		if c.PeakFrom == "sampled" {
 			fmt.Fprintln(w, "* peak RSS sampled from /proc/PID/status VmHWM every 10ms (see the ingest table's note)")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dormousedb/dormouse/background"
 	"github.com/dormousedb/dormouse/compactor"
+	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/export"
 	"github.com/dormousedb/dormouse/metrics"
 	"github.com/dormousedb/dormouse/splitter"
@@ -213,6 +214,8 @@ func runServe(ctx context.Context, args []string) error {
 	demo := fs.Int64("demo", 0, "create table demo with this many generated rows if the store lacks it (make run)")
 	exportDir := fs.String("export-dir", DefaultExportDir, "COPY … TO and FROM a local path must stay below this directory (S3 is not confined)")
 	exporters := fs.Int("exporter-workers", 1, "export and import tasks to run at a time for any process (0: none in this process)")
+	pageCache := byteSize(engine.DefaultPageCacheBytes)
+	fs.Var(&pageCache, "page-cache", "memory for decoded pages of point and narrow reads, e.g. 1GiB (0: none)")
 	pos, err := parseFlags(fs, args)
 	if err != nil || len(pos) != 0 {
 		return orUsage(err, fs, "serve takes no arguments")
@@ -231,7 +234,10 @@ func runServe(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	var cfg sql.Config
+	cfg := sql.Config{PageCacheBytes: int64(pageCache)}
+	if pageCache == 0 {
+		cfg.PageCacheBytes = -1
+	}
 	if cfg.ExportDir, err = filepath.Abs(*exportDir); err != nil {
 		return err
 	}

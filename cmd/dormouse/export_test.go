@@ -41,6 +41,16 @@ func TestExportCLI(t *testing.T) {
 	if got := c.ok("query", "--format", "csv", "SELECT count(*), count(DISTINCT k), sum(v) FROM ev2"); !strings.Contains(got, "9900,5000,") {
 		t.Fatalf("ev2 holds %q", got)
 	}
+	// The exported Parquet files read back by `dormouse ingest` too.
+	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
+	if err != nil || len(files) != 5 {
+		t.Fatalf("export wrote %d Parquet files (%v), want 5", len(files), err)
+	}
+	c.ok("query", `CREATE TABLE ev3 (k text PRIMARY KEY, v bigint)`)
+	c.ok(append([]string{"ingest", "ev3"}, files...)...)
+	if got, want := c.ok("query", "--format", "csv", "SELECT count(*), sum(v) FROM ev3"), c.ok("query", "--format", "csv", "SELECT count(*), sum(v) FROM ev"); got != want {
+		t.Fatalf("ev3 holds %q, ev %q", got, want)
+	}
 	var rep struct {
 		Exports []struct {
 			Kind, Status string

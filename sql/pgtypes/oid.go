@@ -1,41 +1,52 @@
 package pgtypes
 
 import (
-	"fmt"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
 )
 
-// OIDs of the PostgreSQL types Dormouse shows or accepts (pg_type.oid).
+// OIDs of the PostgreSQL types Dormouse shows or accepts (pg_type.oid),
+// and of those its pg_catalog names. This is the one list of them: sql's
+// pg_catalog takes its OIDs from here, and its pg_type rows must agree
+// with Types (a test in package sql checks).
 const (
-	Bool        uint32 = 16
-	Bytea       uint32 = 17
-	Char        uint32 = 18
-	Name        uint32 = 19
-	Int8        uint32 = 20
-	Int2        uint32 = 21
-	Int4        uint32 = 23
-	Regproc     uint32 = 24
-	Text        uint32 = 25
-	OID         uint32 = 26
-	JSON        uint32 = 114
-	Float4      uint32 = 700
-	Float8      uint32 = 701
-	Unknown     uint32 = 705
-	BPChar      uint32 = 1042
-	Varchar     uint32 = 1043
-	Date        uint32 = 1082
-	Time        uint32 = 1083
-	Timestamp   uint32 = 1114
-	Timestamptz uint32 = 1184
-	Interval    uint32 = 1186
-	Numeric     uint32 = 1700
-	Regclass    uint32 = 2205
-	Regtype     uint32 = 2206
-	UUID        uint32 = 2950
-	JSONB       uint32 = 3802
+	Bool         uint32 = 16
+	Bytea        uint32 = 17
+	Char         uint32 = 18
+	Name         uint32 = 19
+	Int8         uint32 = 20
+	Int2         uint32 = 21
+	Int2Vector   uint32 = 22
+	Int4         uint32 = 23
+	Regproc      uint32 = 24
+	Text         uint32 = 25
+	OID          uint32 = 26
+	Xid          uint32 = 28
+	OIDVector    uint32 = 30
+	JSON         uint32 = 114
+	NodeTree     uint32 = 194
+	Float4       uint32 = 700
+	Float8       uint32 = 701
+	Unknown      uint32 = 705
+	Inet         uint32 = 869
+	Aclitem      uint32 = 1033
+	BPChar       uint32 = 1042
+	Varchar      uint32 = 1043
+	Date         uint32 = 1082
+	Time         uint32 = 1083
+	Timestamp    uint32 = 1114
+	Timestamptz  uint32 = 1184
+	Interval     uint32 = 1186
+	Numeric      uint32 = 1700
+	Regclass     uint32 = 2205
+	Regtype      uint32 = 2206
+	Record       uint32 = 2249
+	AnyArray     uint32 = 2277
+	UUID         uint32 = 2950
+	JSONB        uint32 = 3802
+	Regnamespace uint32 = 4089
+	Regrole      uint32 = 4096
 
 	BoolArray        uint32 = 1000
 	ByteaArray       uint32 = 1001
@@ -44,6 +55,7 @@ const (
 	Int2Array        uint32 = 1005
 	Int4Array        uint32 = 1007
 	TextArray        uint32 = 1009
+	BPCharArray      uint32 = 1014
 	VarcharArray     uint32 = 1015
 	Int8Array        uint32 = 1016
 	Float4Array      uint32 = 1021
@@ -54,6 +66,7 @@ const (
 	TimestamptzArray uint32 = 1185
 	IntervalArray    uint32 = 1187
 	NumericArray     uint32 = 1231
+	RecordArray      uint32 = 2287
 )
 
 // Type is a PostgreSQL type as Dormouse carries it.
@@ -85,7 +98,7 @@ var Types = []Type{
 	{OID: Float4, Name: "float4", Len: 4, Arrow: expr.Float4Type, Array: Float4Array},
 	{OID: Float8, Name: "float8", Len: 8, Arrow: expr.Float8Type, Array: Float8Array},
 	{OID: Unknown, Name: "unknown", Len: -2, Arrow: expr.TextType},
-	{OID: BPChar, Name: "bpchar", Len: -1, Arrow: expr.TextType},
+	{OID: BPChar, Name: "bpchar", Len: -1, Arrow: expr.TextType, Array: BPCharArray},
 	{OID: Varchar, Name: "varchar", Len: -1, Arrow: expr.TextType, Array: VarcharArray},
 	{OID: Date, Name: "date", Len: 4, Arrow: expr.DateType, Array: DateArray},
 	{OID: Timestamp, Name: "timestamp", Len: 8, Arrow: expr.TimestampType, Array: TimestampArray},
@@ -99,6 +112,7 @@ var Types = []Type{
 	{OID: Int2Array, Name: "_int2", Len: -1, Elem: Int2},
 	{OID: Int4Array, Name: "_int4", Len: -1, Elem: Int4},
 	{OID: TextArray, Name: "_text", Len: -1, Elem: Text},
+	{OID: BPCharArray, Name: "_bpchar", Len: -1, Elem: BPChar},
 	{OID: VarcharArray, Name: "_varchar", Len: -1, Elem: Varchar},
 	{OID: Int8Array, Name: "_int8", Len: -1, Elem: Int8},
 	{OID: Float4Array, Name: "_float4", Len: -1, Elem: Float4},
@@ -153,54 +167,63 @@ func ParamType(oid uint32) (arrow.DataType, error) {
 // says that the column's values are of the numeric flavour of double
 // precision (expr.IsNumeric), which PostgreSQL would type numeric.
 func ForArrow(t arrow.DataType, numeric bool) (Type, error) {
-	oid, err := oidOf(t)
-	if err != nil {
-		return Type{}, err
-	}
+	oid, ok := OIDOf(t)
 	if numeric && oid == Float8 {
 		oid = Numeric
 	}
-	return *byOID[oid], nil
+	pt, known := byOID[oid]
+	if !ok || !known {
+		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "results of Arrow type %s have no PostgreSQL type", t)
+	}
+	return *pt, nil
 }
 
-func oidOf(t arrow.DataType) (uint32, error) {
+// OIDOf is the PostgreSQL type of values of Arrow type t, as the engine
+// makes them (engine/expr): int8 for Int64, text for String (and for the
+// type of an unresolved NULL), timestamptz for a timestamp with a zone,
+// the array type of the element's for a list (anyarray if it has none),
+// record for a struct. ok is false for an Arrow type the engine does not
+// produce; the OID is then text's.
+func OIDOf(t arrow.DataType) (oid uint32, ok bool) {
 	switch t.ID() {
 	case arrow.BOOL:
-		return Bool, nil
+		return Bool, true
 	case arrow.INT16:
-		return Int2, nil
+		return Int2, true
 	case arrow.INT32:
-		return Int4, nil
+		return Int4, true
 	case arrow.INT64:
-		return Int8, nil
+		return Int8, true
 	case arrow.UINT32:
-		return OID, nil
+		return OID, true
 	case arrow.FLOAT32:
-		return Float4, nil
+		return Float4, true
 	case arrow.FLOAT64:
-		return Float8, nil
+		return Float8, true
 	case arrow.STRING, arrow.LARGE_STRING, arrow.NULL:
-		return Text, nil // an unresolved NULL shows as text, as in PostgreSQL
+		return Text, true // an unresolved NULL shows as text, as in PostgreSQL
 	case arrow.BINARY, arrow.LARGE_BINARY:
-		return Bytea, nil
+		return Bytea, true
 	case arrow.DATE32:
-		return Date, nil
+		return Date, true
 	case arrow.TIMESTAMP:
 		if t.(*arrow.TimestampType).TimeZone != "" {
-			return Timestamptz, nil
+			return Timestamptz, true
 		}
-		return Timestamp, nil
+		return Timestamp, true
 	case arrow.INTERVAL_MONTH_DAY_NANO:
-		return Interval, nil
+		return Interval, true
+	case arrow.STRUCT:
+		return Record, true
 	case arrow.LIST:
-		elem, err := oidOf(t.(*arrow.ListType).Elem())
-		if err != nil {
-			return 0, err
+		elem, ok := OIDOf(t.(*arrow.ListType).Elem())
+		if et := byOID[elem]; ok && et != nil && et.Array != 0 {
+			return et.Array, true
 		}
-		if a := byOID[elem].Array; a != 0 {
-			return a, nil
+		if elem == Record {
+			return RecordArray, ok
 		}
-		return 0, fmt.Errorf("no array type of %s", byOID[elem].Name)
+		return AnyArray, ok
 	}
-	return 0, sqlerr.New(sqlerr.FeatureNotSupported, "results of Arrow type %s have no PostgreSQL type", t)
+	return Text, false
 }

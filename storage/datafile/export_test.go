@@ -11,3 +11,13 @@ import (
 func DefaultParquetProps(sch *schema.Schema) *parquet.WriterProperties {
 	return parquetProps(sch, WriterOptions{}.withDefaults())
 }
+
+// SetDirect turns the direct read path (read_direct.go) on or off for r,
+// so tests can compare it with pqarrow's.
+func SetDirect(r *Reader, on bool) { r.noDirect = !on }
+
+// ReadPageHeader exposes the page header decoder to the fuzz test.
+func ReadPageHeader(b []byte) (int, error) {
+	h, err := readPageHeader(b)
+	return h.headerLen, err
+}

@@ -21,9 +21,12 @@ import (
 // 40% of a narrow scan's CPU. A buffer handed back through Free is reused
 // instead, warm in cache.
 //
-// Size classes are powers of two from 32 KiB (poolMinShift) up: a buffer
-// serves any request of its class, so the few sizes a scan asks for (a
-// page, a row group's levels or values) reuse each other's buffers.
+// Size classes are the powers of two from 32 KiB (poolMinShift) up and
+// the sizes halfway between them (48 KiB, 96 KiB, …, 1.5 MiB, …): a
+// buffer serves any request of its class, so the few sizes a scan asks for
+// (a page, a row group's levels or values) reuse each other's buffers,
+// and a request just over a power of two (a 1 MiB page with its header
+// and levels) wastes a third of its buffer at most, not half.
 // Requests under 16 KiB go to Go's allocator, where they are cheap. The pools are sync.Pools, so idle
 // buffers go back to the collector after two garbage collections, and a
 // Free from any goroutine is fine.
@@ -56,7 +59,7 @@ var PooledAllocator memory.Allocator = readPool
 var readPool = newPoolAllocator()
 
 type poolAllocator struct {
-	classes [poolMaxShift + 1]sync.Pool // each holds *pooledBuf
+	classes [2*poolMaxShift + 1]sync.Pool // each holds *pooledBuf; see poolClass
 	// boxes recycles the small structs that carry a buffer into a pool,
 	// so that Free allocates nothing.
 	boxes sync.Pool
@@ -71,16 +74,42 @@ func newPoolAllocator() *poolAllocator {
 	return p
 }
 
-// poolClass is the size class that serves size bytes, or -1 if none does.
+// poolClass is the size class that serves size bytes, or -1 if none
+// does. Class 2c holds buffers of 1<<c bytes, class 2c+1 of 3<<(c-1),
+// halfway to the next power of two (classSize).
 func poolClass(size int) int {
 	if size < 1<<(poolMinShift-1) {
 		return -1
 	}
-	c := max(bits.Len(uint(size-1)), poolMinShift)
+	c := max(bits.Len(uint(size-1)), poolMinShift) // 1<<c is the power of two that serves it
 	if c > poolMaxShift {
 		return -1
 	}
-	return c
+	if c > poolMinShift && size <= 3<<(c-2) {
+		return 2*(c-1) + 1
+	}
+	return 2 * c
+}
+
+// classSize is the size of the buffers of class i.
+func classSize(i int) int {
+	if i%2 == 0 {
+		return 1 << (i / 2)
+	}
+	return 3 << (i/2 - 1)
+}
+
+// capClass is the class whose buffers have capacity n, or -1.
+func capClass(n int) int {
+	switch {
+	case n < 1<<poolMinShift || n > 1<<poolMaxShift:
+		return -1
+	case n&(n-1) == 0:
+		return 2 * (bits.Len(uint(n)) - 1)
+	case n%3 == 0 && (n/3)&(n/3-1) == 0:
+		return 2*bits.Len(uint(n/3)) + 1 // 3<<(c-1) with c = bits.Len(n/3)
+	}
+	return -1
 }
 
 func (p *poolAllocator) Allocate(size int) []byte {
@@ -107,7 +136,7 @@ func (p *poolAllocator) allocate(size int) []byte {
 	// a page boundary: aligned. Should that ever not hold, Go's allocator
 	// aligns one (which Free pools only if its capacity is a class's size,
 	// and then it serves that class as well).
-	b := make([]byte, 1<<c)
+	b := make([]byte, classSize(c))
 	if uintptr(unsafe.Pointer(unsafe.SliceData(b)))%poolAlign != 0 {
 		return memory.DefaultAllocator.Allocate(size)
 	}
@@ -133,12 +162,11 @@ func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
 // allocator that Allocate hands out are smaller than any class, or larger,
 // or aligned: any of them of a class's size serves that class.
 func (p *poolAllocator) Free(b []byte) {
-	n := cap(b)
-	if n < 1<<poolMinShift || n&(n-1) != 0 || n > 1<<poolMaxShift {
+	c := capClass(cap(b))
+	if c < 0 {
 		return
 	}
-	c := bits.Len(uint(n)) - 1
 	box := p.boxes.Get().(*pooledBuf)
-	box.buf = b[:0:n]
+	box.buf = b[:0:cap(b)]
 	p.classes[c].Put(box)
 }

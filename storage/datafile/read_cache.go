@@ -3,8 +3,11 @@ package datafile
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/dormousedb/dormouse/storage/objstore"
 )
@@ -29,6 +32,22 @@ import (
 // elsewhere (the footer, a page the plan missed) goes to the store.
 // The page index of a row group, which every seek consults, is fetched once
 // and kept for the Reader's life.
+//
+// A read of whole row groups (a full scan, a compaction's merge) does not
+// fetch a big column chunk whole: that would hold the row group's
+// compressed bytes (tens of MiB) for as long as it is decoded, per open
+// file, and a k-way merge keeps k files open. It streams each chunk
+// larger than the fetch window instead, a window at a time (stream): the
+// first window of every chunk is fetched up front, with the small chunks,
+// and the next one when the decoder reaches it. Where fetching is slow (an
+// object store: tens of milliseconds before the first byte) the next
+// window is read ahead in the background while the current one is
+// decoded, so that the latency is hidden and each request still brings a
+// MiB or so; where it is fast (a local file in the page cache) a read
+// ahead would only double the memory. A Reader then holds at most two
+// windows per column chunk whatever the size of its row groups.
+// Page-pruned reads (selections with rows) fetch just the wanted pages up
+// front, as before.
 
 // DefaultCoalesceGap is the largest hole between two wanted byte ranges
 // that is read anyway so that they are fetched in one request. Object
@@ -38,6 +57,40 @@ const DefaultCoalesceGap = 8 << 10
 
 // fetchParallelism is how many ranges are fetched at once.
 const fetchParallelism = 4
+
+// DefaultFetchWindow is how much of a column chunk a read of whole row
+// groups fetches at a time (WithFetchWindow). With the next window read
+// ahead (on slow stores), a Reader holds at most twice this per column
+// being read. A MiB per request keeps an object store's per-request cost
+// and first-byte latency small beside the transfer; local files are read
+// with pread, for which any size is cheap.
+const DefaultFetchWindow = 1 << 20
+
+// slowFetch is how long a fetch of a window may take before the cache
+// reads windows ahead: a pread of a MiB from the page cache takes a
+// fraction of it, a request to an object store many times it.
+const slowFetch = 5 * time.Millisecond
+
+// WithFetchWindow sets how much of a column chunk a read of whole row
+// groups fetches at a time (DefaultFetchWindow): a chunk larger than n is
+// read n bytes at a time as it is decoded, with the next n bytes read
+// ahead where fetches are slow, so that the Reader holds at most 2n bytes
+// per column rather than the whole row group.
+func WithFetchWindow(n int64) ReaderOption {
+	return func(c *readerConfig) {
+		if n > 0 {
+			c.fetchWindow = n
+		}
+	}
+}
+
+// window is the fetch window in force.
+func (c *readerConfig) window() int64 {
+	if c.fetchWindow > 0 {
+		return c.fetchWindow
+	}
+	return DefaultFetchWindow
+}
 
 // byteRange is a half-open range [off, end) of a file.
 type byteRange struct{ off, end int64 }
@@ -58,8 +111,40 @@ type readCache struct {
 
 	mu     sync.Mutex
 	ranges []*cachedRange // sorted by off, disjoint
+	// streams are the column chunks being read a window at a time,
+	// sorted by off, disjoint; release ends them.
+	streams []*stream
+	// held is the size of the unpinned ranges and of the windows being
+	// read ahead; peak is its highest value (tests check the bound).
+	held, peak int64
 	// fetched counts the bytes read from the object, for tests and stats.
-	fetched int64
+	fetched atomic.Int64
+	// slow is set once a fetch took longer than slowFetch: from then on
+	// streams read their next window ahead.
+	slow atomic.Bool
+	// aheads counts the windows read ahead (tests).
+	aheads atomic.Int64
+}
+
+// stream reads one column chunk [off, end) a window at a time: cur is the
+// window the decoder is in (also in ranges), ahead the next one, being
+// fetched. mu orders the moves of the window.
+type stream struct {
+	off, end int64
+	window   int64
+
+	mu    sync.Mutex
+	cur   *cachedRange
+	ahead *readAhead
+}
+
+// readAhead is a window being fetched in the background; done closes when
+// data and err are set.
+type readAhead struct {
+	off  int64
+	data []byte
+	err  error
+	done chan struct{}
 }
 
 func newReadCache(obj objstore.Object) *readCache { return &readCache{obj: obj} }
@@ -70,31 +155,59 @@ func newReadCache(obj objstore.Object) *readCache { return &readCache{obj: obj} 
 // io.ReadFull ask again for the rest, so its read-ahead never fetches the
 // pruned pages that follow a wanted one. Reads that must be whole (the
 // footer, the page index) fall inside one cached range or none.
+//
+// A read in a streamed chunk outside its current window moves the window
+// there (readStream).
 func (c *readCache) ReadAt(p []byte, off int64) (int, error) {
 	c.mu.Lock()
-	i := sort.Search(len(c.ranges), func(i int) bool { return c.ranges[i].end() > off })
-	if i < len(c.ranges) && c.ranges[i].off <= off {
-		n := copy(p, c.ranges[i].data[off-c.ranges[i].off:])
+	if n, ok := c.copyCached(p, off); ok {
 		c.mu.Unlock()
 		return n, nil
 	}
+	s := c.streamAt(off)
 	c.mu.Unlock()
+	if s != nil {
+		return c.readStream(s, p, off)
+	}
 	n, err := c.obj.ReadAt(p, off)
-	c.count(int64(n))
+	c.fetched.Add(int64(n))
 	return n, err
 }
 
-func (c *readCache) count(n int64) {
-	c.mu.Lock()
-	c.fetched += n
-	c.mu.Unlock()
+// copyCached copies into p from the cached range that holds off, if one
+// does, stopping at its end. c.mu must be held.
+func (c *readCache) copyCached(p []byte, off int64) (int, bool) {
+	i := sort.Search(len(c.ranges), func(i int) bool { return c.ranges[i].end() > off })
+	if i < len(c.ranges) && c.ranges[i].off <= off {
+		return copy(p, c.ranges[i].data[off-c.ranges[i].off:]), true
+	}
+	return 0, false
+}
+
+// streamAt returns the stream whose chunk holds off, or nil. c.mu must be
+// held.
+func (c *readCache) streamAt(off int64) *stream {
+	i := sort.Search(len(c.streams), func(i int) bool { return c.streams[i].end > off })
+	if i < len(c.streams) && c.streams[i].off <= off {
+		return c.streams[i]
+	}
+	return nil
 }
 
 // Fetched is the number of bytes read from the object so far.
-func (c *readCache) Fetched() int64 {
+func (c *readCache) Fetched() int64 { return c.fetched.Load() }
+
+// peakHeld is the most bytes of fetched data (not pinned) held at once.
+func (c *readCache) peakHeld() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.fetched
+	return c.peak
+}
+
+// hold counts n bytes more (or fewer) held. c.mu must be held.
+func (c *readCache) hold(n int64) {
+	c.held += n
+	c.peak = max(c.peak, c.held)
 }
 
 // covered reports whether [off, end) lies inside one cached range.
@@ -110,7 +223,23 @@ func (c *readCache) covered(off, end int64) bool {
 // Reader closes. Bytes already cached are fetched again only when they sit
 // inside a merged range.
 func (c *readCache) fetch(want []byteRange, gap int64, pinned bool) error {
-	merged := coalesce(want, gap)
+	got, err := c.read(coalesce(want, gap), pinned)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cr := range got {
+		if cr != nil {
+			c.insert(cr)
+		}
+	}
+	return nil
+}
+
+// read fetches the given ranges, several at once, skipping those already
+// cached (nil in the result). On error it keeps nothing.
+func (c *readCache) read(merged []byteRange, pinned bool) ([]*cachedRange, error) {
 	got := make([]*cachedRange, len(merged))
 	errs := make([]error, len(merged))
 	var wg sync.WaitGroup
@@ -126,8 +255,7 @@ func (c *readCache) fetch(want []byteRange, gap int64, pinned bool) error {
 			} else {
 				data = poolBytes(int(br.end - br.off))
 			}
-			n, err := c.obj.ReadAt(data, br.off)
-			c.count(int64(n))
+			n, err := c.timedReadAt(data, br.off)
 			if err != nil && !(err == io.EOF && n == len(data)) {
 				if !pinned {
 					readPool.Free(data)
@@ -153,19 +281,169 @@ func (c *readCache) fetch(want []byteRange, gap int64, pinned bool) error {
 	for _, err := range errs {
 		if err != nil {
 			for _, cr := range got {
-				c.drop(cr)
+				c.free(cr)
 			}
-			return err
+			return nil, err
 		}
+	}
+	return got, nil
+}
+
+// stream prepares a read of whole column chunks (want, sorted, one range
+// per chunk): chunks no larger than window are fetched now, merged as
+// fetch merges them; of each larger one only its first window is fetched
+// now, and the rest as ReadAt reaches it, the next window read ahead.
+func (c *readCache) stream(want []byteRange, gap, window int64) error {
+	var small []byteRange
+	var streams []*stream
+	for _, r := range want {
+		if r.end-r.off <= window {
+			small = append(small, r)
+		} else {
+			streams = append(streams, &stream{off: r.off, end: r.end, window: window})
+		}
+	}
+	ranges := coalesce(small, gap)
+	for _, s := range streams {
+		// A window of its own, not merged with a neighbour: it is dropped
+		// when the decoder moves past it.
+		ranges = append(ranges, byteRange{s.off, s.off + window})
+	}
+	got, err := c.read(ranges, false)
+	if err != nil {
+		return err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, cr := range got {
-		if cr != nil {
-			c.insert(cr)
+	for i, cr := range got {
+		if cr == nil {
+			continue
+		}
+		c.insert(cr)
+		if j := i - (len(ranges) - len(streams)); j >= 0 {
+			streams[j].cur = cr
 		}
 	}
+	c.streams = append(c.streams, streams...)
+	sort.Slice(c.streams, func(i, j int) bool { return c.streams[i].off < c.streams[j].off })
+	c.mu.Unlock()
+	for _, s := range streams {
+		s.mu.Lock()
+		c.readAhead(s)
+		s.mu.Unlock()
+	}
 	return nil
+}
+
+// readStream serves a read at off, in stream s but outside any cached
+// range: it makes the window at off current, taking the window read
+// ahead if that is the one, else fetching it, drops the window it
+// replaces, and starts reading the next one ahead.
+func (c *readCache) readStream(s *stream, p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.mu.Lock()
+	if n, ok := c.copyCached(p, off); ok { // another read moved the window here
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.mu.Unlock()
+	cr, err := c.takeWindow(s, off)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if s.cur != nil {
+		c.remove(s.cur)
+	}
+	s.cur = cr
+	c.insert(cr)
+	n := copy(p, cr.data[off-cr.off:])
+	c.mu.Unlock()
+	c.readAhead(s)
+	return n, nil
+}
+
+// takeWindow returns a window of s that holds off: the one read ahead if
+// it does, else a fresh fetch from off. s.mu must be held.
+func (c *readCache) takeWindow(s *stream, off int64) (*cachedRange, error) {
+	if a := s.ahead; a != nil {
+		s.ahead = nil
+		<-a.done
+		c.mu.Lock()
+		c.hold(-int64(len(a.data))) // counted again when inserted
+		c.mu.Unlock()
+		if a.err == nil && a.off <= off && off < a.off+int64(len(a.data)) {
+			return &cachedRange{off: a.off, data: a.data}, nil
+		}
+		readPool.Free(a.data)
+	}
+	end := min(off+s.window, s.end)
+	data := poolBytes(int(end - off))
+	n, err := c.timedReadAt(data, off)
+	if err != nil && !(err == io.EOF && n == len(data)) {
+		readPool.Free(data)
+		return nil, fmt.Errorf("read bytes %d-%d: %w", off, end, err)
+	}
+	return &cachedRange{off: off, data: data}, nil
+}
+
+// timedReadAt reads from the object, counting the bytes and noting a
+// slow store.
+func (c *readCache) timedReadAt(p []byte, off int64) (int, error) {
+	start := time.Now()
+	n, err := c.obj.ReadAt(p, off)
+	c.fetched.Add(int64(n))
+	if time.Since(start) > slowFetch {
+		c.slow.Store(true)
+	}
+	return n, err
+}
+
+// readAhead starts fetching the window after s's current one, if fetches
+// are slow, unless the chunk ends there or a read ahead is under way.
+// s.mu must be held.
+func (c *readCache) readAhead(s *stream) {
+	if !c.slow.Load() || s.cur == nil || s.ahead != nil || s.cur.end() >= s.end {
+		return
+	}
+	off := s.cur.end()
+	a := &readAhead{off: off, data: poolBytes(int(min(off+s.window, s.end) - off)), done: make(chan struct{})}
+	c.mu.Lock()
+	c.hold(int64(len(a.data)))
+	c.mu.Unlock()
+	s.ahead = a
+	c.aheads.Add(1)
+	go func() {
+		defer close(a.done)
+		n, err := c.obj.ReadAt(a.data, a.off)
+		c.fetched.Add(int64(n))
+		if err != nil && !(err == io.EOF && n == len(a.data)) {
+			a.err = err
+		}
+	}()
+}
+
+// endStreams stops every stream: it waits for the windows being read
+// ahead and drops them. The current windows are dropped with the other
+// ranges.
+func (c *readCache) endStreams() {
+	c.mu.Lock()
+	streams := c.streams
+	c.streams = nil
+	c.mu.Unlock()
+	for _, s := range streams {
+		s.mu.Lock()
+		if a := s.ahead; a != nil {
+			s.ahead = nil
+			<-a.done
+			c.mu.Lock()
+			c.hold(-int64(len(a.data)))
+			c.mu.Unlock()
+			readPool.Free(a.data)
+		}
+		s.cur = nil
+		s.mu.Unlock()
+	}
 }
 
 // insert adds a range, dropping the cached ranges it overlaps: it holds
@@ -173,6 +451,9 @@ func (c *readCache) fetch(want []byteRange, gap int64, pinned bool) error {
 // ever needed. Data ranges never overlap the page index, so a pinned range
 // only ever gives way to another pinned one.
 func (c *readCache) insert(cr *cachedRange) {
+	if !cr.pinned {
+		c.hold(int64(len(cr.data)))
+	}
 	out := make([]*cachedRange, 0, len(c.ranges)+1)
 	for _, r := range c.ranges {
 		if r.end() <= cr.off || r.off >= cr.end() {
@@ -189,8 +470,17 @@ func (c *readCache) insert(cr *cachedRange) {
 	c.ranges = out
 }
 
-// release drops every range that is not pinned.
+// remove drops one range. c.mu must be held.
+func (c *readCache) remove(cr *cachedRange) {
+	if i := slices.Index(c.ranges, cr); i >= 0 {
+		c.ranges = slices.Delete(c.ranges, i, i+1)
+	}
+	c.drop(cr)
+}
+
+// release ends the streams and drops every range that is not pinned.
 func (c *readCache) release() {
+	c.endStreams()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	kept := c.ranges[:0]
@@ -211,8 +501,16 @@ func poolBytes(n int) []byte { return readPool.allocate(n) }
 
 // drop hands a dropped range's bytes back to the pool; no read holds them,
 // as ReadAt copies out under the lock. Pinned ranges, made by Go's
-// allocator, are left to the collector.
+// allocator, are left to the collector. c.mu must be held.
 func (c *readCache) drop(r *cachedRange) {
+	if r != nil && !r.pinned && r.data != nil {
+		c.hold(-int64(len(r.data)))
+		c.free(r)
+	}
+}
+
+// free hands the bytes of a range never inserted back to the pool.
+func (c *readCache) free(r *cachedRange) {
 	if r != nil && !r.pinned {
 		readPool.Free(r.data)
 		r.data = nil

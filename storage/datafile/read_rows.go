@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -63,7 +64,8 @@ func (r *Reader) Records(ctx context.Context, columns []int, rowGroups []int) (R
 // read from the store before the first Next; each row group's byte ranges
 // are fetched, merged into few requests, when it is reached, and dropped
 // when it is done, so a RecordReader holds about one row group's selected
-// column chunks.
+// pages. A Selection without Rows reads its column chunks a fetch window
+// at a time (WithFetchWindow), so it holds a window or two per column.
 func (r *Reader) ReadRows(ctx context.Context, columns []int, sel []Selection) (RecordReader, error) {
 	if columns == nil {
 		columns = make([]int, len(r.sch.Columns()))
@@ -84,7 +86,7 @@ func (r *Reader) ReadRows(ctx context.Context, columns []int, sel []Selection) (
 		}
 	}
 	// A column asked for twice is read once.
-	rr := &rowReader{ctx: ctx, r: r, sel: sel, schema: arrow.NewSchema(fields, nil), outPos: make([]int, len(columns))}
+	rr := &rowReader{ctx: ctx, r: r, sel: sel, schema: r.batchSchema(columns, fields), outPos: make([]int, len(columns))}
 	for i, c := range columns {
 		j := 0
 		for j < len(rr.columns) && rr.columns[j] != c {
@@ -96,6 +98,27 @@ func (r *Reader) ReadRows(ctx context.Context, columns []int, sel []Selection) (
 		rr.outPos[i] = j
 	}
 	return rr, nil
+}
+
+// batchSchema returns the schema of batches of the given columns, made
+// once per Reader and column list (a point read asks on every lookup, and
+// arrow.NewSchema indexes the fields in a map).
+func (r *Reader) batchSchema(columns []int, fields []arrow.Field) *arrow.Schema {
+	var buf [64]byte
+	key := buf[:0]
+	for _, c := range columns {
+		key = strconv.AppendInt(key, int64(c), 10)
+		key = append(key, ',')
+	}
+	if s, ok := r.schemas[string(key)]; ok {
+		return s
+	}
+	if r.schemas == nil {
+		r.schemas = map[string]*arrow.Schema{}
+	}
+	s := arrow.NewSchema(fields, nil)
+	r.schemas[string(key)] = s
+	return s
 }
 
 func (r *Reader) checkSelection(s Selection) error {
@@ -144,7 +167,7 @@ func (r *Reader) plan(s Selection, columns []int) ([]byteRange, error) {
 			want = append(want, whole)
 			continue
 		}
-		pir, err := r.pageIndex(s.RowGroup)
+		ci, err := r.chunk(s.RowGroup, c)
 		if errors.Is(err, ErrNoPageIndex) {
 			want = append(want, whole) // seeks will read page headers
 			continue
@@ -152,26 +175,12 @@ func (r *Reader) plan(s Selection, columns []int) ([]byteRange, error) {
 		if err != nil {
 			return nil, err
 		}
-		oi, err := pir.GetOffsetIndex(c)
-		if err != nil {
-			return nil, err
-		}
-		if oi == nil {
-			want = append(want, whole)
-			continue
-		}
 		if start < cc.DataPageOffset() {
 			want = append(want, byteRange{start, cc.DataPageOffset()})
 		}
-		locs := oi.GetPageLocations()
-		for p, loc := range locs {
-			end := rg.NumRows()
-			if p+1 < len(locs) {
-				end = locs[p+1].FirstRowIndex
-			}
-			if rangesMeet(s.Rows, loc.FirstRowIndex, end) {
-				want = append(want, byteRange{loc.Offset, loc.Offset + int64(loc.CompressedPageSize)})
-			}
+		for p := range selectedPages(ci, s.Rows) {
+			loc := ci.pages[p]
+			want = append(want, byteRange{loc.offset, loc.offset + int64(loc.size)})
 		}
 	}
 	sort.Slice(want, func(i, j int) bool { return want[i].off < want[j].off })
@@ -182,35 +191,17 @@ func (r *Reader) plan(s Selection, columns []int) ([]byteRange, error) {
 // pages that hold rows of the given ranges and all the data pages: what
 // ReadRows reads of the row group against what it would read whole.
 func (r *Reader) PagesSelected(rowGroup int, columns []int, rows []RowRange) (selected, total int64, err error) {
-	pir, err := r.pageIndex(rowGroup)
-	if err != nil {
-		return 0, 0, err
-	}
-	n := r.pf.MetaData().RowGroup(rowGroup).NumRows()
 	for _, c := range columns {
-		oi, err := pir.GetOffsetIndex(c)
-		if err != nil || oi == nil {
-			return 0, 0, fmt.Errorf("offset index of %s, row group %d, column %d: %w", r.key, rowGroup, c, errors.Join(err, ErrNoPageIndex))
+		ci, err := r.chunk(rowGroup, c)
+		if err != nil {
+			return 0, 0, err
 		}
-		locs := oi.GetPageLocations()
-		for p, loc := range locs {
-			end := n
-			if p+1 < len(locs) {
-				end = locs[p+1].FirstRowIndex
-			}
-			total++
-			if rangesMeet(rows, loc.FirstRowIndex, end) {
-				selected++
-			}
+		total += int64(len(ci.pages))
+		for range selectedPages(ci, rows) {
+			selected++
 		}
 	}
 	return selected, total, nil
-}
-
-// rangesMeet reports whether sorted ranges meet [start, end).
-func rangesMeet(rows []RowRange, start, end int64) bool {
-	i := sort.Search(len(rows), func(i int) bool { return rows[i].End > start })
-	return i < len(rows) && rows[i].Start < end
 }
 
 // rowReader reads selections row group by row group, with one pqarrow
@@ -226,8 +217,9 @@ type rowReader struct {
 	cur     int // index in sel of the current row group
 	started bool
 	ranges  []RowRange
-	ri      int   // current range
-	pos     int64 // next row to decode, within the row group
+	ri      int          // current range
+	pos     int64        // next row to decode, within the row group
+	direct  *directGroup // the current row group's, when read directly
 	readers []*pqarrow.ColumnReader
 	allocs  []memory.Allocator // of each reader's batches
 	err     error
@@ -279,11 +271,21 @@ func (rr *rowReader) startRowGroup() error {
 	if len(rr.ranges) == 0 || len(rr.columns) == 0 {
 		return nil
 	}
+	var err error
+	if rr.direct, err = rr.r.startDirect(s, rr.columns); err != nil || rr.direct != nil {
+		return err
+	}
 	want, err := rr.r.plan(s, rr.columns)
 	if err != nil {
 		return err
 	}
-	if err := rr.r.cache.fetch(want, rr.r.cfg.coalesceGap, false); err != nil {
+	if s.Rows == nil {
+		// Whole chunks: big ones are streamed a window at a time.
+		err = rr.r.cache.stream(want, rr.r.cfg.coalesceGap, rr.r.cfg.window())
+	} else {
+		err = rr.r.cache.fetch(want, rr.r.cfg.coalesceGap, false)
+	}
+	if err != nil {
 		return err
 	}
 	rr.readers = make([]*pqarrow.ColumnReader, 0, len(rr.columns))
@@ -308,7 +310,7 @@ func (rr *rowReader) finishRowGroup() {
 	for _, cr := range rr.readers {
 		cr.Release()
 	}
-	rr.readers, rr.started = nil, false
+	rr.readers, rr.started, rr.direct = nil, false, nil
 	if rr.r.cache != nil {
 		rr.r.cache.release()
 	}
@@ -327,6 +329,13 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 		rr.pos = rg.Start
 	}
 	n := min(rr.r.cfg.batchRows, rg.End-rr.pos)
+	if rr.direct != nil {
+		cols, err := rr.direct.read(rr.columns, rr.pos, rr.pos+n)
+		if err != nil {
+			return nil, err
+		}
+		return rr.output(cols, n), nil
+	}
 	cols := make([]arrow.Array, len(rr.readers))
 	defer func() {
 		for _, c := range cols {
@@ -350,15 +359,27 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 			return nil, fmt.Errorf("column %d gave %d rows, want %d", rr.columns[i], cols[i].Len(), n)
 		}
 	}
+	out := rr.output(cols, n)
+	cols = nil // out holds them now
+	return out, nil
+}
+
+// output advances past n rows and makes the batch of the output columns
+// from the distinct columns read, which it takes over.
+func (rr *rowReader) output(cols []arrow.Array, n int64) arrow.RecordBatch {
 	rr.pos += n
-	if rr.pos >= rg.End {
+	if rr.pos >= rr.ranges[rr.ri].End {
 		rr.ri++
 	}
 	out := make([]arrow.Array, len(rr.outPos))
 	for i, p := range rr.outPos {
 		out[i] = cols[p]
 	}
-	return array.NewRecordBatch(rr.schema, out, n), nil
+	rec := array.NewRecordBatch(rr.schema, out, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }
 
 // singleArray turns a column reader's chunks into one array with the

@@ -28,9 +28,11 @@ const DefaultBatchRows = 64 << 10
 type ReaderOption func(*readerConfig)
 
 type readerConfig struct {
+	pages       *PageCache
 	mem         memory.Allocator
 	batchRows   int64
 	coalesceGap int64
+	fetchWindow int64 // 0: DefaultFetchWindow (read_cache.go)
 }
 
 // WithAllocator makes the Reader allocate the buffers of the batches it
@@ -63,6 +65,12 @@ func WithCoalesceGap(n int64) ReaderOption {
 	}
 }
 
+// WithPageCache makes the Reader keep the pages it decodes for small
+// reads (point and narrow range reads) in c, and look there first.
+func WithPageCache(c *PageCache) ReaderOption {
+	return func(cfg *readerConfig) { cfg.pages = c }
+}
+
 // Reader reads one data file by random access over the store: the footer
 // when it opens, then only the column chunks, or the pages, that a
 // RecordReader asks for (see read_cache.go). It is not safe for concurrent
@@ -83,6 +91,22 @@ type Reader struct {
 	// pageIndexes caches each row group's page index reader; its bytes
 	// are pinned in the cache.
 	pageIndexes map[int]*metadata.RowGroupPageIndexReader
+	// chunks caches what page reads need of each (row group, column):
+	// the decoded offset index and how the chunk is encoded.
+	chunks map[[2]int]*chunkInfo
+	// groupStats and pageStats cache RowGroupStats' and PageStats'
+	// answers.
+	groupStats []*RowGroupStats
+	pageStats  map[[2]int][]PageStats
+	pcache     *PageCache // shared; nil: none
+	noDirect   bool       // tests: read everything through pqarrow
+	// cacheName names the file in pcache: store and key.
+	cacheName string
+	// levels and idx are the direct path's scratch (read_direct.go).
+	levels []uint8
+	idx    []uint32
+	// schemas are ReadRows' batch schemas by column list.
+	schemas map[string]*arrow.Schema
 }
 
 // Open opens the data file key, written by a Writer for the table schema
@@ -98,7 +122,8 @@ func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Sch
 		return nil, fmt.Errorf("open data file %s: %w", key, err)
 	}
 	r := &Reader{key: key, sch: sch, cfg: cfg, obj: obj, cache: newReadCache(obj), arrow: sch.Arrow(),
-		pageIndexes: map[int]*metadata.RowGroupPageIndexReader{}}
+		pageIndexes: map[int]*metadata.RowGroupPageIndexReader{}, chunks: map[[2]int]*chunkInfo{},
+		pageStats: map[[2]int][]PageStats{}, pcache: cfg.pages, cacheName: store.URL() + "\x00" + key}
 	if err := r.open(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open data file %s: %w", key, err), r.Close())
 	}
@@ -140,13 +165,7 @@ func checkSchema(want, got *arrow.Schema) error {
 // columnReader returns the pqarrow reader for storage column c and the
 // allocator of its batches.
 func (r *Reader) columnReader(c int) (*pqarrow.FileReader, memory.Allocator, error) {
-	i, mem := 0, r.cfg.mem
-	if mem == nil {
-		mem = memory.DefaultAllocator
-		if _, fixed := r.arrow.Field(c).Type.(arrow.FixedWidthDataType); fixed {
-			i, mem = 1, PooledAllocator
-		}
-	}
+	i, mem := r.columnAlloc(c)
 	if r.frs[i] == nil {
 		fr, err := pqarrow.NewFileReader(r.pf, pqarrow.ArrowReadProperties{BatchSize: r.cfg.batchRows}, mem)
 		if err != nil {
@@ -155,6 +174,18 @@ func (r *Reader) columnReader(c int) (*pqarrow.FileReader, memory.Allocator, err
 		r.frs[i] = fr
 	}
 	return r.frs[i], mem, nil
+}
+
+// columnAlloc returns the allocator of storage column c's batches, and
+// which of frs uses it.
+func (r *Reader) columnAlloc(c int) (int, memory.Allocator) {
+	if r.cfg.mem != nil {
+		return 0, r.cfg.mem
+	}
+	if _, fixed := r.arrow.Field(c).Type.(arrow.FixedWidthDataType); fixed {
+		return 1, PooledAllocator
+	}
+	return 0, memory.DefaultAllocator
 }
 
 // Close releases the Reader, which must not be used afterwards.
@@ -207,11 +238,27 @@ type ColumnStats struct {
 }
 
 // RowGroupStats returns the statistics of row group i, as recorded in the
-// footer (no read from the store).
+// footer (no read from the store), decoded once per Reader: the Columns
+// slice is the Reader's, not to be changed.
 func (r *Reader) RowGroupStats(i int) (RowGroupStats, error) {
 	if i < 0 || i >= r.NumRowGroups() {
 		return RowGroupStats{}, fmt.Errorf("row group %d of %s: out of range [0, %d)", i, r.key, r.NumRowGroups())
 	}
+	if r.groupStats == nil {
+		r.groupStats = make([]*RowGroupStats, r.NumRowGroups())
+	}
+	if st := r.groupStats[i]; st != nil {
+		return *st, nil
+	}
+	st, err := r.decodeRowGroupStats(i)
+	if err != nil {
+		return RowGroupStats{}, err
+	}
+	r.groupStats[i] = &st
+	return st, nil
+}
+
+func (r *Reader) decodeRowGroupStats(i int) (RowGroupStats, error) {
 	rg := r.pf.MetaData().RowGroup(i)
 	cols := r.sch.Columns()
 	out := RowGroupStats{Rows: rg.NumRows(), Columns: make([]ColumnStats, len(cols))}
@@ -259,11 +306,25 @@ type PageStats struct {
 
 // PageStats returns the page index of one column of one row group: the
 // statistics and place of each data page, in order. It reads the row
-// group's page index from the store once per Reader.
+// group's page index from the store and decodes it once per Reader; the
+// slice returned is the Reader's, not to be changed.
 func (r *Reader) PageStats(rowGroup, column int) ([]PageStats, error) {
 	if rowGroup < 0 || rowGroup >= r.NumRowGroups() || column < 0 || column >= len(r.sch.Columns()) {
 		return nil, fmt.Errorf("page index of %s: row group %d, column %d out of range", r.key, rowGroup, column)
 	}
+	k := [2]int{rowGroup, column}
+	if ps, ok := r.pageStats[k]; ok {
+		return ps, nil
+	}
+	ps, err := r.decodePageStats(rowGroup, column)
+	if err != nil {
+		return nil, err
+	}
+	r.pageStats[k] = ps
+	return ps, nil
+}
+
+func (r *Reader) decodePageStats(rowGroup, column int) ([]PageStats, error) {
 	typ := r.sch.Columns()[column].Type
 	pir, err := r.pageIndex(rowGroup)
 	if err != nil {

@@ -49,7 +49,6 @@ package datafile
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,6 +242,14 @@ func parquetProps(sch *schema.Schema, opts WriterOptions) *parquet.WriterPropert
 		// and random numbers, which only waste hashing, drop it).
 		props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
 	}
+	// The writer weighs the dictionary after each write batch, but only
+	// until the first data page is cut. A batch bigger than a page (1024
+	// values of 24-byte strings against a 16 KiB page) cuts the page first,
+	// the weighing never runs, and unique keys keep a dictionary until it
+	// reaches its 1 MiB limit: every point read then decodes that whole
+	// dictionary page. Batches of about a hundredth of a page keep the
+	// weighing ahead of the first cut for values up to ~100 bytes.
+	props = append(props, parquet.WithBatchSize(min(max(opts.PageSizeBytes/128, 64), parquet.DefaultWriteBatchSize)))
 	if opts.CompressionLevel != 0 {
 		props = append(props, parquet.WithCompressionLevel(opts.CompressionLevel))
 	}
@@ -314,7 +321,7 @@ func (w *Writer) conform(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 // it and, unless the sketches were given, adds the row keys to them. The
 // first row is compared with the previous batch's last through their plain
 // encodings; the others with their neighbours in place, column by column
-// (adjacentOrder), which costs a few nanoseconds a row where encoding each
+// (schema.AdjacentOrder), which costs a few nanoseconds a row where encoding each
 // key cost tens.
 func (w *Writer) observeKeys(rec arrow.RecordBatch) error {
 	cols := rec.Columns()[:w.sch.NumKeys()]
@@ -524,45 +531,13 @@ func (k *keyTracker) unsorted(cols []arrow.Array, row int) error {
 }
 
 // adjacent returns, per key column, the order of each row against the row
-// above it in the same batch (adjacentOrder).
+// above it in the same batch (schema.AdjacentOrder).
 func (k *keyTracker) adjacent(cols []arrow.Array) []func(row int) int {
 	out := make([]func(int) int, len(cols))
 	for c, col := range cols {
-		out[c] = k.adjacentOrder(col)
+		out[c] = schema.AdjacentOrder(col)
 	}
 	return out
-}
-
-// adjacentOrder returns a function giving the order (-1, 0, 1) of col's
-// row-1 against its row, as bytes.Compare of their plain encodings gives
-// it: byte order for strings and binaries, numeric for integer types
-// (whose encoding is big-endian with the sign bit flipped). Other types
-// compare their encodings.
-func (k *keyTracker) adjacentOrder(col arrow.Array) func(row int) int {
-	switch a := col.(type) {
-	case *array.String:
-		return func(r int) int { return strings.Compare(a.Value(r-1), a.Value(r)) }
-	case *array.Binary:
-		return func(r int) int { return bytes.Compare(a.Value(r-1), a.Value(r)) }
-	case *array.Int64:
-		return adjacentNumbers(a.Int64Values())
-	case *array.Int32:
-		return adjacentNumbers(a.Int32Values())
-	case *array.Timestamp:
-		return adjacentNumbers(a.TimestampValues())
-	case *array.Date32:
-		return adjacentNumbers(a.Date32Values())
-	}
-	var x, y []byte
-	return func(r int) int {
-		x = schema.AppendValue(x[:0], col, r-1)
-		y = schema.AppendValue(y[:0], col, r)
-		return bytes.Compare(x, y)
-	}
-}
-
-func adjacentNumbers[T int64 | int32 | arrow.Timestamp | arrow.Date32](v []T) func(int) int {
-	return func(r int) int { return cmp.Compare(v[r-1], v[r]) }
 }
 
 // rowKeyString returns row key c's value at row (col is its column) as a

@@ -30,6 +30,7 @@ type csvField struct {
 	name    string
 	typ     schema.Type
 	notNull string // why NULL is refused ("key column", ...), or ""
+	maxLen  int    // a VARCHAR's limit in characters (schema.Column.Length), 0 for none
 }
 
 func newCSVPlan(sp *splitter, name string, sch *schema.Schema, opts CSVOptions) (*csvPlan, error) {
@@ -39,7 +40,7 @@ func newCSVPlan(sp *splitter, name string, sch *schema.Schema, opts CSVOptions) 
 	}
 	cols := sch.Columns()
 	field := func(i int) csvField {
-		f := csvField{col: i, name: cols[i].Name, typ: cols[i].Type}
+		f := csvField{col: i, name: cols[i].Name, typ: cols[i].Type, maxLen: cols[i].Length}
 		switch {
 		case i < sch.NumKeys():
 			f.notNull = "key column"

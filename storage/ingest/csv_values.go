@@ -77,6 +77,13 @@ func (c *csvCol) append(v []byte, quoted bool) error {
 		if !*c.ascii && !utf8.Valid(v) {
 			return fmt.Errorf("invalid byte sequence for encoding \"UTF8\": %q", v)
 		}
+		if c.maxLen > 0 && len(v) > c.maxLen {
+			n, err := schema.FitLength(unsafeString(v), c.maxLen)
+			if err != nil {
+				return fmt.Errorf("%w: %q", err, v)
+			}
+			v = v[:n]
+		}
 		col.appendBytes(v)
 	case schema.Varbinary:
 		x, err := parseBytea(v, &c.hex)

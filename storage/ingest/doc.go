@@ -1,8 +1,11 @@
 // Package ingest loads input files into a table. Readers turn CSV and
-// Parquet files into Arrow record batches in the table's storage order; an
-// external Sorter orders their rows by partition and key within a memory
-// bound; the glue in ingest.go writes the sorted rows as data files, one per
-// leaf partition, and commits them in one transaction.
+// Parquet files into Arrow record batches in the table's storage order;
+// Write puts their rows in order of partition and key — merging inputs
+// that are in key order already as they are read (write_inputs.go),
+// sorting the others with an external Sorter within a memory bound — and
+// writes them as data files, one per leaf partition (two when an input
+// turned out unsorted part way), several at once (write_leaves.go); Ingest
+// commits the files in one transaction.
 //
 // It sits in the storage layer. The readers and the sorter use only
 // storage/schema, arrow-go and an LZ4 codec.
@@ -22,7 +25,10 @@
 //     the physical line and the column.
 //   - ParquetReader reads a Parquet file through pqarrow, matching columns by
 //     name, casting safely widening types (INT32 to BIGINT, FLOAT to DOUBLE,
-//     LARGE_STRING to VARCHAR, any timestamp unit to microseconds, ...).
+//     LARGE_STRING to VARCHAR, any timestamp unit to microseconds, ...). It
+//     reads only the footer until the first Next, and tells from the
+//     footer's statistics where its row keys start (KeyBound), so that a
+//     merge of sorted files opens each only when it reaches it.
 //
 // Open chooses a reader from a local file's extension. Every reader's Next
 // hands ownership of the batch to the caller, who releases it; Close releases

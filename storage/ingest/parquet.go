@@ -38,15 +38,22 @@ type ParquetOptions struct {
 // nanoseconds), DATE64 to DATE; dictionary-encoded columns are unpacked. It is a RecordReader; it is not safe for
 // concurrent use.
 type ParquetReader struct {
-	name   string
-	ctx    context.Context
-	alloc  memory.Allocator
-	arrow  *arrow.Schema
-	plan   []pqColumn
-	rr     batchSource // a Parquet file's batches, or an Arrow stream's (arrow.go)
-	rows   int64       // rows returned so far
-	err    error
-	closed bool
+	name  string
+	ctx   context.Context
+	alloc memory.Allocator
+	arrow *arrow.Schema
+	plan  []pqColumn
+	rr    batchSource // a Parquet file's batches, or an Arrow stream's (arrow.go)
+	rows  int64       // rows returned so far
+	// A Parquet file's reader, and the Arrow schema of its columns. Its
+	// batches (rr) are asked for at the first Next: asking reads the first
+	// row group's column chunks, while an input waiting in a merge should
+	// hold no more than its footer (KeyBound).
+	pf         *file.Reader
+	fr         *pqarrow.FileReader
+	fileSchema *arrow.Schema
+	err        error
+	closed     bool
 }
 
 // pqColumn says where a storage column comes from.
@@ -92,13 +99,9 @@ func NewParquetReader(ctx context.Context, r parquet.ReaderAtSeeker, name string
 	if err != nil {
 		return nil, err
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
 	return &ParquetReader{
 		name: name, ctx: exec.WithAllocator(ctx, opts.Allocator), alloc: opts.Allocator,
-		arrow: sch.Arrow(), plan: plan, rr: rr,
+		arrow: sch.Arrow(), plan: plan, pf: pf, fr: fr, fileSchema: fileSchema,
 	}, nil
 }
 
@@ -212,6 +215,14 @@ func (r *ParquetReader) Next() (arrow.RecordBatch, error) {
 	if r.closed {
 		return nil, ErrClosed
 	}
+	if r.rr == nil && r.err == nil {
+		rr, err := r.fr.GetRecordReader(r.ctx, nil, nil)
+		if err != nil {
+			r.err = fmt.Errorf("read %s: %w", r.name, err)
+			return nil, r.err
+		}
+		r.rr = rr
+	}
 	for r.err == nil {
 		rec, err := r.rr.Read()
 		if err != nil {
@@ -292,6 +303,8 @@ func (r *ParquetReader) Close() error {
 		return nil
 	}
 	r.closed = true
-	r.rr.Release()
+	if r.rr != nil {
+		r.rr.Release()
+	}
 	return nil
 }

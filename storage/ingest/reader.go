@@ -131,3 +131,40 @@ func (f *fileReader) Close() error {
 	f.closed = true
 	return errors.Join(f.RecordReader.Close(), f.file.Close())
 }
+
+// isParquet says whether Open reads path as Parquet.
+func isParquet(path, format string) bool {
+	if format != "" {
+		return format == FormatParquet
+	}
+	return strings.HasSuffix(strings.ToLower(path), ".parquet")
+}
+
+// KeyBound asks the file's reader, opening the file for it if it is not
+// open yet, and closing it again: a merge asks every input before it
+// reads any, and keeps open only those it reads.
+func (l *lazyReader) KeyBound() ([]byte, bool, error) {
+	if !l.bounded {
+		return nil, false, nil
+	}
+	r := l.r
+	if r == nil {
+		var err error
+		if r, err = l.open(); err != nil {
+			return nil, false, err
+		}
+		defer r.Close()
+	}
+	if kb, ok := r.(KeyBounder); ok {
+		return kb.KeyBound()
+	}
+	return nil, false, nil
+}
+
+// KeyBound asks the file's reader.
+func (f *fileReader) KeyBound() ([]byte, bool, error) {
+	if kb, ok := f.RecordReader.(KeyBounder); ok {
+		return kb.KeyBound()
+	}
+	return nil, false, nil
+}

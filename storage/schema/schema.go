@@ -12,7 +12,18 @@ type Column struct {
 	Name     string `json:"name"`
 	Type     Type   `json:"type"`
 	Nullable bool   `json:"nullable,omitempty"`
+	// SQLType is the SQL type a VARCHAR column was declared with when it
+	// is not text, so that catalogs show what was declared: "varchar"
+	// (character varying). Empty means Type's own SQL type, text for
+	// VARCHAR.
+	SQLType string `json:"sql_type,omitempty"`
+	// Length is the most characters a VARCHAR value may have (varchar(n)),
+	// 0 for no limit. Writes refuse longer values (FitLength).
+	Length int `json:"length,omitempty"`
 }
+
+// SQLVarchar is Column.SQLType of a column declared character varying.
+const SQLVarchar = "varchar"
 
 // Schema is the column layout of a table. Rows are ordered by RowKeys, then
 // SortKeys; RowKeys also decide which partition a row belongs to.
@@ -69,6 +80,9 @@ func (s *Schema) Validate() error {
 		if i < s.NumKeys() && c.Nullable {
 			return fmt.Errorf("key column %q cannot be nullable", c.Name)
 		}
+		if (c.SQLType != "" || c.Length != 0) && (c.Type != Varchar || c.SQLType != SQLVarchar || c.Length < 0) {
+			return fmt.Errorf("column %q: a declared SQL type %q and length %d need a VARCHAR column declared varchar", c.Name, c.SQLType, c.Length)
+		}
 	}
 	return nil
 }
@@ -91,6 +105,9 @@ func (s *Schema) String() string {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%s %s", c.Name, c.Type)
+		if c.Length > 0 {
+			fmt.Fprintf(&b, "(%d)", c.Length)
+		}
 		switch {
 		case i < len(s.RowKeys):
 			b.WriteString(" ROW KEY")

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -61,6 +62,26 @@ func ParseType(s string) (Type, error) {
 		return t, nil
 	}
 	return Invalid, fmt.Errorf("unknown type %q (want one of BIGINT, INTEGER, DOUBLE, BOOLEAN, VARCHAR, VARBINARY, TIMESTAMP, DATE)", s)
+}
+
+// FitLength applies a length limit of n characters to a VARCHAR value as
+// PostgreSQL assigns a value to varchar(n): it returns how many bytes of v
+// to keep — all of them when v has at most n characters, the first n
+// characters when the rest are spaces — or an error when v is longer.
+func FitLength(v string, n int) (int, error) {
+	if len(v) <= n {
+		return len(v), nil // no more characters than bytes
+	}
+	end, chars := 0, 0
+	for end < len(v) && chars < n {
+		_, size := utf8.DecodeRuneInString(v[end:])
+		end += size
+		chars++
+	}
+	if strings.TrimLeft(v[end:], " ") != "" {
+		return 0, fmt.Errorf("value too long for type character varying(%d)", n)
+	}
+	return end, nil
 }
 
 // MarshalText writes the type's name, so schemas read well as JSON.

@@ -20,6 +20,13 @@ public class JdbcCheck {
         return b.toString();
     }
 
+    static long count(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Properties p = new Properties();
         p.setProperty("user", args[1]);
@@ -150,6 +157,27 @@ public class JdbcCheck {
             }
             c.rollback();
             c.setReadOnly(false);
+            // Trino's page sink: autocommit off, batched INSERTs, then
+            // COMMIT (or ROLLBACK when the query fails). Another
+            // connection sees the rows only after COMMIT.
+            try (Connection other = DriverManager.getConnection(args[0], p);
+                 PreparedStatement ps = c.prepareStatement(
+                         "INSERT INTO \"public\".\"jdbc_events\" (\"id\", \"name\", \"amount\", \"ts\") VALUES (?, ?, ?, ?)")) {
+                String q = "SELECT count(*) FROM jdbc_events WHERE id > 20000";
+                for (String end : new String[] {"rollback", "commit"}) {
+                    for (int i = 20001; i <= 20005; i++) {
+                        ps.setLong(1, i);
+                        ps.setString(2, "t");
+                        ps.setDouble(3, i);
+                        ps.setTimestamp(4, Timestamp.valueOf("2024-01-02 00:00:00"));
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                    print("sink before " + end + ": own " + count(c, q) + ", other " + count(other, q));
+                    if (end.equals("commit")) c.commit(); else c.rollback();
+                    print("sink after " + end + ": own " + count(c, q) + ", other " + count(other, q));
+                }
+            }
             c.setAutoCommit(true);
             try (Statement s = c.createStatement()) {
                 s.execute("DROP TABLE jdbc_events");

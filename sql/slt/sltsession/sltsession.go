@@ -24,6 +24,9 @@ func (x Executor) Exec(ctx context.Context, stmt string) (*slt.Result, error) {
 	}
 	res, err := sql.Collect(ctx, rows)
 	if err != nil {
+		// An error met reading the rows fails a transaction block, as
+		// one met before them does.
+		x.S.StatementFailed()
 		return nil, err
 	}
 	out := &slt.Result{Rows: res.Rows, Tag: res.Tag}

@@ -1,0 +1,714 @@
+package datafile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+)
+
+// Why a direct read path beside pqarrow.
+//
+// A point or narrow range read wants a few rows of one page per column.
+// Through pqarrow it pays for a column reader per column and query (each
+// decoding the row group's offset index again to seek), a record reader
+// sized for 64Ki-row batches, and the whole page decompressed and decoded
+// into Arrow before the few rows are cut out: about a millisecond of CPU
+// per lookup, where a B-tree database answers in tens of microseconds.
+//
+// The direct path decodes the pages itself: it finds them in the offset
+// index (decoded once per Reader, pageLocs), takes them decompressed from
+// the PageCache when the Reader has one, else fetches and decompresses
+// them, and appends just the selected rows to Arrow builders. It knows
+// the encodings our Writer produces (PLAIN, and RLE_DICTIONARY over a
+// PLAIN dictionary, with RLE definition levels, data pages v1 and v2) for
+// flat columns; a column chunk in any other shape is read by pqarrow.
+// ReadRows takes it for selections of at most directMaxRows rows.
+
+// directMaxRows is the largest selection of a row group that ReadRows
+// reads by the direct path; larger ones go through pqarrow, whose
+// decoders are faster per value over whole pages.
+const directMaxRows = 16 << 10
+
+// pageLoc is one data page of a column chunk, from the offset index.
+type pageLoc struct {
+	offset   int64
+	size     int32
+	firstRow int64
+}
+
+// chunkInfo is what the Reader keeps of one column chunk for page reads:
+// its page locations and, for the direct path, how it is encoded.
+type chunkInfo struct {
+	pages   []pageLoc
+	numRows int64
+	// direct says whether the direct path can read the chunk; the fields
+	// below are set only when it can.
+	direct  bool
+	phys    parquet.Type
+	maxDef  int16
+	codec   compress.Codec
+	dictOff int64 // offset of the dictionary page, or -1
+	dictLen int64
+}
+
+// pageEnd returns the row after the last of page p.
+func (c *chunkInfo) pageEnd(p int) int64 {
+	if p+1 < len(c.pages) {
+		return c.pages[p+1].firstRow
+	}
+	return c.numRows
+}
+
+// chunk returns the Reader's chunkInfo of a column of a row group,
+// decoding the offset index once.
+func (r *Reader) chunk(rowGroup, column int) (*chunkInfo, error) {
+	k := [2]int{rowGroup, column}
+	if ci, ok := r.chunks[k]; ok {
+		return ci, nil
+	}
+	pir, err := r.pageIndex(rowGroup)
+	if err != nil {
+		return nil, err
+	}
+	oi, err := pir.GetOffsetIndex(column)
+	if err == nil && oi == nil {
+		err = ErrNoPageIndex
+	}
+	if err != nil {
+		return nil, fmt.Errorf("offset index of %s, row group %d, column %d: %w", r.key, rowGroup, column, err)
+	}
+	rg := r.pf.MetaData().RowGroup(rowGroup)
+	locs := oi.GetPageLocations()
+	ci := &chunkInfo{pages: make([]pageLoc, len(locs)), numRows: rg.NumRows(), dictOff: -1}
+	for i, l := range locs {
+		ci.pages[i] = pageLoc{offset: l.Offset, size: l.CompressedPageSize, firstRow: l.FirstRowIndex}
+	}
+	cc, err := rg.ColumnChunk(column)
+	if err != nil {
+		return nil, err
+	}
+	desc := r.pf.MetaData().Schema.Column(column)
+	ci.phys, ci.maxDef = cc.Type(), desc.MaxDefinitionLevel()
+	codec, cerr := compress.GetCodec(cc.Compression())
+	ci.codec = codec
+	ci.direct = cerr == nil && desc.MaxRepetitionLevel() == 0 && ci.maxDef <= 1 && directType(ci.phys, r.arrow.Field(column).Type)
+	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() < cc.DataPageOffset() {
+		ci.dictOff, ci.dictLen = cc.DictionaryPageOffset(), cc.DataPageOffset()-cc.DictionaryPageOffset()
+	}
+	r.chunks[k] = ci
+	return ci, nil
+}
+
+// directType says whether the direct path decodes the physical type into
+// the Arrow type.
+func directType(phys parquet.Type, t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.INT64, arrow.TIMESTAMP:
+		return phys == parquet.Types.Int64
+	case arrow.INT32, arrow.DATE32:
+		return phys == parquet.Types.Int32
+	case arrow.FLOAT64:
+		return phys == parquet.Types.Double
+	case arrow.BOOL:
+		return phys == parquet.Types.Boolean
+	case arrow.STRING, arrow.BINARY:
+		return phys == parquet.Types.ByteArray
+	}
+	return false
+}
+
+// directGroup reads the selected rows of one row group by the direct
+// path.
+type directGroup struct {
+	r      *Reader
+	rg     int
+	chunks []*chunkInfo // per distinct column
+	pages  map[int64]*cachedPage
+	levels []uint8 // scratch: definition levels
+	idx    []uint32
+}
+
+// startDirect returns a directGroup for the selection, or nil if the
+// direct path does not apply to it. It fetches, in few merged requests,
+// the pages the page cache does not hold.
+func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
+	if s.Rows == nil || len(columns) == 0 || r.noDirect {
+		return nil, nil
+	}
+	var n int64
+	for _, rr := range s.Rows {
+		n += rr.End - rr.Start
+	}
+	if n > directMaxRows {
+		return nil, nil
+	}
+	g := &directGroup{r: r, rg: s.RowGroup, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0]}
+	for _, c := range columns {
+		ci, err := r.chunk(s.RowGroup, c)
+		if errors.Is(err, ErrNoPageIndex) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ci.direct {
+			return nil, nil
+		}
+		g.chunks = append(g.chunks, ci)
+	}
+	var want []byteRange
+	needDict := map[*chunkInfo]bool{}
+	for _, ci := range g.chunks {
+		for p := range selectedPages(ci, s.Rows) {
+			loc := ci.pages[p]
+			if pg := r.pcache.get(r.pageID(loc.offset)); pg != nil {
+				g.pages[loc.offset] = pg
+				if pg.hdr.encoding == encRLEDictionary || pg.hdr.encoding == encPlainDict {
+					needDict[ci] = true
+				}
+				continue
+			}
+			want = append(want, byteRange{loc.offset, loc.offset + int64(loc.size)})
+			if ci.dictOff >= 0 {
+				needDict[ci] = true // known once the page is read; fetch alongside
+			}
+		}
+	}
+	for ci := range needDict {
+		if pg := r.pcache.get(r.pageID(ci.dictOff)); pg != nil {
+			g.pages[ci.dictOff] = pg
+		} else {
+			want = append(want, byteRange{ci.dictOff, ci.dictOff + ci.dictLen})
+		}
+	}
+	if len(want) == 0 {
+		return g, nil
+	}
+	sort.Slice(want, func(i, j int) bool { return want[i].off < want[j].off })
+	if err := r.cache.fetch(want, r.cfg.coalesceGap, false); err != nil {
+		return nil, err
+	}
+	var buf []byte
+	for _, w := range want {
+		buf = growBytes(buf, int(w.end-w.off))
+		if err := readFull(r.cache, buf, w.off); err != nil {
+			return nil, fmt.Errorf("read page at %d: %w", w.off, err)
+		}
+		ci := g.chunkAt(w.off)
+		pg, err := decodePage(ci, r.pageID(w.off), buf)
+		if err != nil {
+			return nil, fmt.Errorf("page at %d: %w", w.off, err)
+		}
+		r.pcache.put(pg)
+		g.pages[w.off] = pg
+	}
+	r.cache.release()
+	return g, nil
+}
+
+// selectedPages yields, in order and once each, the pages of the chunk
+// that hold rows of the sorted ranges.
+func selectedPages(ci *chunkInfo, rows []RowRange) func(func(int) bool) {
+	return func(yield func(int) bool) {
+		last := -1
+		for _, rr := range rows {
+			for p := max(pageOf(ci, rr.Start), last+1); p <= pageOf(ci, rr.End-1); p++ {
+				if !yield(p) {
+					return
+				}
+				last = p
+			}
+		}
+	}
+}
+
+// chunkAt returns the chunk a page or dictionary offset belongs to.
+func (g *directGroup) chunkAt(off int64) *chunkInfo {
+	for _, ci := range g.chunks {
+		if off == ci.dictOff {
+			return ci
+		}
+		if len(ci.pages) > 0 && off >= ci.pages[0].offset && off <= ci.pages[len(ci.pages)-1].offset {
+			return ci
+		}
+	}
+	return g.chunks[0]
+}
+
+func (r *Reader) pageID(off int64) pageID {
+	return pageID{key: r.cacheName, size: r.obj.Size(), offset: off}
+}
+
+func growBytes(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+// ReadAt must fill the whole buffer; the read cache may stop short at the
+// end of a fetched range, so read until full.
+func readFull(r interface {
+	ReadAt([]byte, int64) (int, error)
+}, p []byte, off int64) error {
+	for len(p) > 0 {
+		n, err := r.ReadAt(p, off)
+		if n == 0 && err == nil {
+			err = errors.New("short read")
+		}
+		if err != nil {
+			return err
+		}
+		p, off = p[n:], off+int64(n)
+	}
+	return nil
+}
+
+// decodePage decodes a page's header and decompresses its body. raw holds
+// exactly the page (header and body); the result does not keep it.
+func decodePage(ci *chunkInfo, id pageID, raw []byte) (*cachedPage, error) {
+	h, err := readPageHeader(raw)
+	if err != nil {
+		return nil, err
+	}
+	body := raw[h.headerLen:]
+	if int(h.compressedSize) > len(body) {
+		return nil, fmt.Errorf("%w: body of %d bytes, %d there", errBadHeader, h.compressedSize, len(body))
+	}
+	body = body[:h.compressedSize]
+	pg := &cachedPage{id: id, hdr: h}
+	switch h.typ {
+	case pageData, pageDictionary:
+		if h.typ == pageData && h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict {
+			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
+		}
+		if h.typ == pageDictionary && h.encoding != encPlain && h.encoding != encPlainDict {
+			return nil, fmt.Errorf("unsupported dictionary encoding %d", h.encoding)
+		}
+		if h.typ == pageData && ci.maxDef > 0 && h.defEncoding != encRLE {
+			return nil, fmt.Errorf("unsupported definition level encoding %d", h.defEncoding)
+		}
+		pg.data, err = decompress(ci.codec, body, int(h.uncompressedSize))
+	case pageDataV2:
+		if h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict {
+			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
+		}
+		lv := int(h.repBytes + h.defBytes)
+		if lv > len(body) {
+			return nil, fmt.Errorf("%w: levels past the page", errBadHeader)
+		}
+		vals := body[lv:]
+		if h.v2Compressed {
+			vals, err = decompress(ci.codec, vals, int(h.uncompressedSize)-lv)
+		}
+		if err == nil {
+			// Keep definition levels then values; repetition levels are
+			// empty for flat columns.
+			pg.data = append(append(make([]byte, 0, int(h.defBytes)+len(vals)), body[h.repBytes:lv]...), vals...)
+		}
+	default:
+		return nil, fmt.Errorf("unexpected page type %d", h.typ)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if h.typ == pageDictionary && ci.phys == parquet.Types.ByteArray {
+		if pg.offsets, err = byteArrayOffsets(pg.data, int(h.numValues)); err != nil {
+			return nil, fmt.Errorf("dictionary: %w", err)
+		}
+	}
+	return pg, nil
+}
+
+func decompress(codec compress.Codec, src []byte, n int) ([]byte, error) {
+	if n < 0 {
+		return nil, errBadHeader
+	}
+	dst := make([]byte, n)
+	var out []byte
+	if ec, ok := codec.(compress.ErrorCodec); ok {
+		var err error
+		if out, err = ec.DecodeWithError(dst, src); err != nil {
+			return nil, fmt.Errorf("decompress page: %w", err)
+		}
+	} else {
+		out = codec.Decode(dst, src)
+	}
+	if len(out) != n {
+		return nil, fmt.Errorf("decompress page: %d bytes, header says %d", len(out), n)
+	}
+	return out, nil
+}
+
+// byteArrayOffsets returns the offsets of n PLAIN byte arrays in b, and
+// len(b)'s end as the last.
+func byteArrayOffsets(b []byte, n int) ([]int32, error) {
+	offs := make([]int32, n+1)
+	pos := 0
+	for i := range n {
+		if pos+4 > len(b) {
+			return nil, errors.New("byte array past the page")
+		}
+		l := int(binary.LittleEndian.Uint32(b[pos:]))
+		offs[i] = int32(pos)
+		pos += 4 + l
+		if pos > len(b) || l < 0 {
+			return nil, errors.New("byte array past the page")
+		}
+	}
+	offs[n] = int32(pos)
+	return offs, nil
+}
+
+// appendRows appends rows [start, end) of the row group (within one row
+// range) of the chunk to b.
+func (g *directGroup) appendRows(ci *chunkInfo, b array.Builder, start, end int64) error {
+	p := pageOf(ci, start)
+	for start < end {
+		if p >= len(ci.pages) {
+			return fmt.Errorf("row %d past the last page", start)
+		}
+		pe := min(ci.pageEnd(p), end)
+		pg := g.pages[ci.pages[p].offset]
+		if pg == nil {
+			return fmt.Errorf("page %d (row %d) was not fetched", p, start)
+		}
+		first := ci.pages[p].firstRow
+		if err := g.appendPageRows(ci, pg, b, int(start-first), int(pe-first)); err != nil {
+			return fmt.Errorf("page %d: %w", p, err)
+		}
+		start = pe
+		p++
+	}
+	return nil
+}
+
+// pageOf returns the page holding row.
+func pageOf(ci *chunkInfo, row int64) int {
+	lo, hi := 0, len(ci.pages)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ci.pages[m].firstRow <= row {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo - 1
+}
+
+// appendPageRows appends rows [a, b) of a data page to bld.
+func (g *directGroup) appendPageRows(ci *chunkInfo, pg *cachedPage, bld array.Builder, a, b int) error {
+	h := pg.hdr
+	data := pg.data
+	if b > int(h.numValues) {
+		return fmt.Errorf("rows to %d of a page of %d", b, h.numValues)
+	}
+	// Definition levels: which of the first b rows are set.
+	skip, count := a, b-a // values before row a, values in [a, b)
+	levels := g.levels[:0]
+	if ci.maxDef > 0 {
+		var lv []byte
+		if h.typ == pageDataV2 {
+			lv, data = data[:h.defBytes], data[h.defBytes:]
+		} else {
+			if len(data) < 4 {
+				return errBadHeader
+			}
+			n := int(binary.LittleEndian.Uint32(data))
+			if 4+n > len(data) {
+				return errBadHeader
+			}
+			lv, data = data[4:4+n], data[4+n:]
+		}
+		// Count the set rows before a; keep the levels of [a, b) only.
+		skip, count = 0, 0
+		row := 0
+		err := hybrid(lv, 1, b, func(v uint32, rep int) {
+			lo, hi := row, row+rep
+			row = hi
+			if lo < a {
+				if v != 0 {
+					skip += min(hi, a) - lo
+				}
+				lo = min(hi, a)
+			}
+			if lo < hi {
+				if v != 0 {
+					count += hi - lo
+				}
+				levels = appendRepeat(levels, uint8(v), hi-lo)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("definition levels: %w", err)
+		}
+		g.levels, g.r.levels = levels, levels
+	}
+	// Values: the count set values after the first skip.
+	isSet := func(i int) bool { return ci.maxDef == 0 || levels[i-a] != 0 }
+	switch h.encoding {
+	case encPlain:
+		return appendPlain(ci.phys, bld, data, skip, count, a, b, isSet)
+	case encRLEDictionary, encPlainDict:
+		dict := g.pages[ci.dictOff]
+		if ci.dictOff < 0 || dict == nil {
+			return errors.New("dictionary page missing")
+		}
+		if len(data) < 1 {
+			return errBadHeader
+		}
+		bw := int(data[0])
+		if bw > 32 {
+			return fmt.Errorf("dictionary index width %d", bw)
+		}
+		idx, err := decodeHybrid32(data[1:], bw, skip+count, g.idx[:0])
+		if err != nil {
+			return fmt.Errorf("dictionary indexes: %w", err)
+		}
+		g.idx, g.r.idx = idx, idx
+		return appendDict(ci.phys, bld, dict, idx[skip:], a, b, isSet)
+	}
+	return fmt.Errorf("unsupported encoding %d", h.encoding)
+}
+
+// appendPlain appends rows [a, b) from PLAIN values, of which skip come
+// before row a and count are in [a, b).
+func appendPlain(phys parquet.Type, bld array.Builder, data []byte, skip, count, a, b int, isSet func(int) bool) error {
+	width := 0
+	switch phys {
+	case parquet.Types.Int32:
+		width = 4
+	case parquet.Types.Int64, parquet.Types.Double:
+		width = 8
+	case parquet.Types.Boolean:
+		if (skip+count+7)/8 > len(data) {
+			return errBadHeader
+		}
+		bb := bld.(*array.BooleanBuilder)
+		v := skip
+		for i := a; i < b; i++ {
+			if !isSet(i) {
+				bb.AppendNull()
+				continue
+			}
+			bb.Append(data[v>>3]>>(v&7)&1 == 1)
+			v++
+		}
+		return nil
+	case parquet.Types.ByteArray:
+		pos := 0
+		for range skip {
+			if pos+4 > len(data) {
+				return errBadHeader
+			}
+			pos += 4 + int(binary.LittleEndian.Uint32(data[pos:]))
+		}
+		for i := a; i < b; i++ {
+			if !isSet(i) {
+				bld.AppendNull()
+				continue
+			}
+			if pos+4 > len(data) {
+				return errBadHeader
+			}
+			l := int(binary.LittleEndian.Uint32(data[pos:]))
+			if pos+4+l > len(data) || l < 0 {
+				return errBadHeader
+			}
+			appendBytes(bld, data[pos+4:pos+4+l])
+			pos += 4 + l
+		}
+		return nil
+	}
+	if (skip+count)*width > len(data) {
+		return errBadHeader
+	}
+	if count == b-a && count > 0 && uintptr(unsafe.Pointer(&data[skip*width]))%uintptr(width) == 0 {
+		// No NULL, aligned: copy the values in one go.
+		appendFixedRun(bld, data[skip*width:(skip+count)*width])
+		return nil
+	}
+	v := skip
+	for i := a; i < b; i++ {
+		if !isSet(i) {
+			bld.AppendNull()
+			continue
+		}
+		appendFixed(phys, bld, data[v*width:])
+		v++
+	}
+	return nil
+}
+
+// appendDict appends rows [a, b) whose set values are dictionary entries
+// idx (in order).
+func appendDict(phys parquet.Type, bld array.Builder, dict *cachedPage, idx []uint32, a, b int, isSet func(int) bool) error {
+	n := uint32(dict.hdr.numValues)
+	v := 0
+	for i := a; i < b; i++ {
+		if !isSet(i) {
+			bld.AppendNull()
+			continue
+		}
+		k := idx[v]
+		v++
+		if k >= n {
+			return fmt.Errorf("dictionary index %d of %d", k, n)
+		}
+		switch phys {
+		case parquet.Types.ByteArray:
+			appendBytes(bld, dict.data[dict.offsets[k]+4:dict.offsets[k+1]])
+		case parquet.Types.Boolean:
+			bld.(*array.BooleanBuilder).Append(dict.data[k>>3]>>(k&7)&1 == 1)
+		case parquet.Types.Int32:
+			if int(k+1)*4 > len(dict.data) {
+				return errBadHeader
+			}
+			appendFixed(phys, bld, dict.data[k*4:])
+		default:
+			if int(k+1)*8 > len(dict.data) {
+				return errBadHeader
+			}
+			appendFixed(phys, bld, dict.data[k*8:])
+		}
+	}
+	return nil
+}
+
+func appendBytes(bld array.Builder, v []byte) {
+	switch b := bld.(type) {
+	case *array.StringBuilder:
+		b.BinaryBuilder.Append(v)
+	case *array.BinaryBuilder:
+		b.Append(v)
+	}
+}
+
+// appendFixedRun appends the little-endian values of v.
+func appendFixedRun(bld array.Builder, v []byte) {
+	switch b := bld.(type) {
+	case *array.Int64Builder:
+		b.AppendValues(arrow.Int64Traits.CastFromBytes(v), nil)
+	case *array.TimestampBuilder:
+		b.AppendValues(arrow.TimestampTraits.CastFromBytes(v), nil)
+	case *array.Int32Builder:
+		b.AppendValues(arrow.Int32Traits.CastFromBytes(v), nil)
+	case *array.Date32Builder:
+		b.AppendValues(arrow.Date32Traits.CastFromBytes(v), nil)
+	case *array.Float64Builder:
+		b.AppendValues(arrow.Float64Traits.CastFromBytes(v), nil)
+	}
+}
+
+// appendFixed appends the little-endian value at the start of v.
+func appendFixed(phys parquet.Type, bld array.Builder, v []byte) {
+	switch b := bld.(type) {
+	case *array.Int64Builder:
+		b.Append(int64(binary.LittleEndian.Uint64(v)))
+	case *array.TimestampBuilder:
+		b.Append(arrow.Timestamp(binary.LittleEndian.Uint64(v)))
+	case *array.Int32Builder:
+		b.Append(int32(binary.LittleEndian.Uint32(v)))
+	case *array.Date32Builder:
+		b.Append(arrow.Date32(binary.LittleEndian.Uint32(v)))
+	case *array.Float64Builder:
+		b.Append(math.Float64frombits(binary.LittleEndian.Uint64(v)))
+	}
+}
+
+// decodeHybrid32 decodes n values of the RLE/bit-packed hybrid encoding
+// with the given bit width, appending them to out.
+func decodeHybrid32(b []byte, width, n int, out []uint32) ([]uint32, error) {
+	err := hybrid(b, width, n, func(v uint32, rep int) { out = appendRepeat(out, v, rep) })
+	return out, err
+}
+
+func appendRepeat[T uint8 | uint32](out []T, v T, n int) []T {
+	for range n {
+		out = append(out, v)
+	}
+	return out
+}
+
+// hybrid decodes the first n values of an RLE/bit-packed hybrid run list,
+// handing each value to emit (with a repeat count).
+func hybrid(b []byte, width, n int, emit func(v uint32, rep int)) error {
+	if width == 0 {
+		emit(0, n)
+		return nil
+	}
+	vbytes := (width + 7) / 8
+	pos := 0
+	for n > 0 {
+		h, k := binary.Uvarint(b[pos:])
+		if k <= 0 {
+			return errBadHeader
+		}
+		pos += k
+		if h&1 == 0 { // RLE run
+			run := int(h >> 1)
+			if pos+vbytes > len(b) || run <= 0 {
+				return errBadHeader
+			}
+			var v uint32
+			for i := range vbytes {
+				v |= uint32(b[pos+i]) << (8 * i)
+			}
+			pos += vbytes
+			take := min(run, n)
+			emit(v, take)
+			n -= take
+			continue
+		}
+		groups := int(h >> 1)
+		size := groups * width // bytes: 8 values of width bits per group
+		if groups <= 0 || pos+size > len(b) {
+			return errBadHeader
+		}
+		packed := b[pos : pos+size]
+		pos += size
+		mask := uint64(1)<<width - 1
+		for i := 0; i < groups*8 && n > 0; i++ {
+			bit := i * width
+			var w uint64
+			for j := bit >> 3; j < len(packed) && j <= (bit+width-1)>>3; j++ {
+				w |= uint64(packed[j]) << (8 * (j - bit>>3))
+			}
+			emit(uint32(w>>(bit&7)&mask), 1)
+			n--
+		}
+	}
+	return nil
+}
+
+// read returns rows [start, end) of the selected columns (distinct, in
+// the group's order) as arrays.
+func (g *directGroup) read(columns []int, start, end int64) ([]arrow.Array, error) {
+	cols := make([]arrow.Array, len(g.chunks))
+	for i, ci := range g.chunks {
+		_, mem := g.r.columnAlloc(columns[i])
+		b := array.NewBuilder(mem, g.r.arrow.Field(columns[i]).Type)
+		b.Reserve(int(end - start))
+		err := g.appendRows(ci, b, start, end)
+		if err == nil {
+			cols[i] = dropValidity(b.NewArray())
+		}
+		b.Release()
+		if err != nil {
+			for _, c := range cols[:i] {
+				c.Release()
+			}
+			return nil, fmt.Errorf("column %d: %w", columns[i], err)
+		}
+	}
+	return cols, nil
+}

@@ -1,0 +1,28 @@
+package schema
+
+import "testing"
+
+func TestFitLength(t *testing.T) {
+	for _, tt := range []struct {
+		v    string
+		n    int
+		keep int
+		err  bool
+	}{
+		{"abc", 3, 3, false},
+		{"ab", 3, 2, false},
+		{"", 1, 0, false},
+		{"éèê", 3, 6, false},
+		{"éèê ", 3, 6, false},
+		{"abc   ", 3, 3, false},
+		{"abcd", 3, 0, true},
+		{"abc d", 3, 0, true},
+		{"éèêë", 3, 0, true},
+		{"a\u00a0\u00a0", 1, 0, true}, // only ASCII spaces are cut
+	} {
+		keep, err := FitLength(tt.v, tt.n)
+		if (err != nil) != tt.err || (err == nil && keep != tt.keep) {
+			t.Errorf("FitLength(%q, %d) = %d, %v; want %d, error %v", tt.v, tt.n, keep, err, tt.keep, tt.err)
+		}
+	}
+}
