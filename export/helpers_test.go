@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/internal/testtools"
 	"github.com/dormousedb/dormouse/sql"
 	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/objstore"
@@ -143,33 +142,11 @@ func canonicalValue(col arrow.Array, r int) string {
 	return col.ValueStr(r)
 }
 
-// python runs testdata/readback.py with the test venv's Python (make
-// pyenv), which fails the test when it is missing unless
-// DORMOUSE_SKIP_PYTHON=1 asks for a (loud) skip.
+// python runs testdata/readback.py (independent readers: pyarrow, DuckDB)
+// with the test venv's Python.
 func python(t *testing.T, args ...string) []string {
 	t.Helper()
-	py := os.Getenv("DORMOUSE_TEST_PYTHON")
-	if py == "" {
-		py = "../.tools/venv/bin/python"
-	}
-	if _, err := os.Stat(py); err != nil {
-		if os.Getenv("DORMOUSE_SKIP_PYTHON") == "1" {
-			t.Skipf("SKIPPING the independent readers: DORMOUSE_SKIP_PYTHON=1 and no %s", py)
-		}
-		t.Fatalf("no Python venv at %s: run `make pyenv` (or set DORMOUSE_SKIP_PYTHON=1 to skip loudly)", py)
-	}
-	script, _ := filepath.Abs("testdata/readback.py")
-	cmd := exec.Command(py, append([]string{script}, args...)...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("readback.py %v: %v", args, err)
-	}
-	text := strings.TrimSuffix(string(out), "\n")
-	if text == "" {
-		return nil
-	}
-	return strings.Split(text, "\n")
+	return testtools.PythonLines(t, "export/testdata/readback.py", args...)
 }
 
 // targets returns the export targets of a test's backend: a directory

@@ -1,11 +1,11 @@
 package flight_test
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dormousedb/dormouse/internal/testtools"
 )
 
 // The Python ADBC driver and the Flight SQL JDBC driver, as their users run
@@ -18,20 +18,7 @@ import (
 // existing match of a pattern under .tools, else fails or skips.
 func tool(t *testing.T, env, pattern, what string) string {
 	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if m, _ := filepath.Glob(filepath.Join("..", ".tools", pattern)); len(m) > 0 {
-		abs, _ := filepath.Abs(m[len(m)-1])
-		return abs
-	}
-	if os.Getenv("DORMOUSE_SKIP_FLIGHT_CLIENTS") == "1" {
-		t.Skipf("SKIPPED: %s is not installed (make setup installs it); DORMOUSE_SKIP_FLIGHT_CLIENTS=1", what)
-	}
-	t.Fatalf("%s is not installed: run make setup (or set %s), or DORMOUSE_SKIP_FLIGHT_CLIENTS=1 to skip", what, env)
-	return ""
+	return testtools.Find(t, env, pattern, "DORMOUSE_SKIP_FLIGHT_CLIENTS", what)
 }
 
 func runClient(t *testing.T, cmd *exec.Cmd, done string) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dormousedb/dormouse/export"
+	"github.com/dormousedb/dormouse/internal/testtools"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/objstore/s3/s3test"
 	"github.com/dormousedb/dormouse/storage/storagetest"
@@ -154,31 +155,9 @@ func startServe(t *testing.T, env []string, args ...string) (host, port string) 
 	return "", ""
 }
 
-// readback runs export/testdata/readback.py (an independent reader: pyarrow
-// or DuckDB) with the test venv's Python (make pyenv), which fails the test
-// when it is missing unless DORMOUSE_SKIP_PYTHON=1 asks for a (loud) skip.
+// readback runs export/testdata/readback.py (an independent reader:
+// pyarrow or DuckDB) with the test venv's Python.
 func readback(t *testing.T, args ...string) []string {
 	t.Helper()
-	py := os.Getenv("DORMOUSE_TEST_PYTHON")
-	if py == "" {
-		py = "../../.tools/venv/bin/python"
-	}
-	if _, err := os.Stat(py); err != nil {
-		if os.Getenv("DORMOUSE_SKIP_PYTHON") == "1" {
-			t.Skipf("SKIPPING the independent readers: DORMOUSE_SKIP_PYTHON=1 and no %s", py)
-		}
-		t.Fatalf("no Python venv at %s: run `make pyenv` (or set DORMOUSE_SKIP_PYTHON=1 to skip loudly)", py)
-	}
-	script, _ := filepath.Abs("../../export/testdata/readback.py")
-	cmd := exec.Command(py, append([]string{script}, args...)...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("readback.py %v: %v", args, err)
-	}
-	text := strings.TrimSuffix(string(out), "\n")
-	if text == "" {
-		return nil
-	}
-	return strings.Split(text, "\n")
+	return testtools.PythonLines(t, "export/testdata/readback.py", args...)
 }
