@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/table"
 )
 
@@ -101,6 +102,25 @@ func (m *Metrics) JobEnded(tbl, kind, status string, inputRows int64, took time.
 		m.jobRows.WithLabelValues(tbl).Add(float64(inputRows))
 	}
 	m.jobSeconds.WithLabelValues(tbl).Observe(took.Seconds())
+}
+
+// ObservePageCache exports the counters of the engine's page cache (the
+// decoded pages point reads share): hits and misses, whose ratio says
+// whether --page-cache holds the hot pages, and the bytes it holds.
+func (m *Metrics) ObservePageCache(c *datafile.PageCache) {
+	stat := func(f func(datafile.PageCacheStats) int64) func() float64 {
+		return func() float64 { return float64(f(c.Stats())) }
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dormouse_page_cache_hits_total",
+			Help: "Page reads served from the page cache."}, stat(func(s datafile.PageCacheStats) int64 { return s.Hits })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dormouse_page_cache_misses_total",
+			Help: "Page reads that fetched and decompressed the page."}, stat(func(s datafile.PageCacheStats) int64 { return s.Misses })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dormouse_page_cache_bytes",
+			Help: "Bytes of pages the page cache holds."}, stat(func(s datafile.PageCacheStats) int64 { return s.Bytes })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dormouse_page_cache_limit_bytes",
+			Help: "The page cache's size (--page-cache)."}, stat(func(s datafile.PageCacheStats) int64 { return s.Limit })),
+	)
 }
 
 // Serve answers /metrics on addr until ctx ends, and Go's profiles under

@@ -17,6 +17,7 @@ import (
 	"github.com/dormousedb/dormouse/sql/ast"
 	"github.com/dormousedb/dormouse/sql/parser"
 	"github.com/dormousedb/dormouse/storage"
+	"github.com/dormousedb/dormouse/storage/datafile"
 )
 
 // Config tunes an Engine. The zero value is usable.
@@ -72,6 +73,10 @@ func NewEngine(db *storage.DB, cfg Config) *Engine {
 	}
 	return &Engine{db: db, cfg: cfg, readers: engine.NewReaderPool(0, cfg.PageCacheBytes), now: time.Now}
 }
+
+// PageCache returns the cache of decoded pages the engine's scans share
+// (nil if it has none), for its metrics.
+func (e *Engine) PageCache() *datafile.PageCache { return e.readers.PageCache() }
 
 // Close releases what the engine keeps between statements (open data
 // file readers). Sessions must not run statements afterwards.

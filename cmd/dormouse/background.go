@@ -33,6 +33,8 @@ type workerFlags struct {
 	logFormat *string
 	logLevel  *string
 	metrics   *string
+	// m is the metrics setUp serves (nil without --metrics).
+	m *metrics.Metrics
 }
 
 func newWorkerFlags(name, what string, interval time.Duration) (*flag.FlagSet, *workerFlags) {
@@ -107,6 +109,7 @@ func (w *workerFlags) setUp(ctx context.Context) (db *storage.DB, tables backgro
 			return ts, err
 		}
 		table.SetObserver(m)
+		w.m = m
 		mctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -248,6 +251,9 @@ func runServe(ctx context.Context, args []string) error {
 	// one cache of pinned table states.
 	eng := sql.NewEngine(db, cfg)
 	defer eng.Close()
+	if wf.m != nil && eng.PageCache() != nil {
+		wf.m.ObservePageCache(eng.PageCache())
+	}
 	if *exporters > 0 {
 		w, err := newExporter(ctx, eng, *exporters, export.DefaultLease, export.DefaultPoll, 0, "", log)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dormousedb/dormouse/bench/gen"
+	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/storagetest"
 )
@@ -147,7 +148,8 @@ func TestServeMetrics(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for _, want := range []string{`dormouse_commits_total{kind="replace_files",table="sv"} 1`, `dormouse_table_leaf_partitions{table="sv"} 1`} {
+	for _, want := range []string{`dormouse_commits_total{kind="replace_files",table="sv"} 1`, `dormouse_table_leaf_partitions{table="sv"} 1`,
+		fmt.Sprintf("dormouse_page_cache_limit_bytes %g", float64(engine.DefaultPageCacheBytes)), "dormouse_page_cache_misses_total 0"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s:\n%s", want, text)
 		}
