@@ -134,6 +134,12 @@ type directGroup struct {
 	pages  map[int64]*cachedPage
 	levels []uint8 // scratch: definition levels
 	idx    []uint32
+	// streaming (read_scan.go): the whole row group is read in order,
+	// each page read when first needed and dropped when the next page of
+	// its column is taken.
+	streaming bool
+	current   map[*chunkInfo]int64 // the data page held of each chunk
+	raw       []byte               // a page's bytes as read
 }
 
 // startDirect returns a directGroup for the selection, or nil if the
@@ -203,7 +209,7 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 			return nil, fmt.Errorf("read page at %d: %w", w.off, err)
 		}
 		ci := g.chunkAt(w.off)
-		pg, err := decodePage(ci, r.pageID(w.off), buf)
+		pg, err := decodePage(ci, r.pageID(w.off), buf, nil)
 		if err != nil {
 			return nil, fmt.Errorf("page at %d: %w", w.off, err)
 		}
@@ -272,9 +278,10 @@ func readFull(r interface {
 	return nil
 }
 
-// decodePage decodes a page's header and decompresses its body. raw holds
-// exactly the page (header and body); the result does not keep it.
-func decodePage(ci *chunkInfo, id pageID, raw []byte) (*cachedPage, error) {
+// decodePage decodes a page's header and decompresses its body, into dst
+// when it has room (a v1 page). raw holds exactly the page (header and
+// body); the result does not keep it.
+func decodePage(ci *chunkInfo, id pageID, raw, dst []byte) (*cachedPage, error) {
 	h, err := readPageHeader(raw)
 	if err != nil {
 		return nil, err
@@ -296,7 +303,7 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte) (*cachedPage, error) {
 		if h.typ == pageData && ci.maxDef > 0 && h.defEncoding != encRLE {
 			return nil, fmt.Errorf("unsupported definition level encoding %d", h.defEncoding)
 		}
-		pg.data, err = decompress(ci.codec, body, int(h.uncompressedSize))
+		pg.data, err = decompress(ci.codec, body, int(h.uncompressedSize), dst)
 	case pageDataV2:
 		if h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict {
 			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
@@ -307,7 +314,7 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte) (*cachedPage, error) {
 		}
 		vals := body[lv:]
 		if h.v2Compressed {
-			vals, err = decompress(ci.codec, vals, int(h.uncompressedSize)-lv)
+			vals, err = decompress(ci.codec, vals, int(h.uncompressedSize)-lv, nil)
 		}
 		if err == nil {
 			// Keep definition levels then values; repetition levels are
@@ -328,11 +335,16 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte) (*cachedPage, error) {
 	return pg, nil
 }
 
-func decompress(codec compress.Codec, src []byte, n int) ([]byte, error) {
+// decompress decompresses src, of n bytes decompressed, into dst if it
+// has room, else into a new slice.
+func decompress(codec compress.Codec, src []byte, n int, dst []byte) ([]byte, error) {
 	if n < 0 {
 		return nil, errBadHeader
 	}
-	dst := make([]byte, n)
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	dst = dst[:n]
 	var out []byte
 	if ec, ok := codec.(compress.ErrorCodec); ok {
 		var err error
@@ -377,7 +389,10 @@ func (g *directGroup) appendRows(ci *chunkInfo, b array.Builder, start, end int6
 			return fmt.Errorf("row %d past the last page", start)
 		}
 		pe := min(ci.pageEnd(p), end)
-		pg := g.pages[ci.pages[p].offset]
+		pg, err := g.page(ci, ci.pages[p].offset, int64(ci.pages[p].size))
+		if err != nil {
+			return err
+		}
 		if pg == nil {
 			return fmt.Errorf("page %d (row %d) was not fetched", p, start)
 		}
@@ -407,54 +422,13 @@ func pageOf(ci *chunkInfo, row int64) int {
 
 // appendPageRows appends rows [a, b) of a data page to bld.
 func (g *directGroup) appendPageRows(ci *chunkInfo, pg *cachedPage, bld array.Builder, a, b int) error {
+	data, levels, skip, count, err := g.pageLevels(ci, pg, a, b)
+	if err != nil {
+		return err
+	}
 	h := pg.hdr
-	data := pg.data
-	if b > int(h.numValues) {
-		return fmt.Errorf("rows to %d of a page of %d", b, h.numValues)
-	}
-	// Definition levels: which of the first b rows are set.
-	skip, count := a, b-a // values before row a, values in [a, b)
-	levels := g.levels[:0]
-	if ci.maxDef > 0 {
-		var lv []byte
-		if h.typ == pageDataV2 {
-			lv, data = data[:h.defBytes], data[h.defBytes:]
-		} else {
-			if len(data) < 4 {
-				return errBadHeader
-			}
-			n := int(binary.LittleEndian.Uint32(data))
-			if 4+n > len(data) {
-				return errBadHeader
-			}
-			lv, data = data[4:4+n], data[4+n:]
-		}
-		// Count the set rows before a; keep the levels of [a, b) only.
-		skip, count = 0, 0
-		row := 0
-		err := hybrid(lv, 1, b, func(v uint32, rep int) {
-			lo, hi := row, row+rep
-			row = hi
-			if lo < a {
-				if v != 0 {
-					skip += min(hi, a) - lo
-				}
-				lo = min(hi, a)
-			}
-			if lo < hi {
-				if v != 0 {
-					count += hi - lo
-				}
-				levels = appendRepeat(levels, uint8(v), hi-lo)
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("definition levels: %w", err)
-		}
-		g.levels, g.r.levels = levels, levels
-	}
 	// Values: the count set values after the first skip.
-	isSet := func(i int) bool { return ci.maxDef == 0 || levels[i-a] != 0 }
+	isSet := func(i int) bool { return levels == nil || levels[i-a] != 0 }
 	switch h.encoding {
 	case encPlain:
 		return appendPlain(ci.phys, bld, data, skip, count, a, b, isSet)
@@ -478,6 +452,58 @@ func (g *directGroup) appendPageRows(ci *chunkInfo, pg *cachedPage, bld array.Bu
 		return appendDict(ci.phys, bld, dict, idx[skip:], a, b, isSet)
 	}
 	return fmt.Errorf("unsupported encoding %d", h.encoding)
+}
+
+// pageLevels reads a data page's definition levels for rows [a, b): it
+// returns the page's values, the levels of [a, b) (nil for a required
+// column: every row set), and how many values come before row a (skip)
+// and within [a, b) (count).
+func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data []byte, levels []uint8, skip, count int, err error) {
+	h := pg.hdr
+	data = pg.data
+	if b > int(h.numValues) {
+		return nil, nil, 0, 0, fmt.Errorf("rows to %d of a page of %d", b, h.numValues)
+	}
+	if ci.maxDef == 0 {
+		return data, nil, a, b - a, nil
+	}
+	var lv []byte
+	if h.typ == pageDataV2 {
+		lv, data = data[:h.defBytes], data[h.defBytes:]
+	} else {
+		if len(data) < 4 {
+			return nil, nil, 0, 0, errBadHeader
+		}
+		n := int(binary.LittleEndian.Uint32(data))
+		if 4+n > len(data) {
+			return nil, nil, 0, 0, errBadHeader
+		}
+		lv, data = data[4:4+n], data[4+n:]
+	}
+	// Count the set rows before a; keep the levels of [a, b) only.
+	levels = g.levels[:0]
+	row := 0
+	err = hybrid(lv, 1, b, func(v uint32, rep int) {
+		lo, hi := row, row+rep
+		row = hi
+		if lo < a {
+			if v != 0 {
+				skip += min(hi, a) - lo
+			}
+			lo = min(hi, a)
+		}
+		if lo < hi {
+			if v != 0 {
+				count += hi - lo
+			}
+			levels = appendRepeat(levels, uint8(v), hi-lo)
+		}
+	})
+	if err != nil {
+		return nil, nil, 0, 0, fmt.Errorf("definition levels: %w", err)
+	}
+	g.levels, g.r.levels = levels, levels
+	return data, levels, skip, count, nil
 }
 
 // appendPlain appends rows [a, b) from PLAIN values, of which skip come
@@ -628,8 +654,69 @@ func appendFixed(phys parquet.Type, bld array.Builder, v []byte) {
 // decodeHybrid32 decodes n values of the RLE/bit-packed hybrid encoding
 // with the given bit width, appending them to out.
 func decodeHybrid32(b []byte, width, n int, out []uint32) ([]uint32, error) {
-	err := hybrid(b, width, n, func(v uint32, rep int) { out = appendRepeat(out, v, rep) })
-	return out, err
+	if width == 0 {
+		return appendRepeat(out, 0, n), nil
+	}
+	if width > 16 { // groups wider than two words: value by value
+		err := hybrid(b, width, n, func(v uint32, rep int) { out = appendRepeat(out, v, rep) })
+		return out, err
+	}
+	vbytes := (width + 7) / 8
+	mask := uint64(1)<<width - 1
+	pos := 0
+	for n > 0 {
+		h, k := binary.Uvarint(b[pos:])
+		if k <= 0 {
+			return out, errBadHeader
+		}
+		pos += k
+		if h&1 == 0 { // RLE run
+			run := int(h >> 1)
+			if pos+vbytes > len(b) || run <= 0 {
+				return out, errBadHeader
+			}
+			var v uint32
+			for i := range vbytes {
+				v |= uint32(b[pos+i]) << (8 * i)
+			}
+			pos += vbytes
+			take := min(run, n)
+			out = appendRepeat(out, v, take)
+			n -= take
+			continue
+		}
+		groups := int(h >> 1)
+		size := groups * width
+		if groups <= 0 || pos+size > len(b) {
+			return out, errBadHeader
+		}
+		packed := b[pos : pos+size]
+		pos += size
+		// Eight values of width bits take width bytes: unpack each group
+		// from one or two 64-bit little-endian words.
+		for g := 0; g < groups && n > 0; g++ {
+			grp := packed[g*width : (g+1)*width]
+			var lo, hi uint64
+			var buf [16]byte
+			copy(buf[:], grp)
+			lo, hi = binary.LittleEndian.Uint64(buf[:8]), binary.LittleEndian.Uint64(buf[8:])
+			for i := 0; i < 8 && n > 0; i++ {
+				bit := uint(i * width)
+				var v uint64
+				switch {
+				case bit >= 64:
+					v = hi >> (bit - 64)
+				case bit+uint(width) <= 64:
+					v = lo >> bit
+				default:
+					v = lo>>bit | hi<<(64-bit)
+				}
+				out = append(out, uint32(v&mask))
+				n--
+			}
+		}
+	}
+	return out, nil
 }
 
 func appendRepeat[T uint8 | uint32](out []T, v T, n int) []T {

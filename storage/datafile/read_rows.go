@@ -288,6 +288,11 @@ func (rr *rowReader) startRowGroup() error {
 	if err != nil {
 		return err
 	}
+	if s.Rows == nil {
+		if rr.direct, err = rr.r.streamDirect(s, rr.columns); err != nil || rr.direct != nil {
+			return err
+		}
+	}
 	rr.readers = make([]*pqarrow.ColumnReader, 0, len(rr.columns))
 	rr.allocs = rr.allocs[:0]
 	for _, c := range rr.columns {
@@ -330,7 +335,11 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 	}
 	n := min(rr.r.cfg.batchRows, rg.End-rr.pos)
 	if rr.direct != nil {
-		cols, err := rr.direct.read(rr.columns, rr.pos, rr.pos+n)
+		read := rr.direct.read
+		if rr.direct.streaming {
+			read = rr.direct.readBulk
+		}
+		cols, err := read(rr.columns, rr.pos, rr.pos+n)
 		if err != nil {
 			return nil, err
 		}

@@ -83,7 +83,9 @@ func TestReadWholeRowGroupWindows(t *testing.T) {
 
 		wholeHeld, wholeBytes, wholeReqs, _ := read(1 << 40)
 		t.Logf("whole chunks: held %d bytes, fetched %d in %d requests", wholeHeld, wholeBytes, wholeReqs)
-		if wholeHeld != wholeBytes {
+		// Whole chunks are held until their column is read through: all
+		// of them at once but for the columns that end first.
+		if wholeHeld > wholeBytes || wholeHeld < wholeBytes/2 {
 			t.Errorf("a read of whole chunks held %d bytes, fetched %d", wholeHeld, wholeBytes)
 		}
 		if bound := int64(len(cols)) * 2 * window; wholeHeld < 4*bound {

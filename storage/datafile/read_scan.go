@@ -1,0 +1,357 @@
+package datafile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+)
+
+// Whole row groups by the direct path.
+//
+// A full scan through pqarrow spends about a third of its CPU appending
+// strings one by one to Arrow builders (offsets, validity and data grown
+// value by value) and more in decoding machinery sized for any file. The
+// direct path streams a whole row group instead: each column's pages are
+// read in order through the read cache's windows (read_cache.go), each
+// decompressed into the buffer of the page before it, and decoded
+// straight into the batch's Arrow buffers, sized once per batch: values
+// copied in one move where there is no NULL, strings' offsets and bytes
+// written in one pass. The page cache is bypassed: a scan would only flush
+// the pages point reads keep there.
+
+// streamDirect returns a directGroup that streams a whole row group, or
+// nil if the direct path cannot read one of its column chunks. The read
+// cache must already be streaming the chunks.
+func (r *Reader) streamDirect(s Selection, columns []int) (*directGroup, error) {
+	if r.noDirect || len(columns) == 0 {
+		return nil, nil
+	}
+	g := &directGroup{r: r, rg: s.RowGroup, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0],
+		streaming: true, current: map[*chunkInfo]int64{}}
+	for _, c := range columns {
+		ci, err := r.chunk(s.RowGroup, c)
+		if errors.Is(err, ErrNoPageIndex) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ci.direct {
+			return nil, nil
+		}
+		g.chunks = append(g.chunks, ci)
+	}
+	return g, nil
+}
+
+// page returns a page of a chunk by offset (size bytes). Streaming, it
+// reads a page not held yet through the read cache, into the buffer of
+// the chunk's page before it, which it drops.
+func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) {
+	if pg := g.pages[off]; pg != nil || !g.streaming {
+		return pg, nil
+	}
+	g.raw = growBytes(g.raw, int(size))
+	if err := readFull(g.r.cache, g.raw, off); err != nil {
+		return nil, fmt.Errorf("read page at %d: %w", off, err)
+	}
+	var reuse []byte
+	prev, held := g.current[ci]
+	if off != ci.dictOff && held {
+		reuse = g.pages[prev].data
+		delete(g.pages, prev)
+	}
+	pg, err := decodePage(ci, g.r.pageID(off), g.raw, reuse)
+	if err != nil {
+		return nil, fmt.Errorf("page at %d: %w", off, err)
+	}
+	if off != ci.dictOff {
+		g.current[ci] = off
+	}
+	g.pages[off] = pg
+	return pg, nil
+}
+
+// columnOut is one column of a batch being decoded: its Arrow buffers,
+// filled row by row from pages.
+type columnOut struct {
+	typ   arrow.DataType
+	phys  parquet.Type
+	width int // bytes per value of a fixed-width type
+	rows  int // the batch's rows
+	n     int // rows written
+	nulls int
+
+	valid *memory.Buffer // nil until the first NULL
+	vals  *memory.Buffer // fixed-width values, booleans' bits, or offsets
+	data  *memory.Buffer // byte arrays' bytes
+	used  int            // bytes of data written
+	vb    []byte         // vals' bytes (vals is sized once)
+	db    []byte         // data's bytes, after its last resize
+}
+
+func newColumnOut(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, rows int) *columnOut {
+	o := &columnOut{typ: typ, phys: phys, rows: rows, vals: memory.NewResizableBuffer(mem)}
+	switch phys {
+	case parquet.Types.Int32:
+		o.width = 4
+	case parquet.Types.Int64, parquet.Types.Double:
+		o.width = 8
+	}
+	switch phys {
+	case parquet.Types.Boolean:
+		o.vals.Resize(int(bitutil.BytesForBits(int64(rows))))
+		clear(o.vals.Bytes())
+	case parquet.Types.ByteArray:
+		o.vals.Resize(4 * (rows + 1))
+		binary.LittleEndian.PutUint32(o.vals.Bytes(), 0)
+		o.data = memory.NewResizableBuffer(mem)
+	default:
+		o.vals.Resize(o.width * rows)
+	}
+	o.vb = o.vals.Bytes()
+	return o
+}
+
+// null marks row n NULL, its value zero.
+func (o *columnOut) null(mem memory.Allocator) {
+	if o.valid == nil {
+		o.valid = memory.NewResizableBuffer(mem)
+		o.valid.Resize(int(bitutil.BytesForBits(int64(o.rows))))
+		bitutil.SetBitsTo(o.valid.Bytes(), 0, int64(o.rows), true)
+	}
+	bitutil.ClearBit(o.valid.Bytes(), o.n)
+	o.nulls++
+	switch o.phys {
+	case parquet.Types.ByteArray:
+		binary.LittleEndian.PutUint32(o.vb[4*(o.n+1):], uint32(o.used))
+	case parquet.Types.Boolean:
+	default:
+		clear(o.vb[o.n*o.width : (o.n+1)*o.width])
+	}
+	o.n++
+}
+
+// bytes appends one byte array.
+func (o *columnOut) bytes(v []byte) {
+	if o.used+len(v) > len(o.db) {
+		o.reserve(len(v))
+	}
+	copy(o.db[o.used:], v)
+	o.used += len(v)
+	binary.LittleEndian.PutUint32(o.vb[4*(o.n+1):], uint32(o.used))
+	o.n++
+}
+
+// reserve makes room for n more bytes of byte arrays.
+func (o *columnOut) reserve(n int) {
+	if o.used+n > o.data.Len() {
+		o.data.Resize(max(2*o.data.Len(), o.used+n, 4096))
+		o.db = o.data.Bytes()
+	}
+}
+
+// array returns the column as an Arrow array, releasing the buffers to it.
+func (o *columnOut) array() arrow.Array {
+	bufs := []*memory.Buffer{o.valid, o.vals}
+	if o.data != nil {
+		o.data.Resize(o.used)
+		bufs = append(bufs, o.data)
+	}
+	d := array.NewData(o.typ, o.n, bufs, nil, o.nulls, 0)
+	a := array.MakeFromData(d)
+	d.Release()
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+	return a
+}
+
+// readBulk decodes rows [start, end) of the selected columns (distinct,
+// in the group's order) into arrays.
+func (g *directGroup) readBulk(columns []int, start, end int64) ([]arrow.Array, error) {
+	cols := make([]arrow.Array, len(g.chunks))
+	for i, ci := range g.chunks {
+		_, mem := g.r.columnAlloc(columns[i])
+		o := newColumnOut(mem, g.r.arrow.Field(columns[i]).Type, ci.phys, int(end-start))
+		err := g.decodeRows(ci, o, mem, start, end)
+		if err == nil && o.n != o.rows {
+			err = fmt.Errorf("decoded %d rows of %d", o.n, o.rows)
+		}
+		if err != nil {
+			o.array().Release()
+			for _, c := range cols[:i] {
+				c.Release()
+			}
+			return nil, fmt.Errorf("column %d: %w", columns[i], err)
+		}
+		cols[i] = o.array()
+	}
+	return cols, nil
+}
+
+// decodeRows decodes rows [start, end) of a chunk into o.
+func (g *directGroup) decodeRows(ci *chunkInfo, o *columnOut, mem memory.Allocator, start, end int64) error {
+	for p := pageOf(ci, start); start < end; p++ {
+		if p < 0 || p >= len(ci.pages) {
+			return fmt.Errorf("row %d past the last page", start)
+		}
+		pe := min(ci.pageEnd(p), end)
+		pg, err := g.page(ci, ci.pages[p].offset, int64(ci.pages[p].size))
+		if err != nil {
+			return err
+		}
+		first := ci.pages[p].firstRow
+		if err := g.decodePageRows(ci, pg, o, mem, int(start-first), int(pe-first)); err != nil {
+			return fmt.Errorf("page %d: %w", p, err)
+		}
+		start = pe
+	}
+	return nil
+}
+
+// decodePageRows decodes rows [a, b) of a data page into o.
+func (g *directGroup) decodePageRows(ci *chunkInfo, pg *cachedPage, o *columnOut, mem memory.Allocator, a, b int) error {
+	data, levels, skip, count, err := g.pageLevels(ci, pg, a, b)
+	if err != nil {
+		return err
+	}
+	set := func(i int) bool { return levels == nil || levels[i-a] != 0 }
+	switch pg.hdr.encoding {
+	case encPlain:
+		return decodePlain(o, mem, data, skip, count, a, b, set)
+	case encRLEDictionary, encPlainDict:
+		if ci.dictOff < 0 {
+			return errors.New("dictionary page missing")
+		}
+		dict, err := g.page(ci, ci.dictOff, ci.dictLen)
+		if err != nil {
+			return err
+		}
+		if dict == nil || len(data) < 1 {
+			return errors.New("dictionary page missing")
+		}
+		bw := int(data[0])
+		if bw > 32 {
+			return fmt.Errorf("dictionary index width %d", bw)
+		}
+		idx, err := decodeHybrid32(data[1:], bw, skip+count, g.idx[:0])
+		if err != nil {
+			return fmt.Errorf("dictionary indexes: %w", err)
+		}
+		g.idx, g.r.idx = idx, idx
+		return decodeDict(o, mem, dict, idx[skip:], a, b, set)
+	}
+	return fmt.Errorf("unsupported encoding %d", pg.hdr.encoding)
+}
+
+// decodePlain decodes rows [a, b) from PLAIN values, of which skip come
+// before row a and count are in [a, b).
+func decodePlain(o *columnOut, mem memory.Allocator, data []byte, skip, count, a, b int, set func(int) bool) error {
+	switch o.phys {
+	case parquet.Types.Boolean:
+		if (skip+count+7)/8 > len(data) {
+			return errBadHeader
+		}
+		v := skip
+		for i := a; i < b; i++ {
+			if !set(i) {
+				o.null(mem)
+				continue
+			}
+			bitutil.SetBitTo(o.vb, o.n, data[v>>3]>>(v&7)&1 == 1)
+			o.n++
+			v++
+		}
+		return nil
+	case parquet.Types.ByteArray:
+		pos := 0
+		for range skip {
+			if pos+4 > len(data) {
+				return errBadHeader
+			}
+			pos += 4 + int(binary.LittleEndian.Uint32(data[pos:]))
+		}
+		if pos > len(data) {
+			return errBadHeader
+		}
+		o.reserve(len(data) - pos) // at least the bytes of the values left
+		for i := a; i < b; i++ {
+			if !set(i) {
+				o.null(mem)
+				continue
+			}
+			if pos+4 > len(data) {
+				return errBadHeader
+			}
+			l := int(binary.LittleEndian.Uint32(data[pos:]))
+			if l < 0 || pos+4+l > len(data) {
+				return errBadHeader
+			}
+			o.bytes(data[pos+4 : pos+4+l])
+			pos += 4 + l
+		}
+		return nil
+	}
+	w := o.width
+	if (skip+count)*w > len(data) {
+		return errBadHeader
+	}
+	if count == b-a { // no NULL: one move
+		copy(o.vb[o.n*w:], data[skip*w:(skip+count)*w])
+		o.n += count
+		return nil
+	}
+	v := skip
+	for i := a; i < b; i++ {
+		if !set(i) {
+			o.null(mem)
+			continue
+		}
+		copy(o.vb[o.n*w:(o.n+1)*w], data[v*w:])
+		o.n++
+		v++
+	}
+	return nil
+}
+
+// decodeDict decodes rows [a, b) whose set values are dictionary entries
+// idx (in order).
+func decodeDict(o *columnOut, mem memory.Allocator, dict *cachedPage, idx []uint32, a, b int, set func(int) bool) error {
+	n := uint32(dict.hdr.numValues)
+	v := 0
+	for i := a; i < b; i++ {
+		if !set(i) {
+			o.null(mem)
+			continue
+		}
+		k := idx[v]
+		v++
+		if k >= n {
+			return fmt.Errorf("dictionary index %d of %d", k, n)
+		}
+		switch o.phys {
+		case parquet.Types.ByteArray:
+			o.bytes(dict.data[dict.offsets[k]+4 : dict.offsets[k+1]])
+			continue
+		case parquet.Types.Boolean:
+			bitutil.SetBitTo(o.vb, o.n, dict.data[k>>3]>>(k&7)&1 == 1)
+		default:
+			w := uint32(o.width)
+			if int((k+1)*w) > len(dict.data) {
+				return errBadHeader
+			}
+			copy(o.vb[o.n*o.width:], dict.data[k*w:(k+1)*w])
+		}
+		o.n++
+	}
+	return nil
+}
