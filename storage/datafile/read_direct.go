@@ -4,12 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
-	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 )
@@ -26,15 +23,17 @@ import (
 // The direct path decodes the pages itself: it finds them in the offset
 // index (decoded once per Reader, pageLocs), takes them decompressed from
 // the PageCache when the Reader has one, else fetches and decompresses
-// them, and appends just the selected rows to Arrow builders. It knows
-// the encodings our Writer produces (PLAIN, and RLE_DICTIONARY over a
-// PLAIN dictionary, with RLE definition levels, data pages v1 and v2) for
-// flat columns; a column chunk in any other shape is read by pqarrow.
-// ReadRows takes it for selections of at most directMaxRows rows.
+// them, and decodes just the selected rows into Arrow buffers
+// (read_scan.go). It knows the encodings our Writer produces (PLAIN, and
+// RLE_DICTIONARY over a PLAIN dictionary, with RLE definition levels,
+// data pages v1 and v2) for flat columns; a column chunk in any other
+// shape is read by pqarrow. ReadRows takes it for page-pruned selections
+// of at most directMaxRows rows, fetched at once, and for whole row
+// groups, streamed (read_scan.go).
 
-// directMaxRows is the largest selection of a row group that ReadRows
-// reads by the direct path; larger ones go through pqarrow, whose
-// decoders are faster per value over whole pages.
+// directMaxRows is the largest page-pruned selection of a row group that
+// ReadRows reads by the direct path, its pages fetched at once; larger
+// ones go through pqarrow, which reads them a page at a time.
 const directMaxRows = 16 << 10
 
 // pageLoc is one data page of a column chunk, from the offset index.
@@ -156,20 +155,11 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 	if n > directMaxRows {
 		return nil, nil
 	}
-	g := &directGroup{r: r, rg: s.RowGroup, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0]}
-	for _, c := range columns {
-		ci, err := r.chunk(s.RowGroup, c)
-		if errors.Is(err, ErrNoPageIndex) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !ci.direct {
-			return nil, nil
-		}
-		g.chunks = append(g.chunks, ci)
+	chunks, err := r.directChunks(s.RowGroup, columns)
+	if chunks == nil {
+		return nil, err
 	}
+	g := &directGroup{r: r, rg: s.RowGroup, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0]}
 	var want []byteRange
 	needDict := map[*chunkInfo]bool{}
 	for _, ci := range g.chunks {
@@ -234,6 +224,26 @@ func selectedPages(ci *chunkInfo, rows []RowRange) func(func(int) bool) {
 			}
 		}
 	}
+}
+
+// directChunks returns the chunks of the columns of a row group, or nil
+// if the direct path cannot read one of them.
+func (r *Reader) directChunks(rowGroup int, columns []int) ([]*chunkInfo, error) {
+	chunks := make([]*chunkInfo, 0, len(columns))
+	for _, c := range columns {
+		ci, err := r.chunk(rowGroup, c)
+		if errors.Is(err, ErrNoPageIndex) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ci.direct {
+			return nil, nil
+		}
+		chunks = append(chunks, ci)
+	}
+	return chunks, nil
 }
 
 // chunkAt returns the chunk a page or dictionary offset belongs to.
@@ -380,32 +390,6 @@ func byteArrayOffsets(b []byte, n int) ([]int32, error) {
 	return offs, nil
 }
 
-// appendRows appends rows [start, end) of the row group (within one row
-// range) of the chunk to b.
-func (g *directGroup) appendRows(ci *chunkInfo, b array.Builder, start, end int64) error {
-	p := pageOf(ci, start)
-	for start < end {
-		if p >= len(ci.pages) {
-			return fmt.Errorf("row %d past the last page", start)
-		}
-		pe := min(ci.pageEnd(p), end)
-		pg, err := g.page(ci, ci.pages[p].offset, int64(ci.pages[p].size))
-		if err != nil {
-			return err
-		}
-		if pg == nil {
-			return fmt.Errorf("page %d (row %d) was not fetched", p, start)
-		}
-		first := ci.pages[p].firstRow
-		if err := g.appendPageRows(ci, pg, b, int(start-first), int(pe-first)); err != nil {
-			return fmt.Errorf("page %d: %w", p, err)
-		}
-		start = pe
-		p++
-	}
-	return nil
-}
-
 // pageOf returns the page holding row.
 func pageOf(ci *chunkInfo, row int64) int {
 	lo, hi := 0, len(ci.pages)
@@ -418,40 +402,6 @@ func pageOf(ci *chunkInfo, row int64) int {
 		}
 	}
 	return lo - 1
-}
-
-// appendPageRows appends rows [a, b) of a data page to bld.
-func (g *directGroup) appendPageRows(ci *chunkInfo, pg *cachedPage, bld array.Builder, a, b int) error {
-	data, levels, skip, count, err := g.pageLevels(ci, pg, a, b)
-	if err != nil {
-		return err
-	}
-	h := pg.hdr
-	// Values: the count set values after the first skip.
-	isSet := func(i int) bool { return levels == nil || levels[i-a] != 0 }
-	switch h.encoding {
-	case encPlain:
-		return appendPlain(ci.phys, bld, data, skip, count, a, b, isSet)
-	case encRLEDictionary, encPlainDict:
-		dict := g.pages[ci.dictOff]
-		if ci.dictOff < 0 || dict == nil {
-			return errors.New("dictionary page missing")
-		}
-		if len(data) < 1 {
-			return errBadHeader
-		}
-		bw := int(data[0])
-		if bw > 32 {
-			return fmt.Errorf("dictionary index width %d", bw)
-		}
-		idx, err := decodeHybrid32(data[1:], bw, skip+count, g.idx[:0])
-		if err != nil {
-			return fmt.Errorf("dictionary indexes: %w", err)
-		}
-		g.idx, g.r.idx = idx, idx
-		return appendDict(ci.phys, bld, dict, idx[skip:], a, b, isSet)
-	}
-	return fmt.Errorf("unsupported encoding %d", h.encoding)
 }
 
 // pageLevels reads a data page's definition levels for rows [a, b): it
@@ -504,151 +454,6 @@ func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data 
 	}
 	g.levels, g.r.levels = levels, levels
 	return data, levels, skip, count, nil
-}
-
-// appendPlain appends rows [a, b) from PLAIN values, of which skip come
-// before row a and count are in [a, b).
-func appendPlain(phys parquet.Type, bld array.Builder, data []byte, skip, count, a, b int, isSet func(int) bool) error {
-	width := 0
-	switch phys {
-	case parquet.Types.Int32:
-		width = 4
-	case parquet.Types.Int64, parquet.Types.Double:
-		width = 8
-	case parquet.Types.Boolean:
-		if (skip+count+7)/8 > len(data) {
-			return errBadHeader
-		}
-		bb := bld.(*array.BooleanBuilder)
-		v := skip
-		for i := a; i < b; i++ {
-			if !isSet(i) {
-				bb.AppendNull()
-				continue
-			}
-			bb.Append(data[v>>3]>>(v&7)&1 == 1)
-			v++
-		}
-		return nil
-	case parquet.Types.ByteArray:
-		pos := 0
-		for range skip {
-			if pos+4 > len(data) {
-				return errBadHeader
-			}
-			pos += 4 + int(binary.LittleEndian.Uint32(data[pos:]))
-		}
-		for i := a; i < b; i++ {
-			if !isSet(i) {
-				bld.AppendNull()
-				continue
-			}
-			if pos+4 > len(data) {
-				return errBadHeader
-			}
-			l := int(binary.LittleEndian.Uint32(data[pos:]))
-			if pos+4+l > len(data) || l < 0 {
-				return errBadHeader
-			}
-			appendBytes(bld, data[pos+4:pos+4+l])
-			pos += 4 + l
-		}
-		return nil
-	}
-	if (skip+count)*width > len(data) {
-		return errBadHeader
-	}
-	if count == b-a && count > 0 && uintptr(unsafe.Pointer(&data[skip*width]))%uintptr(width) == 0 {
-		// No NULL, aligned: copy the values in one go.
-		appendFixedRun(bld, data[skip*width:(skip+count)*width])
-		return nil
-	}
-	v := skip
-	for i := a; i < b; i++ {
-		if !isSet(i) {
-			bld.AppendNull()
-			continue
-		}
-		appendFixed(phys, bld, data[v*width:])
-		v++
-	}
-	return nil
-}
-
-// appendDict appends rows [a, b) whose set values are dictionary entries
-// idx (in order).
-func appendDict(phys parquet.Type, bld array.Builder, dict *cachedPage, idx []uint32, a, b int, isSet func(int) bool) error {
-	n := uint32(dict.hdr.numValues)
-	v := 0
-	for i := a; i < b; i++ {
-		if !isSet(i) {
-			bld.AppendNull()
-			continue
-		}
-		k := idx[v]
-		v++
-		if k >= n {
-			return fmt.Errorf("dictionary index %d of %d", k, n)
-		}
-		switch phys {
-		case parquet.Types.ByteArray:
-			appendBytes(bld, dict.data[dict.offsets[k]+4:dict.offsets[k+1]])
-		case parquet.Types.Boolean:
-			bld.(*array.BooleanBuilder).Append(dict.data[k>>3]>>(k&7)&1 == 1)
-		case parquet.Types.Int32:
-			if int(k+1)*4 > len(dict.data) {
-				return errBadHeader
-			}
-			appendFixed(phys, bld, dict.data[k*4:])
-		default:
-			if int(k+1)*8 > len(dict.data) {
-				return errBadHeader
-			}
-			appendFixed(phys, bld, dict.data[k*8:])
-		}
-	}
-	return nil
-}
-
-func appendBytes(bld array.Builder, v []byte) {
-	switch b := bld.(type) {
-	case *array.StringBuilder:
-		b.BinaryBuilder.Append(v)
-	case *array.BinaryBuilder:
-		b.Append(v)
-	}
-}
-
-// appendFixedRun appends the little-endian values of v.
-func appendFixedRun(bld array.Builder, v []byte) {
-	switch b := bld.(type) {
-	case *array.Int64Builder:
-		b.AppendValues(arrow.Int64Traits.CastFromBytes(v), nil)
-	case *array.TimestampBuilder:
-		b.AppendValues(arrow.TimestampTraits.CastFromBytes(v), nil)
-	case *array.Int32Builder:
-		b.AppendValues(arrow.Int32Traits.CastFromBytes(v), nil)
-	case *array.Date32Builder:
-		b.AppendValues(arrow.Date32Traits.CastFromBytes(v), nil)
-	case *array.Float64Builder:
-		b.AppendValues(arrow.Float64Traits.CastFromBytes(v), nil)
-	}
-}
-
-// appendFixed appends the little-endian value at the start of v.
-func appendFixed(phys parquet.Type, bld array.Builder, v []byte) {
-	switch b := bld.(type) {
-	case *array.Int64Builder:
-		b.Append(int64(binary.LittleEndian.Uint64(v)))
-	case *array.TimestampBuilder:
-		b.Append(arrow.Timestamp(binary.LittleEndian.Uint64(v)))
-	case *array.Int32Builder:
-		b.Append(int32(binary.LittleEndian.Uint32(v)))
-	case *array.Date32Builder:
-		b.Append(arrow.Date32(binary.LittleEndian.Uint32(v)))
-	case *array.Float64Builder:
-		b.Append(math.Float64frombits(binary.LittleEndian.Uint64(v)))
-	}
 }
 
 // decodeHybrid32 decodes n values of the RLE/bit-packed hybrid encoding
@@ -775,27 +580,4 @@ func hybrid(b []byte, width, n int, emit func(v uint32, rep int)) error {
 		}
 	}
 	return nil
-}
-
-// read returns rows [start, end) of the selected columns (distinct, in
-// the group's order) as arrays.
-func (g *directGroup) read(columns []int, start, end int64) ([]arrow.Array, error) {
-	cols := make([]arrow.Array, len(g.chunks))
-	for i, ci := range g.chunks {
-		_, mem := g.r.columnAlloc(columns[i])
-		b := array.NewBuilder(mem, g.r.arrow.Field(columns[i]).Type)
-		b.Reserve(int(end - start))
-		err := g.appendRows(ci, b, start, end)
-		if err == nil {
-			cols[i] = dropValidity(b.NewArray())
-		}
-		b.Release()
-		if err != nil {
-			for _, c := range cols[:i] {
-				c.Release()
-			}
-			return nil, fmt.Errorf("column %d: %w", columns[i], err)
-		}
-	}
-	return cols, nil
 }

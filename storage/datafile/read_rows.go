@@ -335,11 +335,7 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 	}
 	n := min(rr.r.cfg.batchRows, rg.End-rr.pos)
 	if rr.direct != nil {
-		read := rr.direct.read
-		if rr.direct.streaming {
-			read = rr.direct.readBulk
-		}
-		cols, err := read(rr.columns, rr.pos, rr.pos+n)
+		cols, err := rr.direct.read(rr.columns, rr.pos, rr.pos+n)
 		if err != nil {
 			return nil, err
 		}

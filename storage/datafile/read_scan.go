@@ -32,22 +32,12 @@ func (r *Reader) streamDirect(s Selection, columns []int) (*directGroup, error) 
 	if r.noDirect || len(columns) == 0 {
 		return nil, nil
 	}
-	g := &directGroup{r: r, rg: s.RowGroup, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0],
-		streaming: true, current: map[*chunkInfo]int64{}}
-	for _, c := range columns {
-		ci, err := r.chunk(s.RowGroup, c)
-		if errors.Is(err, ErrNoPageIndex) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !ci.direct {
-			return nil, nil
-		}
-		g.chunks = append(g.chunks, ci)
+	chunks, err := r.directChunks(s.RowGroup, columns)
+	if chunks == nil {
+		return nil, err
 	}
-	return g, nil
+	return &directGroup{r: r, rg: s.RowGroup, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0],
+		streaming: true, current: map[*chunkInfo]int64{}}, nil
 }
 
 // page returns a page of a chunk by offset (size bytes). Streaming, it
@@ -175,9 +165,9 @@ func (o *columnOut) array() arrow.Array {
 	return a
 }
 
-// readBulk decodes rows [start, end) of the selected columns (distinct,
-// in the group's order) into arrays.
-func (g *directGroup) readBulk(columns []int, start, end int64) ([]arrow.Array, error) {
+// read decodes rows [start, end) of the selected columns (distinct, in
+// the group's order) into arrays.
+func (g *directGroup) read(columns []int, start, end int64) ([]arrow.Array, error) {
 	cols := make([]arrow.Array, len(g.chunks))
 	for i, ci := range g.chunks {
 		_, mem := g.r.columnAlloc(columns[i])
