@@ -158,7 +158,7 @@ func scanPageRows(r *datafile.Reader, rg int, rows int64, filters []*scanFilter)
 			if i+1 < len(pages) {
 				end = pages[i+1].FirstRow
 			}
-			if end <= p.FirstRow || !f.pageMeets(p, end-p.FirstRow) {
+			if end <= p.FirstRow || f.settle(p.ColumnStats, end-p.FirstRow) == scanNone {
 				pruned = true
 				continue
 			}
@@ -252,11 +252,6 @@ func scanSortedIntRuns[T int64 | int32 | arrow.Timestamp | arrow.Date32](vals []
 		from = max(from, end)
 	}
 	return runs
-}
-
-// pageMeets says whether some row of a page of rows rows may pass.
-func (f *scanFilter) pageMeets(p datafile.PageStats, rows int64) bool {
-	return f.settle(p.ColumnStats, rows) != scanNone
 }
 
 // scanIntersectRows intersects two sorted lists of disjoint row ranges;

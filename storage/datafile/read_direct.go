@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -128,17 +129,16 @@ func directType(phys parquet.Type, t arrow.DataType) bool {
 // path.
 type directGroup struct {
 	r      *Reader
-	rg     int
 	chunks []*chunkInfo // per distinct column
 	pages  map[int64]*cachedPage
 	levels []uint8 // scratch: definition levels
 	idx    []uint32
+	raw    []byte // scratch: a page's bytes as read
 	// streaming (read_scan.go): the whole row group is read in order,
 	// each page read when first needed and dropped when the next page of
 	// its column is taken.
 	streaming bool
 	current   map[*chunkInfo]int64 // the data page held of each chunk
-	raw       []byte               // a page's bytes as read
 }
 
 // startDirect returns a directGroup for the selection, or nil if the
@@ -159,8 +159,13 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 	if chunks == nil {
 		return nil, err
 	}
-	g := &directGroup{r: r, rg: s.RowGroup, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0]}
-	var want []byteRange
+	g := &directGroup{r: r, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0]}
+	// The pages to fetch, each with its chunk.
+	type pageWant struct {
+		ci *chunkInfo
+		byteRange
+	}
+	var want []pageWant
 	needDict := map[*chunkInfo]bool{}
 	for _, ci := range g.chunks {
 		for p := range selectedPages(ci, s.Rows) {
@@ -172,7 +177,7 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 				}
 				continue
 			}
-			want = append(want, byteRange{loc.offset, loc.offset + int64(loc.size)})
+			want = append(want, pageWant{ci, byteRange{loc.offset, loc.offset + int64(loc.size)}})
 			if ci.dictOff >= 0 {
 				needDict[ci] = true // known once the page is read; fetch alongside
 			}
@@ -182,26 +187,24 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 		if pg := r.pcache.get(r.pageID(ci.dictOff)); pg != nil {
 			g.pages[ci.dictOff] = pg
 		} else {
-			want = append(want, byteRange{ci.dictOff, ci.dictOff + ci.dictLen})
+			want = append(want, pageWant{ci, byteRange{ci.dictOff, ci.dictOff + ci.dictLen}})
 		}
 	}
 	if len(want) == 0 {
 		return g, nil
 	}
 	sort.Slice(want, func(i, j int) bool { return want[i].off < want[j].off })
-	if err := r.cache.fetch(want, r.cfg.coalesceGap, false); err != nil {
+	ranges := make([]byteRange, len(want))
+	for i, w := range want {
+		ranges[i] = w.byteRange
+	}
+	if err := r.cache.fetch(ranges, r.cfg.coalesceGap, false); err != nil {
 		return nil, err
 	}
-	var buf []byte
 	for _, w := range want {
-		buf = growBytes(buf, int(w.end-w.off))
-		if err := readFull(r.cache, buf, w.off); err != nil {
-			return nil, fmt.Errorf("read page at %d: %w", w.off, err)
-		}
-		ci := g.chunkAt(w.off)
-		pg, err := decodePage(ci, r.pageID(w.off), buf, nil)
+		pg, err := g.readPage(w.ci, w.off, w.end-w.off, nil)
 		if err != nil {
-			return nil, fmt.Errorf("page at %d: %w", w.off, err)
+			return nil, err
 		}
 		r.pcache.put(pg)
 		g.pages[w.off] = pg
@@ -246,19 +249,6 @@ func (r *Reader) directChunks(rowGroup int, columns []int) ([]*chunkInfo, error)
 	return chunks, nil
 }
 
-// chunkAt returns the chunk a page or dictionary offset belongs to.
-func (g *directGroup) chunkAt(off int64) *chunkInfo {
-	for _, ci := range g.chunks {
-		if off == ci.dictOff {
-			return ci
-		}
-		if len(ci.pages) > 0 && off >= ci.pages[0].offset && off <= ci.pages[len(ci.pages)-1].offset {
-			return ci
-		}
-	}
-	return g.chunks[0]
-}
-
 func (r *Reader) pageID(off int64) pageID {
 	return pageID{key: r.cacheName, size: r.obj.Size(), offset: off}
 }
@@ -272,9 +262,7 @@ func growBytes(b []byte, n int) []byte {
 
 // ReadAt must fill the whole buffer; the read cache may stop short at the
 // end of a fetched range, so read until full.
-func readFull(r interface {
-	ReadAt([]byte, int64) (int, error)
-}, p []byte, off int64) error {
+func readFull(r io.ReaderAt, p []byte, off int64) error {
 	for len(p) > 0 {
 		n, err := r.ReadAt(p, off)
 		if n == 0 && err == nil {

@@ -36,7 +36,7 @@ func (r *Reader) streamDirect(s Selection, columns []int) (*directGroup, error) 
 	if chunks == nil {
 		return nil, err
 	}
-	return &directGroup{r: r, rg: s.RowGroup, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0],
+	return &directGroup{r: r, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0],
 		streaming: true, current: map[*chunkInfo]int64{}}, nil
 }
 
@@ -47,24 +47,34 @@ func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) 
 	if pg := g.pages[off]; pg != nil || !g.streaming {
 		return pg, nil
 	}
-	g.raw = growBytes(g.raw, int(size))
-	if err := readFull(g.r.cache, g.raw, off); err != nil {
-		return nil, fmt.Errorf("read page at %d: %w", off, err)
-	}
 	var reuse []byte
 	prev, held := g.current[ci]
 	if off != ci.dictOff && held {
 		reuse = g.pages[prev].data
 		delete(g.pages, prev)
 	}
-	pg, err := decodePage(ci, g.r.pageID(off), g.raw, reuse)
+	pg, err := g.readPage(ci, off, size, reuse)
 	if err != nil {
-		return nil, fmt.Errorf("page at %d: %w", off, err)
+		return nil, err
 	}
 	if off != ci.dictOff {
 		g.current[ci] = off
 	}
 	g.pages[off] = pg
+	return pg, nil
+}
+
+// readPage reads the page at off (size bytes: header and body) through
+// the read cache and decodes it, into reuse when it has room.
+func (g *directGroup) readPage(ci *chunkInfo, off, size int64, reuse []byte) (*cachedPage, error) {
+	g.raw = growBytes(g.raw, int(size))
+	if err := readFull(g.r.cache, g.raw, off); err != nil {
+		return nil, fmt.Errorf("read page at %d: %w", off, err)
+	}
+	pg, err := decodePage(ci, g.r.pageID(off), g.raw, reuse)
+	if err != nil {
+		return nil, fmt.Errorf("page at %d: %w", off, err)
+	}
 	return pg, nil
 }
 
