@@ -153,11 +153,9 @@ func benchCompaction(ctx context.Context, cfg config) error {
 	}
 	rep.Finished = time.Now().UTC()
 	rep.print(os.Stdout)
-	path := filepath.Join(cfg.out, "compaction.json")
-	if err := writeJSONFile(path, rep); err != nil {
+	if err := saveReport(cfg, "compaction.json", rep); err != nil {
 		return err
 	}
-	fmt.Printf("\nJSON: %s\n", path)
 	return nil
 }
 
@@ -484,14 +482,6 @@ func compactionProfileChild(ctx context.Context, args []string) error {
 func profilePath(base, name string) string {
 	ext := filepath.Ext(base)
 	return strings.TrimSuffix(base, ext) + "-" + name + ext
-}
-
-func writeJSONFile(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
 func (r *compactionReport) print(w io.Writer) {

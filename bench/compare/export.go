@@ -114,11 +114,9 @@ func benchExport(ctx context.Context, cfg config) error {
 		rep.RSSRatios[c.name] = float64(dm.PeakRSS) / float64(dd.PeakRSS)
 	}
 	rep.print(os.Stdout)
-	path := filepath.Join(cfg.out, "export.json")
-	if err := writeJSONFile(path, rep); err != nil {
+	if err := saveReport(cfg, "export.json", rep); err != nil {
 		return err
 	}
-	fmt.Printf("\nJSON: %s\n", path)
 	return nil
 }
 
@@ -160,27 +158,7 @@ func ensureExportStore(ctx context.Context, cfg config) (string, error) {
 			return dir, nil
 		}
 	}
-	csv, err := ensureCSV(cfg.out, cfg.seed, cfg.rows)
-	if err != nil {
-		return "", err
-	}
-	spill := filepath.Join(cfg.out, "spill-export")
-	for _, d := range []string{dir, spill} {
-		if err := os.RemoveAll(d); err != nil {
-			return "", err
-		}
-	}
-	defer os.RemoveAll(spill)
-	if err := os.MkdirAll(spill, 0o755); err != nil {
-		return "", err
-	}
-	store := "file://" + dir
-	logf("building the export table: %d rows in %d partitions in %s", cfg.rows, exportPartitions, dir)
-	if _, err := runMeasured(ctx, nil, cfg.dormouse, "table", "create", exportTable, "--store", store,
-		"--schema", benchSchema, "--split-points", strings.Join(splitPoints(exportPartitions), ",")); err != nil {
-		return "", err
-	}
-	if _, err := runMeasured(ctx, nil, cfg.dormouse, "ingest", exportTable, csv, "--store", store, "--tmp", spill); err != nil {
+	if err := buildStandardStore(ctx, cfg, dir, exportTable, cfg.rows, exportPartitions, "the export table"); err != nil {
 		return "", err
 	}
 	return dir, os.WriteFile(filepath.Join(dir, exportMarker), []byte(`{"rows": `+strconv.FormatInt(cfg.rows, 10)+"}\n"), 0o644)

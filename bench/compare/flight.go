@@ -186,15 +186,9 @@ func benchFlight(ctx context.Context, cfg config) error {
 	}
 	rep.Finished = time.Now().UTC()
 	rep.print(os.Stdout)
-	path := filepath.Join(cfg.out, "flight.json")
-	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
+	if err := saveReport(cfg, "flight.json", rep); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Printf("\nJSON: %s\n", path)
 	return nil
 }
 
@@ -311,35 +305,40 @@ func ensureFlightStore(ctx context.Context, cfg config) (string, error) {
 			}
 		}
 	}
-	csv, err := ensureCSV(cfg.out, cfg.seed, cfg.flightRows)
-	if err != nil {
+	if err := buildStandardStore(ctx, cfg, dir, flightTable, cfg.flightRows, cfg.flightPartitions, "the Flight SQL table"); err != nil {
 		return "", err
 	}
-	spill := filepath.Join(cfg.out, "spill-flight")
+	want.Created = time.Now().UTC()
+	return dir, writeJSONFile(filepath.Join(dir, flightMarker), want)
+}
+
+// buildStandardStore builds, afresh in dir, a store holding table: rows
+// standard rows (ensureCSV) ingested once into parts leaf partitions, one
+// file each. Callers mark the store built and reuse it while its
+// parameters stay the same.
+func buildStandardStore(ctx context.Context, cfg config, dir, table string, rows int64, parts int, what string) error {
+	csv, err := ensureCSV(cfg.out, cfg.seed, rows)
+	if err != nil {
+		return err
+	}
+	spill := dir + "-spill"
 	for _, d := range []string{dir, spill} {
 		if err := os.RemoveAll(d); err != nil {
-			return "", err
+			return err
 		}
 	}
 	defer os.RemoveAll(spill)
 	if err := os.MkdirAll(spill, 0o755); err != nil {
-		return "", err
+		return err
 	}
 	store := "file://" + dir
-	logf("building the Flight SQL table: %d rows in %d partitions in %s", cfg.flightRows, cfg.flightPartitions, dir)
-	if _, err := runMeasured(ctx, nil, cfg.dormouse, "table", "create", flightTable, "--store", store,
-		"--schema", benchSchema, "--split-points", strings.Join(splitPoints(cfg.flightPartitions), ",")); err != nil {
-		return "", err
+	logf("building %s: %d rows in %d partitions in %s", what, rows, parts, dir)
+	if _, err := runMeasured(ctx, nil, cfg.dormouse, "table", "create", table, "--store", store,
+		"--schema", benchSchema, "--split-points", strings.Join(splitPoints(parts), ",")); err != nil {
+		return err
 	}
-	if _, err := runMeasured(ctx, nil, cfg.dormouse, "ingest", flightTable, csv, "--store", store, "--tmp", spill); err != nil {
-		return "", err
-	}
-	want.Created = time.Now().UTC()
-	data, err := json.MarshalIndent(want, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	return dir, os.WriteFile(filepath.Join(dir, flightMarker), append(data, '\n'), 0o644)
+	_, err = runMeasured(ctx, nil, cfg.dormouse, "ingest", table, csv, "--store", store, "--tmp", spill)
+	return err
 }
 
 // flightFiles lists the table's data files for DuckDB and checks that

@@ -227,16 +227,14 @@ func benchGrow(ctx context.Context, cfg config) error {
 			}
 		}
 	}
-	path := filepath.Join(cfg.out, "grow.json")
-	if err := writeJSONFile(path, rep); err != nil {
+	if err := saveReport(cfg, "grow.json", rep); err != nil {
 		return err
 	}
-	fmt.Printf("\nJSON: %s\n", path)
 	if !rep.RowsOK {
 		return fmt.Errorf("grow: the table holds %s, want %s", rep.Checksum, rep.Expected)
 	}
 	if rep.AnswersDiffer {
-		return fmt.Errorf("grow: a query's answer changed with compaction and splitting (see %s)", path)
+		return fmt.Errorf("grow: a query's answer changed with compaction and splitting (see %s)", filepath.Join(cfg.out, "grow.json"))
 	}
 	if !rep.LeavesOK {
 		return fmt.Errorf("grow: a leaf holds %d rows, over split_threshold %d", rep.Drained.MaxLeafRows, rep.SplitThreshold)

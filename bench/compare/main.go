@@ -252,11 +252,9 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.only == "" || cfg.only == "ingest" || cfg.only == "commits" {
 		rep.Finished = time.Now().UTC()
 		rep.print(os.Stdout)
-		path := filepath.Join(cfg.out, "storage.json")
-		if err := rep.writeJSON(path); err != nil {
+		if err := saveReport(cfg, "storage.json", rep); err != nil {
 			return err
 		}
-		fmt.Printf("\nJSON: %s\n", path)
 	}
 	// Compaction measures children's memory too, so it comes before the
 	// in-process work.

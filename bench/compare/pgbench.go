@@ -145,11 +145,9 @@ func benchPgbench(ctx context.Context, cfg config) error {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("load average %.1f at the end: other processes competed", l))
 	}
 	rep.print(os.Stdout)
-	path := filepath.Join(cfg.out, "pgbench.json")
-	if err := writeJSONFile(path, rep); err != nil {
+	if err := saveReport(cfg, "pgbench.json", rep); err != nil {
 		return err
 	}
-	fmt.Printf("\nJSON: %s\n", path)
 	return nil
 }
 

@@ -214,15 +214,9 @@ func benchQueries(ctx context.Context, cfg config) error {
 
 	rep.Finished = time.Now().UTC()
 	rep.print(os.Stdout)
-	path := filepath.Join(cfg.out, "queries.json")
-	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
+	if err := saveReport(cfg, "queries.json", rep); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Printf("\nJSON: %s\n", path)
 	for _, q := range rep.Queries {
 		if !q.Met {
 			logf("query (%s) missed its target: %.2fx DuckDB's time, target %.1fx", q.ID, q.RatioBest, q.Target)

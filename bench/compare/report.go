@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -33,8 +34,20 @@ type report struct {
 	Notes         []string      `json:"notes,omitempty"`
 }
 
-func (r *report) writeJSON(path string) error {
-	data, err := json.MarshalIndent(r, "", "  ")
+// saveReport writes a benchmark's report as JSON to name in the output
+// directory and says where.
+func saveReport(cfg config, name string, rep any) error {
+	path := filepath.Join(cfg.out, name)
+	if err := writeJSONFile(path, rep); err != nil {
+		return err
+	}
+	fmt.Printf("\nJSON: %s\n", path)
+	return nil
+}
+
+// writeJSONFile writes v as indented JSON.
+func writeJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
