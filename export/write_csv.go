@@ -37,7 +37,7 @@ func (w *csvWriter) writeHeader() error {
 		if i > 0 {
 			w.line = append(w.line, w.opts.Delimiter)
 		}
-		w.line = w.appendField(w.line, []byte(f.Name))
+		w.line = pgtypes.AppendCSVField(w.line, []byte(f.Name), w.opts.Delimiter, w.opts.Null)
 	}
 	w.line = append(w.line, '\n')
 	_, err := w.sink.Write(w.line)
@@ -65,7 +65,7 @@ func (w *csvWriter) Write(rec arrow.RecordBatch) error {
 				continue
 			}
 			w.field = w.encs[i](w.field[:0], r)
-			w.line = w.appendField(w.line, w.field)
+			w.line = pgtypes.AppendCSVField(w.line, w.field, w.opts.Delimiter, w.opts.Null)
 		}
 		w.line = append(w.line, '\n')
 		if _, err := w.sink.Write(w.line); err != nil {
@@ -73,29 +73,6 @@ func (w *csvWriter) Write(rec arrow.RecordBatch) error {
 		}
 	}
 	return nil
-}
-
-// appendField quotes a value when it holds the delimiter, a quote or a
-// newline, or reads as NULL, so that it reads back as itself.
-func (w *csvWriter) appendField(b, v []byte) []byte {
-	quote := string(v) == w.opts.Null
-	for _, ch := range v {
-		if ch == w.opts.Delimiter || ch == '"' || ch == '\n' || ch == '\r' {
-			quote = true
-			break
-		}
-	}
-	if !quote {
-		return append(b, v...)
-	}
-	b = append(b, '"')
-	for _, ch := range v {
-		if ch == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, ch)
-	}
-	return append(b, '"')
 }
 
 func (w *csvWriter) Close() (int64, error) {

@@ -197,9 +197,7 @@ func (c *CopyOut) run(ctx context.Context, emit func([]byte) error) (int64, erro
 
 // appendText writes a value's text as the format wants it: in text
 // format with backslash escapes for backslash, newline, carriage return,
-// tab and the delimiter; in CSV quoted when it holds the delimiter, a
-// quote, a newline, or is the NULL string (so that it reads back as the
-// value, not NULL).
+// tab and the delimiter; in CSV as pgtypes.AppendCSVField quotes it.
 func (c *CopyOut) appendText(b, v []byte) []byte {
 	if c.opts.format == CopyText {
 		for _, ch := range v {
@@ -227,22 +225,5 @@ func (c *CopyOut) appendText(b, v []byte) []byte {
 		}
 		return b
 	}
-	quote := string(v) == c.opts.null || (len(v) > 0 && v[0] == '\\' && string(v) == `\.`)
-	for _, ch := range v {
-		if ch == c.opts.delimiter || ch == '"' || ch == '\n' || ch == '\r' {
-			quote = true
-			break
-		}
-	}
-	if !quote {
-		return append(b, v...)
-	}
-	b = append(b, '"')
-	for _, ch := range v {
-		if ch == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, ch)
-	}
-	return append(b, '"')
+	return pgtypes.AppendCSVField(b, v, c.opts.delimiter, c.opts.null)
 }

@@ -279,3 +279,28 @@ func AppendNumericBinary(b []byte, f float64) []byte {
 	}
 	return out
 }
+
+// AppendCSVField appends a value as a CSV field the way PostgreSQL's COPY
+// writes it: quoted (quotes doubled) when it holds the delimiter, a quote
+// or a newline, when it reads as the NULL string, or when it is \. (the
+// end-of-data marker), so that it reads back as itself.
+func AppendCSVField(b, v []byte, delimiter byte, null string) []byte {
+	quote := string(v) == null || string(v) == `\.`
+	for _, ch := range v {
+		if ch == delimiter || ch == '"' || ch == '\n' || ch == '\r' {
+			quote = true
+			break
+		}
+	}
+	if !quote {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for _, ch := range v {
+		if ch == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, ch)
+	}
+	return append(b, '"')
+}

@@ -272,3 +272,22 @@ func errCode(err error) string {
 	}
 	return sqlerr.Code(err)
 }
+
+func TestAppendCSVField(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"", ""},
+		{"a,b", `"a,b"`},
+		{`say "hi"`, `"say ""hi"""`},
+		{"two\nlines", "\"two\nlines\""},
+		{"cr\r", "\"cr\r\""},
+		{"NULL", `"NULL"`}, // the NULL string, quoted to read back as a value
+		{`\.`, `"\."`},     // the end-of-data marker
+		{`\.x`, `\.x`},
+		{"a;b", "a;b"},
+	} {
+		if got := string(AppendCSVField(nil, []byte(tc.in), ',', "NULL")); got != tc.want {
+			t.Errorf("AppendCSVField(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
