@@ -48,12 +48,12 @@ func (c *writerConfig) open(ctx context.Context, store objstore.Store, name stri
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", name, err)
 	}
-	sink := &countingWriter{w: bufio.NewWriterSize(obj, 1<<20)}
+	sink := &countingWriter{obj: obj, w: bufio.NewWriterSize(obj, 1<<20)}
 	var fw fileWriter
 	if c.opts.Format == FormatCSV {
-		fw = newCSVWriter(c, obj, sink)
+		fw = newCSVWriter(c, sink)
 	} else {
-		fw, err = newParquetWriter(c, obj, sink)
+		fw, err = newParquetWriter(c, sink)
 	}
 	if err != nil {
 		// The result's schema does not go into the format (a type Parquet
@@ -65,8 +65,9 @@ func (c *writerConfig) open(ctx context.Context, store objstore.Store, name stri
 
 // countingWriter buffers writes to an object and counts the bytes.
 type countingWriter struct {
-	w *bufio.Writer
-	n int64
+	obj objstore.Writer
+	w   *bufio.Writer
+	n   int64
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
@@ -75,7 +76,20 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *countingWriter) Flush() error { return c.w.Flush() }
+// finish flushes the buffer and closes the object, which becomes visible,
+// and returns its size; after a failed flush it aborts the object.
+func (c *countingWriter) finish() (int64, error) {
+	if err := c.w.Flush(); err != nil {
+		return 0, errors.Join(err, c.obj.Abort())
+	}
+	if err := c.obj.Close(); err != nil {
+		return 0, err
+	}
+	return c.n, nil
+}
+
+// abort discards the object.
+func (c *countingWriter) abort() error { return c.obj.Abort() }
 
 var _ io.Writer = (*countingWriter)(nil)
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/dormousedb/dormouse/sql/pgtypes"
-	"github.com/dormousedb/dormouse/storage/objstore"
 )
 
 // csvWriter writes CSV as PostgreSQL's COPY … TO (FORMAT csv) does: values
@@ -14,7 +13,6 @@ import (
 // the delimiter, a quote or a newline, or equal the NULL string; NULL as
 // the NULL string (empty by default).
 type csvWriter struct {
-	obj    objstore.Writer
 	sink   *countingWriter
 	opts   Options
 	schema *arrow.Schema
@@ -25,8 +23,8 @@ type csvWriter struct {
 	encs  []pgtypes.Encoder
 }
 
-func newCSVWriter(c *writerConfig, obj objstore.Writer, sink *countingWriter) *csvWriter {
-	return &csvWriter{obj: obj, sink: sink, opts: c.opts, schema: c.schema, header: c.opts.Header,
+func newCSVWriter(c *writerConfig, sink *countingWriter) *csvWriter {
+	return &csvWriter{sink: sink, opts: c.opts, schema: c.schema, header: c.opts.Header,
 		encs: make([]pgtypes.Encoder, c.schema.NumFields())}
 }
 
@@ -78,16 +76,10 @@ func (w *csvWriter) Write(rec arrow.RecordBatch) error {
 func (w *csvWriter) Close() (int64, error) {
 	if w.header {
 		if err := w.writeHeader(); err != nil {
-			return 0, errors.Join(err, w.obj.Abort())
+			return 0, errors.Join(err, w.sink.abort())
 		}
 	}
-	if err := w.sink.Flush(); err != nil {
-		return 0, errors.Join(err, w.obj.Abort())
-	}
-	if err := w.obj.Close(); err != nil {
-		return 0, err
-	}
-	return w.sink.n, nil
+	return w.sink.finish()
 }
 
-func (w *csvWriter) Abort() error { return w.obj.Abort() }
+func (w *csvWriter) Abort() error { return w.sink.abort() }

@@ -10,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/dormousedb/dormouse/storage/datafile"
-	"github.com/dormousedb/dormouse/storage/objstore"
 )
 
 // exportZstdLevel is the zstd level of exported Parquet. Level 1 costs
@@ -25,19 +24,18 @@ const exportZstdLevel = 1
 // Arrow readers get back exact types), row groups of
 // datafile.DefaultRowGroupRows.
 type parquetWriter struct {
-	obj    objstore.Writer
 	sink   *countingWriter
 	fw     *pqarrow.FileWriter
 	schema *arrow.Schema
 }
 
-func newParquetWriter(c *writerConfig, obj objstore.Writer, sink *countingWriter) (*parquetWriter, error) {
+func newParquetWriter(c *writerConfig, sink *countingWriter) (*parquetWriter, error) {
 	fw, err := pqarrow.NewFileWriter(c.schema, sink, parquetProps(c), pqarrow.NewArrowWriterProperties(
 		pqarrow.WithStoreSchema(), pqarrow.WithAllocator(c.alloc)))
 	if err != nil {
 		return nil, err
 	}
-	return &parquetWriter{obj: obj, sink: sink, fw: fw, schema: c.schema}, nil
+	return &parquetWriter{sink: sink, fw: fw, schema: c.schema}, nil
 }
 
 func parquetProps(c *writerConfig) *parquet.WriterProperties {
@@ -94,15 +92,9 @@ func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
 
 func (w *parquetWriter) Close() (int64, error) {
 	if err := w.fw.Close(); err != nil {
-		return 0, errors.Join(err, w.obj.Abort())
+		return 0, errors.Join(err, w.sink.abort())
 	}
-	if err := w.sink.Flush(); err != nil {
-		return 0, errors.Join(err, w.obj.Abort())
-	}
-	if err := w.obj.Close(); err != nil {
-		return 0, err
-	}
-	return w.sink.n, nil
+	return w.sink.finish()
 }
 
-func (w *parquetWriter) Abort() error { return w.obj.Abort() }
+func (w *parquetWriter) Abort() error { return w.sink.abort() }
