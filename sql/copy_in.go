@@ -67,7 +67,7 @@ func (s *Session) copyIn(ctx context.Context, st *Statement) (*CopyIn, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.e.db.Table(ctx, def.Name)
+	t, err := s.e.db.TableOf(ctx, def) // as the snapshot defines it
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func (s *Session) bindInsert(ctx context.Context, st *ast.Insert) (*boundInsert,
 	if !ok {
 		return nil, errAt(st.Table.Pos, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", st.Table.Name))
 	}
-	t, err := s.e.db.Table(ctx, def.Name)
+	t, err := s.e.db.TableOf(ctx, def) // as the snapshot defines it
 	if err != nil {
 		return nil, err
 	}

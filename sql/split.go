@@ -272,12 +272,9 @@ func (s *Session) pin(ctx context.Context, snap *snapshot, pins []PinnedTable) e
 		if !ok || def.ID != p.ID {
 			return sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" was dropped after the query was planned", p.Name)
 		}
-		t, err := s.e.db.Table(ctx, def.Name)
+		t, err := s.e.db.TableOf(ctx, def)
 		if err != nil {
 			return err
-		}
-		if t.Def.ID != p.ID {
-			return sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" was dropped after the query was planned", p.Name)
 		}
 		st := s.e.states.get(p.ID, p.Seq)
 		if st == nil {
