@@ -136,13 +136,14 @@ func (p *TableScan) KeyOrdered() bool {
 // row-key dimension.
 func (p *TableScan) leaves() []*partition.Partition {
 	filters := scanMergeFilters(p.Filters)
-	var out []*partition.Partition
-	for _, leaf := range p.State.Partitions.Leaves() {
-		if scanLeafMeets(leaf, filters) {
-			out = append(out, leaf)
-		}
+	if len(filters) == 0 {
+		return p.State.Partitions.Leaves()
 	}
-	return out
+	// A parent's region encloses its children's: a parent the filters
+	// miss has no leaf they meet.
+	return p.State.Partitions.LeavesWhere(func(part *partition.Partition) bool {
+		return scanLeafMeets(part, filters)
+	})
 }
 
 // scanLeafMeets reports whether a leaf's region meets the filters on its

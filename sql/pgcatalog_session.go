@@ -6,7 +6,7 @@ package sql
 // set the role is "dormouse".
 func (s *Session) SetUser(name string) {
 	if name != "" {
-		s.settings["session_authorization"] = name
+		s.setSetting("session_authorization", name)
 	}
 }
 

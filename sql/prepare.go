@@ -32,6 +32,8 @@ type Statement struct {
 	cols   []Column
 	// described is set by Prepare: params and cols are known.
 	described bool
+	// bound is the query as bound for its last execution (prepare_cache.go).
+	bound boundCache
 }
 
 // Parse parses text, which may hold several statements separated by ';'
@@ -168,7 +170,9 @@ func (s *Session) Execute(ctx context.Context, st *Statement, params []arrow.Arr
 		s.params = &paramState{types: st.params, values: params}
 		defer func() { s.params = nil }()
 	}
+	s.running = st
 	rows, err := s.execute(ctx, st.text, st.stmt)
+	s.running = nil
 	if err != nil {
 		return nil, err
 	}

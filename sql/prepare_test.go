@@ -273,3 +273,85 @@ func TestTransactionBlocks(t *testing.T) {
 		t.Errorf("application_name %q after a good implicit transaction", v)
 	}
 }
+
+// TestPreparedBindingReuse tries to make an execution of a prepared query
+// answer from a binding kept from an earlier one (prepare_cache.go) when
+// it must not: after another session's write, a table dropped and made
+// again, a changed definition, and writes of an open transaction.
+func TestPreparedBindingReuse(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t, storagetest.LocalStore(t))
+	eng := sql.NewEngine(db, sql.Config{})
+	s, other := eng.NewSession(), eng.NewSession()
+	run := func(sess *sql.Session, q string) error {
+		return sess.Script(ctx, q, func(r sql.Rows) error { _, err := sql.Collect(ctx, r); return err })
+	}
+	mustRun := func(sess *sql.Session, q string) {
+		t.Helper()
+		if err := run(sess, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	mustRun(s, "CREATE TABLE r (k bigint PRIMARY KEY, v text) WITH (split_points = '100')")
+	mustRun(s, "INSERT INTO r VALUES (1, 'one'), (200, 'two hundred')")
+	st, err := s.Prepare(ctx, "SELECT v FROM r WHERE k = $1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(k string) ([]string, error) {
+		t.Helper()
+		rows, err := s.Execute(ctx, st, []arrow.Array{param(t, expr.Int8Type, k)})
+		if err != nil {
+			return nil, err
+		}
+		res, err := sql.Collect(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		var out []string
+		for _, r := range res.Rows {
+			out = append(out, *r[0])
+		}
+		return out, nil
+	}
+	expect := func(step, k string, want ...string) {
+		t.Helper()
+		got, err := lookup(k)
+		if err != nil {
+			t.Fatalf("%s: k=%s: %v", step, k, err)
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: k=%s read %q, want %q", step, k, got, want)
+		}
+	}
+	expect("first", "1", "one")
+	expect("second, other partition", "200", "two hundred")
+	expect("absent", "7")
+
+	mustRun(other, "INSERT INTO r VALUES (7, 'seven')")
+	expect("after another session's insert", "7", "seven")
+
+	mustRun(other, "ALTER TABLE r SET (split_threshold = 1000)")
+	expect("after ALTER TABLE", "7", "seven")
+
+	mustRun(other, "DROP TABLE r")
+	if _, err := lookup("7"); sqlerr.Code(err) != sqlerr.UndefinedTable {
+		t.Errorf("after DROP TABLE: %v, want 42P01", err)
+	}
+	mustRun(other, "CREATE TABLE r (k bigint PRIMARY KEY, v text, extra integer)")
+	mustRun(other, "INSERT INTO r VALUES (7, 'new seven', 1)")
+	expect("after the table was made again", "7", "new seven")
+	expect("a row of the dropped table", "1")
+
+	mustRun(s, "BEGIN")
+	mustRun(s, "INSERT INTO r VALUES (1, 'pending one', 2)")
+	expect("a write of the open transaction", "1", "pending one")
+	mustRun(s, "ROLLBACK")
+	expect("after ROLLBACK", "1")
+
+	mustRun(other, "DROP TABLE r")
+	mustRun(other, "CREATE TABLE r (k bigint PRIMARY KEY, v bigint)")
+	if _, err := lookup("7"); err == nil || !strings.Contains(err.Error(), "cached plan must not change result type") {
+		t.Errorf("a changed column type: %v", err)
+	}
+}

@@ -30,6 +30,25 @@ func (s *Session) bindPlan(ctx context.Context, q *ast.Query, ec *engine.ExecCon
 	return s.bindPlanIn(ctx, snap, q, ec)
 }
 
+// bindPlanCached is bindPlan for an execution of the prepared statement
+// st, reusing its binding when it can (prepare_cache.go).
+func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Query, ec *engine.ExecContext) (engine.Plan, rel, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, unlock, err := s.bindCached(ctx, st, snap, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	if unlock != nil {
+		defer unlock()
+	}
+	p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec}
+	plan, err := p.plan(r)
+	return plan, r, err
+}
+
 // bindPlanIn binds and plans a query against snap (split.go pins its
 // tables at given log sequence numbers).
 func (s *Session) bindPlanIn(ctx context.Context, snap *snapshot, q *ast.Query, ec *engine.ExecContext) (engine.Plan, rel, error) {
@@ -45,7 +64,14 @@ func (s *Session) bindPlanIn(ctx context.Context, snap *snapshot, q *ast.Query, 
 
 func (s *Session) query(ctx context.Context, q *ast.Query) (Rows, error) {
 	ec := s.execContext(ctx, false)
-	plan, r, err := s.bindPlan(ctx, q, ec)
+	var plan engine.Plan
+	var r rel
+	var err error
+	if st := s.running; st != nil && st.stmt == q && !s.params.describing() {
+		plan, r, err = s.bindPlanCached(ctx, st, q, ec)
+	} else {
+		plan, r, err = s.bindPlan(ctx, q, ec)
+	}
 	if err != nil {
 		return nil, err
 	}

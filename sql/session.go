@@ -95,15 +95,24 @@ type Session struct {
 	// params are the parameters of the statement being bound or run
 	// (prepare.go); nil outside Prepare and Execute.
 	params *paramState
+	// running is the prepared statement Execute runs, whose binding a
+	// query may reuse (prepare_cache.go); nil outside Execute.
+	running *Statement
+	// settingsGen counts changes of settings, which cached bindings
+	// depend on (setSetting).
+	settingsGen uint64
+	// workMemVal is work_mem parsed when settingsGen was workMemGen-1.
+	workMemVal int64
+	workMemGen uint64
 }
 
 // NewSession starts a session with default settings.
 func (e *Engine) NewSession() *Session {
 	s := &Session{e: e, id: e.nextID.Add(1), settings: map[string]string{}}
 	for _, d := range settingDefs {
-		s.settings[d.name] = d.def
+		s.setSetting(d.name, d.def)
 	}
-	s.settings["work_mem"] = formatBytes(e.cfg.WorkMem)
+	s.setSetting("work_mem", formatBytes(e.cfg.WorkMem))
 	return s
 }
 
@@ -348,10 +357,15 @@ func settingDesc(name string) string {
 }
 
 func (s *Session) workMem() int64 {
+	// Parsed once per change of the settings, not once per statement.
+	if s.workMemGen == s.settingsGen+1 {
+		return s.workMemVal
+	}
 	v, err := parseMemSetting(s.settings["work_mem"])
 	if err != nil || v <= 0 {
-		return s.e.cfg.WorkMem
+		v = s.e.cfg.WorkMem
 	}
+	s.workMemVal, s.workMemGen = v, s.settingsGen+1
 	return v
 }
 
@@ -401,7 +415,7 @@ func (s *Session) set(st *ast.Set) (Rows, error) {
 		return nil, errAt(st.Pos, sqlerr.New("55P02", "parameter \"%s\" cannot be changed", name)) // cant_change_runtime_param
 	}
 	if st.Default {
-		s.settings[name] = defaultSetting(name, s)
+		s.setSetting(name, defaultSetting(name, s))
 		return tagOnly("SET"), nil
 	}
 	vals := make([]string, len(st.Values))
@@ -414,7 +428,7 @@ func (s *Session) set(st *ast.Set) (Rows, error) {
 			return nil, errAt(st.Pos, err)
 		}
 	}
-	s.settings[name] = val
+	s.setSetting(name, val)
 	return tagOnly("SET"), nil
 }
 
@@ -435,14 +449,14 @@ func (s *Session) reset(st *ast.Reset) (Rows, error) {
 	name := strings.ToLower(st.Name)
 	if name == "all" {
 		for k := range s.settings {
-			s.settings[k] = defaultSetting(k, s)
+			s.setSetting(k, defaultSetting(k, s))
 		}
 		return tagOnly("RESET"), nil
 	}
 	if _, ok := s.settings[name]; !ok {
 		return nil, errAt(st.Pos, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter \"%s\"", st.Name))
 	}
-	s.settings[name] = defaultSetting(name, s)
+	s.setSetting(name, defaultSetting(name, s))
 	return tagOnly("RESET"), nil
 }
 
@@ -465,4 +479,14 @@ func (s *Session) show(st *ast.Show) (Rows, error) {
 		return nil, errAt(st.Pos, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter \"%s\"", st.Name))
 	}
 	return textRows([]string{name}, [][]string{{v}}, "SHOW"), nil
+}
+
+// setSetting sets a session setting. Every change goes through here, so
+// that cached bindings, which may have read a setting, are dropped.
+func (s *Session) setSetting(name, value string) {
+	if old, ok := s.settings[name]; ok && old == value {
+		return
+	}
+	s.settings[name] = value
+	s.settingsGen++
 }

@@ -67,6 +67,7 @@ func (s *Session) saveSettings() {
 func (s *Session) restoreSettings() {
 	if s.txn.saved != nil {
 		s.settings = s.txn.saved
+		s.settingsGen++
 	}
 }
 
@@ -264,7 +265,7 @@ func (s *Session) begin(st *ast.Begin) (Rows, error) {
 	}
 	s.txn = txnState{open: true, readOnly: ro, implicit: s.txn.implicit, saved: s.txn.saved, writes: s.txn.writes}
 	s.saveSettings()
-	s.settings["transaction_read_only"] = onOff(ro)
+	s.setSetting("transaction_read_only", onOff(ro))
 	return tagOnly(tag), nil
 }
 
@@ -292,7 +293,7 @@ func (s *Session) endTxn(ctx context.Context, commit bool) (Rows, error) {
 	// Statements after COMMIT in the same simple Query run in a new
 	// implicit transaction.
 	s.txn = txnState{implicit: s.txn.implicit}
-	s.settings["transaction_read_only"] = s.settings["default_transaction_read_only"]
+	s.setSetting("transaction_read_only", s.settings["default_transaction_read_only"])
 	if err != nil {
 		return nil, err
 	}
@@ -305,14 +306,14 @@ func (s *Session) setTransaction(st *ast.SetTransaction) (Rows, error) {
 	s.saveSettings()
 	if st.ReadOnly != nil {
 		if st.Session {
-			s.settings["default_transaction_read_only"] = onOff(*st.ReadOnly)
+			s.setSetting("default_transaction_read_only", onOff(*st.ReadOnly))
 		} else if s.txn.open {
 			s.txn.readOnly = *st.ReadOnly
-			s.settings["transaction_read_only"] = onOff(*st.ReadOnly)
+			s.setSetting("transaction_read_only", onOff(*st.ReadOnly))
 		}
 	}
 	if st.Isolation != "" && st.Session {
-		s.settings["default_transaction_isolation"] = st.Isolation
+		s.setSetting("default_transaction_isolation", st.Isolation)
 	}
 	return tagOnly("SET"), nil
 }

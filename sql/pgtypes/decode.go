@@ -217,6 +217,9 @@ func ParseText(ctx *expr.Context, s string, t arrow.DataType) (arrow.Array, erro
 	if t.ID() == arrow.STRING {
 		return scalar.MakeArrayFromScalar(scalar.NewStringScalar(s), 1, alloc)
 	}
+	if a := parsePlainInt(s, t, alloc); a != nil {
+		return a, nil
+	}
 	e, err := expr.Cast(expr.Unknown(s), t)
 	if err != nil {
 		return nil, err
@@ -237,4 +240,50 @@ func NullArray(t arrow.DataType, alloc memory.Allocator) (arrow.Array, error) {
 		alloc = memory.DefaultAllocator
 	}
 	return scalar.MakeArrayFromScalar(scalar.MakeNullScalar(t), 1, alloc)
+}
+
+// parsePlainInt is ParseText's fast path for the commonest parameter, a
+// key given as text (pgbench and psql send every parameter so): a bigint
+// or integer written as plain decimal digits with an optional minus sign,
+// short enough that it cannot overflow. Anything else (spaces, a plus
+// sign, a long or bad number) returns nil and takes the general path,
+// which applies PostgreSQL's input rules and errors.
+func parsePlainInt(s string, t arrow.DataType, alloc memory.Allocator) arrow.Array {
+	digits := s
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	var limit int
+	switch t.ID() {
+	case arrow.INT64:
+		limit = 18
+	case arrow.INT32:
+		limit = 9
+	default:
+		return nil
+	}
+	if len(digits) == 0 || len(digits) > limit {
+		return nil
+	}
+	var v int64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return nil
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(digits) < len(s) {
+		v = -v
+	}
+	if t.ID() == arrow.INT32 {
+		b := array.NewInt32Builder(alloc)
+		defer b.Release()
+		b.Append(int32(v))
+		return b.NewArray()
+	}
+	b := array.NewInt64Builder(alloc)
+	defer b.Release()
+	b.Append(v)
+	return b.NewArray()
 }

@@ -237,6 +237,51 @@ func TestParseText(t *testing.T) {
 	a.Release()
 }
 
+// TestParseTextPlainInt checks that the fast path for plain integers reads
+// every input as the general path (a cast of the text) does: the same
+// value or the same error.
+func TestParseTextPlainInt(t *testing.T) {
+	ctx := &expr.Context{Alloc: memory.DefaultAllocator, TimeZone: "UTC"}
+	inputs := []string{"0", "-0", "7", "-7", "123456789", "-123456789", "2147483647", "-2147483648",
+		"2147483648", "999999999999999999", "-999999999999999999", "9223372036854775807",
+		"-9223372036854775808", "9223372036854775808", "", "-", "+5", " 5", "5 ", "1e3", "0x10", "12a", "--1"}
+	for _, typ := range []arrow.DataType{expr.Int8Type, expr.Int4Type} {
+		for _, in := range inputs {
+			general := func() (any, error) {
+				e, err := expr.Cast(expr.Unknown(in), typ)
+				if err != nil {
+					return nil, err
+				}
+				if e, err = expr.Fold(ctx, e); err != nil {
+					return nil, err
+				}
+				v, _ := expr.ConstantValue(e)
+				return v, nil
+			}
+			want, wantErr := general()
+			a, err := ParseText(ctx, in, typ)
+			if errCode(err) != errCode(wantErr) || (err == nil) != (wantErr == nil) {
+				t.Errorf("%s %q: error %v, want %v", typ, in, err, wantErr)
+				continue
+			}
+			if err != nil {
+				continue
+			}
+			var got any
+			switch a := a.(type) {
+			case *array.Int64:
+				got = a.Value(0)
+			case *array.Int32:
+				got = a.Value(0)
+			}
+			a.Release()
+			if got != want {
+				t.Errorf("%s %q: read %v (%T), want %v (%T)", typ, in, got, got, want, want)
+			}
+		}
+	}
+}
+
 func TestTypes(t *testing.T) {
 	for _, c := range []struct {
 		typ     arrow.DataType

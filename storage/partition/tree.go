@@ -131,6 +131,31 @@ func (t *Tree) Leaves() []*Partition {
 	return out
 }
 
+// LeavesWhere returns the leaves that meets accepts, in the order of
+// Leaves, skipping whole subtrees whose partition meets rejects: it must
+// reject a partition only when it would reject every partition below
+// (true of a test on regions, which enclose their children's), so that
+// a point lookup visits one path of the tree instead of every leaf.
+func (t *Tree) LeavesWhere(meets func(*Partition) bool) []*Partition {
+	var out []*Partition
+	var walk func(id string)
+	walk = func(id string) {
+		p := t.parts[id]
+		if !meets(p) {
+			return
+		}
+		if p.IsLeaf() {
+			out = append(out, p)
+			return
+		}
+		for _, c := range p.Children {
+			walk(c)
+		}
+	}
+	walk(RootID)
+	return out
+}
+
 // Walk visits every partition, parents before children, left before right.
 func (t *Tree) Walk(fn func(*Partition)) {
 	var walk func(id string)

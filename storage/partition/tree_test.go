@@ -121,6 +121,29 @@ func TestRandomSplitsCoverOnce(t *testing.T) {
 	if err := tree.Check(); err != nil {
 		t.Fatal(err)
 	}
+	// LeavesWhere with a region test prunes subtrees yet finds exactly
+	// the leaves a test of every leaf finds, in the same order.
+	for i := 0; i < 100; i++ {
+		lo, hi := ints(rng.Int64N(2000)-1000)[0], ints(rng.Int64N(2000)-1000)[0]
+		dim := rng.IntN(2)
+		meets := func(p *Partition) bool {
+			r := p.Region[dim]
+			return (len(r.Max) == 0 || string(r.Max) > string(lo)) && (len(r.Min) == 0 || string(r.Min) <= string(hi))
+		}
+		var want []string
+		for _, leaf := range tree.Leaves() {
+			if meets(leaf) {
+				want = append(want, leaf.ID)
+			}
+		}
+		var got []string
+		for _, leaf := range tree.LeavesWhere(meets) {
+			got = append(got, leaf.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("LeavesWhere [%x, %x] on %d: %v, want %v", lo, hi, dim, got, want)
+		}
+	}
 	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer alloc.AssertSize(t, 0)
 	b0, b1 := array.NewInt64Builder(alloc), array.NewInt64Builder(alloc)

@@ -50,9 +50,13 @@ func (s *Schema) NumKeys() int { return len(s.RowKeys) + len(s.SortKeys) }
 // Index returns the storage position of the named column (case-insensitive),
 // or -1.
 func (s *Schema) Index(name string) int {
-	for i, c := range s.Columns() {
-		if strings.EqualFold(c.Name, name) {
-			return i
+	i := 0
+	for _, part := range [3][]Column{s.RowKeys, s.SortKeys, s.Values} {
+		for _, c := range part {
+			if strings.EqualFold(c.Name, name) {
+				return i
+			}
+			i++
 		}
 	}
 	return -1

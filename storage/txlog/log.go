@@ -111,7 +111,16 @@ func Open[S any, T any](ctx context.Context, store objstore.Store, prefix string
 }
 
 func (l *Log[S, T]) entryKey(seq uint64) string {
-	return fmt.Sprintf("%slog/%020d", l.prefix, seq)
+	// Every statement asks for the next entry (Refresh): no fmt here.
+	var num [20]byte
+	d := strconv.AppendUint(num[:0], seq, 10)
+	var b [128]byte
+	out := append(b[:0], l.prefix...)
+	out = append(out, "log/"...)
+	for range len(num) - len(d) {
+		out = append(out, '0')
+	}
+	return string(append(out, d...))
 }
 
 func (l *Log[S, T]) snapshotKey(seq uint64) string {

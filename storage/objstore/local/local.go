@@ -20,6 +20,7 @@ const tmpPrefix = ".dormouse-tmp-"
 // the root, so any number of Stores and processes may share one root.
 type Store struct {
 	root string // absolute, cleaned
+	url  string // "file://" + root, made once: readers key caches by it
 }
 
 var _ objstore.Store = (*Store)(nil)
@@ -40,14 +41,14 @@ func New(root string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("local store %s: not a directory", abs)
 	}
-	return &Store{root: abs}, nil
+	return &Store{root: abs, url: "file://" + filepath.ToSlash(abs)}, nil
 }
 
 // Root returns the absolute directory the store keeps its objects in.
 func (s *Store) Root() string { return s.root }
 
 // URL returns "file://" followed by the absolute root.
-func (s *Store) URL() string { return "file://" + filepath.ToSlash(s.root) }
+func (s *Store) URL() string { return s.url }
 
 // path checks key and returns the file that holds it.
 func (s *Store) path(key string) (string, error) {
@@ -66,7 +67,7 @@ func checkKey(key string) error {
 	if strings.IndexByte(key, 0) >= 0 {
 		return fmt.Errorf("%w %q: contains NUL", ErrInvalidKey, key)
 	}
-	for _, c := range strings.Split(key, "/") {
+	for c := range strings.SplitSeq(key, "/") {
 		switch {
 		case c == "":
 			return fmt.Errorf("%w %q: empty path component", ErrInvalidKey, key)

@@ -1,0 +1,130 @@
+package sql
+
+import (
+	"context"
+	"sync"
+
+	"github.com/dormousedb/dormouse/engine/expr"
+	"github.com/dormousedb/dormouse/sql/ast"
+	"github.com/dormousedb/dormouse/storage/catalog"
+)
+
+// boundCache keeps what binding a prepared query produced, so that the
+// executions after the first skip the binder (name resolution, type
+// checking, rewrites: a third of a point lookup's planning) and only plan
+// again, with the parameters' values and each table's newest state.
+//
+// A bound query depends on the catalog (the definitions of its tables)
+// and on the session's settings, never on table contents or parameter
+// values (those are folded in by the planner), so it stays valid while
+// both are unchanged: the cache compares the definitions by identity
+// (a catalog change makes new ones) and the session's settings
+// generation. Only plain queries over tables are kept: virtual tables
+// and correlated subqueries read data while they bind.
+type boundCache struct {
+	mu       sync.Mutex // held while the cached relation is re-pinned and planned
+	r        rel
+	scans    []*scanRel
+	defs     []*catalog.TableDef // the definition each of scans was bound to
+	settings uint64
+}
+
+// cacheable returns the table scans of r when the whole of r can be
+// reused by a later execution, or ok false.
+func cacheable(r rel) (scans []*scanRel, ok bool) {
+	ok = true
+	exprsOK := func(xs ...expr.Expr) {
+		for _, x := range xs {
+			if x == nil {
+				continue
+			}
+			expr.Walk(x, func(n expr.Expr) bool {
+				if _, sub := n.(*applySubquery); sub {
+					ok = false
+				}
+				return ok
+			})
+		}
+	}
+	var walk func(r rel)
+	walk = func(r rel) {
+		if !ok {
+			return
+		}
+		switch n := r.(type) {
+		case *scanRel:
+			if n.ts == nil || n.vt != nil {
+				ok = false
+				return
+			}
+			scans = append(scans, n)
+		case *filterRel:
+			exprsOK(n.cond)
+			walk(n.in)
+		case *projectRel:
+			exprsOK(n.exprs...)
+			walk(n.in)
+		case *sortRel:
+			walk(n.in)
+		case *limitRel:
+			walk(n.in)
+		default:
+			ok = false
+		}
+	}
+	walk(r)
+	return scans, ok && len(scans) > 0
+}
+
+// bindCached returns q bound against snap: st's cached relation with its
+// tables re-pinned in snap when it is still valid, else a fresh binding,
+// which it caches when it can. The caller plans the result while holding
+// the returned unlock (nil when nothing is held), since planning reads the
+// re-pinned scans.
+func (s *Session) bindCached(ctx context.Context, st *Statement, snap *snapshot, q *ast.Query) (rel, func(), error) {
+	c := &st.bound
+	c.mu.Lock()
+	if c.r != nil && c.settings == s.settingsGen && s.repin(ctx, c, snap) {
+		return c.r, c.mu.Unlock, nil
+	}
+	b := &binder{s: s, ctx: ctx, snap: snap}
+	r, err := b.bindQuery(q)
+	if err != nil {
+		c.mu.Unlock()
+		return nil, nil, err
+	}
+	c.r, c.scans = nil, nil
+	if scans, ok := cacheable(r); ok {
+		defs := make([]*catalog.TableDef, len(scans))
+		for i, sc := range scans {
+			d, found := snap.def(sc.ts.t.Def.Name)
+			if !found {
+				c.mu.Unlock()
+				return r, nil, nil
+			}
+			defs[i] = d
+		}
+		c.r, c.scans, c.defs, c.settings = r, scans, defs, s.settingsGen
+		return r, c.mu.Unlock, nil
+	}
+	c.mu.Unlock()
+	return r, nil, nil
+}
+
+// repin points the cached scans at snap's state of their tables, if snap's
+// catalog still defines each of them as when they were bound.
+func (s *Session) repin(ctx context.Context, c *boundCache, snap *snapshot) bool {
+	for i := range c.scans {
+		if d, ok := snap.def(c.defs[i].Name); !ok || d != c.defs[i] {
+			return false
+		}
+	}
+	for _, sc := range c.scans {
+		ts, err := snap.table(ctx, sc.ts.t.Def.Name)
+		if err != nil {
+			return false // bind again, which reports the error
+		}
+		sc.ts = ts
+	}
+	return true
+}
