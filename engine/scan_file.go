@@ -402,7 +402,7 @@ func scanPlanGroups(r *datafile.Reader, filters []scanFilter, layout []int, stat
 			}
 			g.checks = append(g.checks, scanCheck{filter: f, pos: pos})
 		}
-		if len(unsettled) > 0 && len(g.columns) > 0 {
+		if stats != nil && len(unsettled) > 0 && len(g.columns) > 0 { // only EXPLAIN ANALYZE shows the counts
 			kept, total, err := r.PagesSelected(rg, g.columns, g.rowsOrAll(st.Rows))
 			if err == nil {
 				pagesKept, pagesTotal, consulted = pagesKept+kept, pagesTotal+total, true

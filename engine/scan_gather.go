@@ -151,7 +151,9 @@ func (o *scanTableOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 func (o *scanTableOp) start(ctx context.Context) {
 	p := o.plan
 	leaves := p.leaves()
-	o.stats.Count("partitions", int64(len(leaves)), int64(len(p.State.Partitions.Leaves())))
+	if o.stats != nil { // EXPLAIN ANALYZE: counting every leaf costs a walk of the tree
+		o.stats.Count("partitions", int64(len(leaves)), int64(len(p.State.Partitions.Leaves())))
+	}
 	if p.Ordered {
 		for _, band := range scanBands(leaves) {
 			o.units = append(o.units, o.bandUnit(band))
@@ -162,16 +164,17 @@ func (o *scanTableOp) start(ctx context.Context) {
 			o.units = append(o.units, func() Operator { return newScanPartOp(o.ec, part, p.Columns, o.stats) })
 		}
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	o.cancel = cancel
 	if len(o.units) == 1 && scanKeyed(p) {
 		// One part of a key-restricted scan (a point or narrow range
-		// read): goroutines and channels would cost more than the read.
+		// read): goroutines and channels would cost more than the read,
+		// and with no worker to stop there is nothing to cancel.
 		o.inline = o.units[0]()
-		o.helper = make(chan struct{})
-		close(o.helper)
+		o.cancel = func() {}
+		o.helper = closedHelper
 		return
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	o.cancel = cancel
 	workers := o.ec.Parallelism
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -184,6 +187,13 @@ func (o *scanTableOp) start(ctx context.Context) {
 		o.startUnordered(wctx, workers)
 	}
 }
+
+// closedHelper is the helper channel of a scan that starts no goroutine.
+var closedHelper = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // scanKeyed says whether the scan filters its first row key.
 func scanKeyed(p *TableScan) bool {

@@ -55,6 +55,12 @@ func (s *Store) path(key string) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
+	if filepath.Separator == '/' && s.root != "/" {
+		// checkKey leaves no empty, "." or ".." component: the joined
+		// path is clean already (Join would clean it again, on every
+		// read of the log's next entry).
+		return s.root + "/" + key, nil
+	}
 	return filepath.Join(s.root, filepath.FromSlash(key)), nil
 }
 

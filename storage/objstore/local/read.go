@@ -14,7 +14,7 @@ import (
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	data, err := s.getRange(ctx, key, 0, -1)
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, &keyError{op: "get", key: key, err: err}
 	}
 	return data, nil
 }
@@ -25,7 +25,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) ([]byte, error) {
 	data, err := s.getRange(ctx, key, offset, length)
 	if err != nil {
-		return nil, fmt.Errorf("get range %s: %w", key, err)
+		return nil, &keyError{op: "get range", key: key, err: err}
 	}
 	return data, nil
 }
@@ -126,3 +126,14 @@ func (o *object) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
+
+// keyError is an error reading a key: what Get and GetRange return, made
+// without fmt because every statement meets one (the log's next entry is
+// not there, which is how a reader learns it is up to date).
+type keyError struct {
+	op, key string
+	err     error
+}
+
+func (e *keyError) Error() string { return e.op + " " + e.key + ": " + e.err.Error() }
+func (e *keyError) Unwrap() error { return e.err }
