@@ -80,9 +80,15 @@ type Log[S any, T any] struct {
 	m      Machine[S, T]
 	opts   Options
 
-	mu    sync.Mutex // guards state and seq
+	mu    sync.Mutex // guards state, seq and fresh
 	state S
 	seq   uint64
+	// watch, when the store can watch the log's entries (local stores on
+	// Linux), reports their generation; fresh is the newest generation
+	// after which the log was read to its head. While the generation
+	// stays fresh, nothing was added and Refresh reads nothing.
+	watch func() uint64
+	fresh uint64
 
 	qmu     sync.Mutex // guards queue and leading
 	queue   []*request[T]
@@ -101,6 +107,11 @@ func Open[S any, T any](ctx context.Context, store objstore.Store, prefix string
 		opts.MaxAttempts = 1000
 	}
 	l := &Log[S, T]{store: store, prefix: prefix, m: m, opts: opts, state: m.New()}
+	if w, ok := store.(watcher); ok {
+		if gen, ok := w.Watch(prefix + "log/"); ok {
+			l.watch = gen
+		}
+	}
 	if err := l.loadSnapshot(ctx); err != nil {
 		return nil, err
 	}
@@ -138,8 +149,17 @@ func (l *Log[S, T]) Cached() (S, uint64) {
 // Refresh follows the log to its head and returns the state there. The
 // returned state is never changed afterwards.
 func (l *Log[S, T]) Refresh(ctx context.Context) (S, uint64, error) {
+	// The generation comes first: whatever is added after it moves it.
+	var gen uint64
+	if l.watch != nil {
+		gen = l.watch()
+	}
 	l.mu.Lock()
 	base, seq := l.state, l.seq
+	if gen != 0 && gen == l.fresh {
+		l.mu.Unlock()
+		return base, seq, nil
+	}
 	l.mu.Unlock()
 	var next S
 	cloned := false
@@ -166,9 +186,28 @@ func (l *Log[S, T]) Refresh(ctx context.Context) (S, uint64, error) {
 		seq++
 	}
 	if !cloned {
+		l.readTo(gen)
 		return base, seq, nil
 	}
-	return l.advance(next, seq), seq, nil
+	st := l.advance(next, seq)
+	l.readTo(gen)
+	return st, seq, nil
+}
+
+// readTo records that the log was read to its head after its entries'
+// generation was gen (0: unknown), once the state read is installed.
+func (l *Log[S, T]) readTo(gen uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if gen > l.fresh {
+		l.fresh = gen
+	}
+}
+
+// watcher is a store that can tell that nothing was added under a prefix
+// without reading it (local.Store on Linux).
+type watcher interface {
+	Watch(prefix string) (gen func() uint64, ok bool)
 }
 
 // advance installs state s at seq unless the cache is already newer, and

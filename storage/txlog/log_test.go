@@ -246,3 +246,78 @@ func TestCancelledBeforeTurn(t *testing.T) {
 		t.Fatal("a cancelled transaction was committed")
 	}
 }
+
+// TestRefreshSeesOtherProcesses commits through one Log and refreshes
+// another on a second Store over the same directory, as two processes
+// would: every commit that returned before a Refresh began is in what
+// that Refresh returns, whether or not the store skips reading because
+// nothing changed (local.Store.Watch).
+func TestRefreshSeesOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	open := func() *txlog.Log[*ledger, move] {
+		s, err := local.New(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return openLog(t, s, txlog.Options{SnapshotEvery: 25})
+	}
+	writer, reader := open(), open()
+	for i := range 100 {
+		seq, err := writer.Commit(ctx, move{ID: fmt.Sprint(i), Amount: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second finds nothing new
+			st, got, err := reader.Refresh(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != seq || st.Balance != int64(i+1) {
+				t.Fatalf("commit %d at seq %d: reader at seq %d, balance %d", i, seq, got, st.Balance)
+			}
+		}
+	}
+	// Concurrently: a reader must never be behind a commit that finished
+	// before its Refresh started.
+	var committed atomic.Uint64
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(done)
+		for i := range 300 {
+			seq, err := writer.Commit(ctx, move{ID: fmt.Sprint("c", i), Amount: 1})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			committed.Store(seq)
+		}
+	}()
+	for r := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				want := committed.Load()
+				_, got, err := reader.Refresh(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got < want {
+					t.Errorf("reader %d: Refresh at seq %d after seq %d was committed", r, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

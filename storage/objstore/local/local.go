@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/dormousedb/dormouse/storage/objstore"
@@ -21,6 +22,9 @@ const tmpPrefix = ".dormouse-tmp-"
 type Store struct {
 	root string // absolute, cleaned
 	url  string // "file://" + root, made once: readers key caches by it
+
+	watchOnce sync.Once
+	watch     *watcher // nil: the store cannot watch (see Watch)
 }
 
 var _ objstore.Store = (*Store)(nil)
