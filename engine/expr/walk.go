@@ -190,6 +190,17 @@ var emptySchema = arrow.NewSchema(nil, nil)
 
 // evalConstant evaluates a constant expression over one row.
 func evalConstant(ctx *Context, e Expr) (Expr, error) {
+	if p, ok := e.(*Parameter); ok {
+		// A prepared statement's parameter, folded on every execution:
+		// its value as it is, without a batch to evaluate it over.
+		v, err := p.value(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l := newLiteral(v, p.Type(), false)
+		l.numeric = IsNumeric(p)
+		return l, nil
+	}
 	rec := array.NewRecordBatch(emptySchema, nil, 1)
 	defer rec.Release()
 	a, err := e.Eval(ctx, rec)
