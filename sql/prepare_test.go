@@ -16,7 +16,7 @@ import (
 	"github.com/dormousedb/dormouse/storage/storagetest"
 )
 
-func newSession(t *testing.T, setup ...string) *sql.Session {
+func newSession(t testing.TB, setup ...string) *sql.Session {
 	t.Helper()
 	db := storagetest.NewDB(t, storagetest.LocalStore(t))
 	s := sql.NewEngine(db, sql.Config{}).NewSession()
@@ -29,7 +29,7 @@ func newSession(t *testing.T, setup ...string) *sql.Session {
 }
 
 // param makes a one-row parameter value from its text.
-func param(t *testing.T, typ arrow.DataType, text string) arrow.Array {
+func param(t testing.TB, typ arrow.DataType, text string) arrow.Array {
 	t.Helper()
 	a, err := pgtypes.ParseText(&expr.Context{Alloc: memory.DefaultAllocator}, text, typ)
 	if err != nil {
