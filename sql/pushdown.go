@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,28 +19,21 @@ import (
 // spans costs nothing but pruning.
 func pushdownSpans(sch *schema.Schema, cond expr.Expr) []engine.ColumnSpans {
 	cols := sch.Columns()
-	acc := map[int]engine.SpanSet{}
+	var out []engine.ColumnSpans // by column
 	for _, c := range conjuncts(cond) {
 		col, set, ok := spansOf(cols, c)
 		if !ok {
 			continue
 		}
-		if prev, seen := acc[col]; seen {
-			set = prev.Intersect(set)
+		i := sort.Search(len(out), func(i int) bool { return out[i].Column >= col })
+		if i < len(out) && out[i].Column == col {
+			out[i].Spans = out[i].Spans.Intersect(set)
+			continue
 		}
-		acc[col] = set
+		out = slices.Insert(out, i, engine.ColumnSpans{Column: col, Spans: set})
 	}
-	out := make([]engine.ColumnSpans, 0, len(acc))
-	for _, col := range sortedKeys(boolKeys(acc)) {
-		out = append(out, engine.ColumnSpans{Column: col, Spans: acc[col]})
-	}
-	return out
-}
-
-func boolKeys[V any](m map[int]V) map[int]bool {
-	out := make(map[int]bool, len(m))
-	for k := range m {
-		out[k] = true
+	if out == nil {
+		out = []engine.ColumnSpans{}
 	}
 	return out
 }
