@@ -175,6 +175,18 @@ func scanNarrowable(g *scanGroup, layout int) bool {
 // page, finds its row, and reads just that row of the other columns,
 // instead of decoding a whole page of every column and filtering after.
 func (f *scanFileOp) narrow(ctx context.Context, g *scanGroup) error {
+	if len(g.checks) == 1 && g.checks[0].filter.col == 0 && g.checks[0].filter.ints != nil {
+		// The file's sort column against integers: search its pages
+		// where they lie, without reading them into a batch.
+		rows, ok, err := f.r.SortedIntRows(g.sel, 0, g.checks[0].filter.ints)
+		if err != nil {
+			return err
+		}
+		if ok {
+			f.narrowed(g, rows)
+			return nil
+		}
+	}
 	var cols []int
 	pos := make([]int, len(g.checks))
 	for i, ch := range g.checks {
@@ -236,11 +248,16 @@ func (f *scanFileOp) narrow(ctx context.Context, g *scanGroup) error {
 			ri, off = ri+1, 0
 		}
 	}
-	g.sel.Rows = kept
+	f.narrowed(g, kept)
+	return nil
+}
+
+// narrowed makes rows, which pass every check, the group's selection.
+func (f *scanFileOp) narrowed(g *scanGroup, rows []datafile.RowRange) {
+	g.sel.Rows = rows
 	g.columns = g.columns[:len(f.layout)]
 	g.checks = nil
 	g.identity = true
-	return nil
 }
 
 // filter drops the rows of rec that fail the group's checks, projects it

@@ -84,12 +84,7 @@ func (f *scanFilter) match(col arrow.Array, keep []bool, scratch *[]byte) {
 // scanIntSpans are a span set of an integer-like column (BIGINT,
 // INTEGER, TIMESTAMP, DATE: one encoding) as integers, so rows are checked
 // without encoding them.
-type scanIntSpans []scanIntSpan
-
-type scanIntSpan struct {
-	lo, hi int64 // [lo, hi), or [lo, +inf) when open
-	open   bool
-}
+type scanIntSpans []datafile.IntSpan
 
 func newScanIntSpans(t schema.Type, ss SpanSet) scanIntSpans {
 	switch t {
@@ -99,15 +94,15 @@ func newScanIntSpans(t schema.Type, ss SpanSet) scanIntSpans {
 	}
 	out := make(scanIntSpans, 0, len(ss)+1) // non-nil even when empty
 	for _, s := range ss {
-		span := scanIntSpan{lo: math.MinInt64, open: len(s.Hi) == 0}
+		span := datafile.IntSpan{Lo: math.MinInt64, Open: len(s.Hi) == 0}
 		var err error
 		if len(s.Lo) > 0 {
-			if span.lo, err = schema.DecodeInt(s.Lo); err != nil {
+			if span.Lo, err = schema.DecodeInt(s.Lo); err != nil {
 				return nil // not an integer encoding: check the bytes
 			}
 		}
-		if !span.open {
-			if span.hi, err = schema.DecodeInt(s.Hi); err != nil {
+		if !span.Open {
+			if span.Hi, err = schema.DecodeInt(s.Hi); err != nil {
 				return nil
 			}
 		}
@@ -118,10 +113,10 @@ func newScanIntSpans(t schema.Type, ss SpanSet) scanIntSpans {
 
 func (ss scanIntSpans) contains(v int64) bool {
 	if len(ss) == 1 {
-		return v >= ss[0].lo && (ss[0].open || v < ss[0].hi)
+		return v >= ss[0].Lo && (ss[0].Open || v < ss[0].Hi)
 	}
-	i := sort.Search(len(ss), func(i int) bool { return ss[i].open || ss[i].hi > v })
-	return i < len(ss) && v >= ss[i].lo
+	i := sort.Search(len(ss), func(i int) bool { return ss[i].Open || ss[i].Hi > v })
+	return i < len(ss) && v >= ss[i].Lo
 }
 
 func scanMatchInts[T int64 | int32 | arrow.Timestamp | arrow.Date32](vals []T, col arrow.Array, ss scanIntSpans, keep []bool) {
@@ -241,10 +236,10 @@ func scanSortedIntRuns[T int64 | int32 | arrow.Timestamp | arrow.Date32](vals []
 	from := 0
 	for _, s := range ss {
 		rest := vals[from:]
-		start := from + sort.Search(len(rest), func(i int) bool { return int64(rest[i]) >= s.lo })
+		start := from + sort.Search(len(rest), func(i int) bool { return int64(rest[i]) >= s.Lo })
 		end := len(vals)
-		if !s.open {
-			end = from + sort.Search(len(rest), func(i int) bool { return int64(rest[i]) >= s.hi })
+		if !s.Open {
+			end = from + sort.Search(len(rest), func(i int) bool { return int64(rest[i]) >= s.Hi })
 		}
 		if start < end {
 			runs = append(runs, mergeRun{start: start, end: end})

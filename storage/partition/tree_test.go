@@ -124,7 +124,7 @@ func TestRandomSplitsCoverOnce(t *testing.T) {
 	// LeavesWhere with a region test prunes subtrees yet finds exactly
 	// the leaves a test of every leaf finds, in the same order.
 	for i := 0; i < 100; i++ {
-		lo, hi := ints(rng.Int64N(2000)-1000)[0], ints(rng.Int64N(2000)-1000)[0]
+		lo, hi := ints(rng.Int64N(2000) - 1000)[0], ints(rng.Int64N(2000) - 1000)[0]
 		dim := rng.IntN(2)
 		meets := func(p *Partition) bool {
 			r := p.Region[dim]

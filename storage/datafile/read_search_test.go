@@ -1,0 +1,122 @@
+package datafile_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+
+	"github.com/dormousedb/dormouse/storage/datafile"
+	"github.com/dormousedb/dormouse/storage/schema"
+)
+
+// TestSortedIntRows searches random selections of sorted integer keys,
+// with repeats, for random spans and compares the rows found with a scan
+// of every value; in files whose keys are dictionary-encoded it must
+// decline (ok false) rather than answer.
+func TestSortedIntRows(t *testing.T) {
+	const n = 5000
+	yes, no := true, false
+	for _, typ := range []schema.Type{schema.BigInt, schema.Integer} {
+		sch := &schema.Schema{RowKeys: []schema.Column{{Name: "k", Type: typ}}, Values: []schema.Column{{Name: "v", Type: schema.BigInt}}}
+		keys := make([]int64, n)
+		rows := make([][]any, n)
+		rng := rand.New(rand.NewPCG(3, 4))
+		k := int64(-3000)
+		for i := range rows {
+			k += int64(rng.IntN(3)) // repeats and gaps
+			keys[i] = k
+			var kv any = k
+			if typ == schema.Integer {
+				kv = int32(k)
+			}
+			rows[i] = []any{kv, int64(i)}
+		}
+		all := batch(t, memory.DefaultAllocator, sch, rows...)
+		base := []parquet.WriterProperty{parquet.WithStats(true), parquet.WithPageIndexEnabled(true),
+			parquet.WithMaxRowGroupLength(2000), parquet.WithDataPageSize(512), parquet.WithBatchSize(64)}
+		for _, v := range []struct {
+			name     string
+			props    []parquet.WriterProperty // nil: our Writer
+			searches *bool // nil: either (our Writer keeps a dictionary while it pays)
+		}{
+			{name: "writer"},
+			{name: "v2-zstd-plain", props: append([]parquet.WriterProperty{parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false)}, base...), searches: &yes},
+			{name: "v1-snappy-dict", props: append([]parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(true)}, base...), searches: &no},
+		} {
+			t.Run(fmt.Sprint(typ, "/", v.name), func(t *testing.T) {
+				store := newTestStore(t)
+				key := "t/search.parquet"
+				if v.props == nil {
+					writeFile(t, store, key, sch, datafile.WriterOptions{RowGroupRows: 2000, PageSizeBytes: 512}, all)
+				} else {
+					writeWithProps(t, store, key, all, v.props)
+				}
+				r, err := datafile.Open(context.Background(), store, key, sch, datafile.WithPageCache(datafile.NewPageCache(1<<20)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				searched := false
+				for iter := range 300 {
+					rg := rng.IntN(r.NumRowGroups())
+					groupRows := min(int64(2000), int64(n)-int64(rg)*2000)
+					var sel datafile.Selection
+					sel.RowGroup = rg
+					for start := int64(rng.IntN(50)); start < groupRows; {
+						end := min(groupRows, start+1+int64(rng.IntN(400)))
+						sel.Rows = append(sel.Rows, datafile.RowRange{Start: start, End: end})
+						start = end + int64(rng.IntN(600))
+					}
+					if len(sel.Rows) == 0 {
+						continue
+					}
+					var spans []datafile.IntSpan
+					for lo := int64(-3100 + rng.IntN(500)); lo < 4000 && len(spans) < 3; {
+						hi := lo + 1 + int64(rng.IntN(40))
+						spans = append(spans, datafile.IntSpan{Lo: lo, Hi: hi, Open: rng.IntN(10) == 0})
+						if spans[len(spans)-1].Open {
+							break
+						}
+						lo = hi + int64(rng.IntN(3000))
+					}
+					got, ok, err := r.SortedIntRows(sel, 0, spans)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ok {
+						continue
+					}
+					searched = true
+					var want []datafile.RowRange
+					for _, rr := range sel.Rows {
+						for row := rr.Start; row < rr.End; row++ {
+							val := keys[int64(rg)*2000+row]
+							in := slices.ContainsFunc(spans, func(s datafile.IntSpan) bool { return val >= s.Lo && (s.Open || val < s.Hi) })
+							if !in {
+								continue
+							}
+							if k := len(want); k > 0 && want[k-1].End == row {
+								want[k-1].End++
+							} else {
+								want = append(want, datafile.RowRange{Start: row, End: row + 1})
+							}
+						}
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {
+						t.Fatalf("iteration %d, row group %d, selection %v, spans %v:\ngot  %v\nwant %v", iter, rg, sel.Rows, spans, got, want)
+					}
+				}
+				if v.searches != nil && searched != *v.searches {
+					t.Errorf("searched %v, want %v", searched, *v.searches)
+				}
+			})
+		}
+		all.Release()
+	}
+}
