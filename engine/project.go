@@ -16,14 +16,19 @@ type Project struct {
 	Input Plan
 	Exprs []expr.Expr
 	Names []string
+
+	schema *arrow.Schema // made by NewProject, so that each Open need not
 }
 
 // NewProject returns a Project node.
 func NewProject(input Plan, exprs []expr.Expr, names []string) *Project {
-	return &Project{Input: input, Exprs: exprs, Names: names}
+	return &Project{Input: input, Exprs: exprs, Names: names, schema: arrow.NewSchema(exprFields(exprs, names), nil)}
 }
 
 func (p *Project) Schema() *arrow.Schema {
+	if p.schema != nil {
+		return p.schema
+	}
 	return arrow.NewSchema(exprFields(p.Exprs, p.Names), nil)
 }
 
