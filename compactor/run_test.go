@@ -1,6 +1,7 @@
 package compactor_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/dormousedb/dormouse/compactor"
 	"github.com/dormousedb/dormouse/sql"
 	"github.com/dormousedb/dormouse/storage"
@@ -243,6 +246,49 @@ func TestRunMergesFiles(t *testing.T) {
 			t.Fatalf("duplicate rows: %v", got)
 		}
 		e.noOrphans(t)
+	})
+}
+
+// TestRunCodec: the output is compressed with the table's
+// compression_codec, whatever its inputs were written with, and reads the
+// same.
+func TestRunCodec(t *testing.T) {
+	storagetest.Backends(t, func(t *testing.T, store objstore.Store) {
+		e := newRunEnv(t, store, map[string]string{"compression_codec": "snappy"})
+		e.ingest(t, "a,1,1,x", "c,1,2,")
+		e.ingest(t, "b,2,4,z", "c,1,5,w")
+		if _, err := e.db.SetProperties(context.Background(), "t", map[string]string{"compression_codec": "lz4_raw"}); err != nil {
+			t.Fatal(err)
+		}
+		tb, err := e.db.Table(context.Background(), "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tb = tb
+		before := e.answers(t)
+		res := e.run(t, e.job(t, e.leaf(t, "a").ID), time.Time{})
+		if res.OutputRows != 4 {
+			t.Fatalf("result %+v", res)
+		}
+		data, err := store.Get(context.Background(), res.Output)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf, err := file.NewParquetReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pf.Close()
+		for c := range pf.MetaData().Schema.NumColumns() {
+			cc, err := pf.MetaData().RowGroup(0).ColumnChunk(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc.Compression() != compress.Codecs.Lz4Raw {
+				t.Errorf("column %d is compressed with %s, want LZ4_RAW", c, cc.Compression())
+			}
+		}
+		e.sameAnswers(t, before)
 	})
 }
 

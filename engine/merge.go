@@ -86,9 +86,11 @@ type mergeInput struct {
 	op   Operator
 	rec  arrow.RecordBatch
 	row  int
-	keys []byte // buf, or the key column's bytes in rec
-	offs []int  // key i is keys[offs[i]:offs[i+1]]
-	buf  []byte // the keys built for rec
+	keys []byte  // buf, or the key column's data buffer in rec
+	offs []int32 // key i is keys[offs[i]:offs[i+1]]: own, or the column's
+	own  []int32 // the offsets of the keys built in buf
+	buf  []byte  // the keys built for rec
+	cur  []byte  // keyAt(row), kept for the comparisons of the order
 	done bool
 	// held is set while runs of the output batch being gathered point
 	// into rec: moving past rec then hands it to mergeOp.held rather than
@@ -219,6 +221,7 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		m.order = m.order[1:]
 		return nil
 	}
+	in.cur = in.keyAt(in.row)
 	from := 1
 	if beaten {
 		from = 2 // w sorts after order[1]: no need to compare them again
@@ -232,10 +235,13 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 func (m *mergeOp) reposition(from int) {
 	o := m.order
 	w := o[0]
+	wk := m.inputs[w].cur
 	lo, hi := min(from, len(o)), len(o)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if m.less(o[mid], w) {
+		// Does o[mid] sort before w? Ties go to the lower input.
+		c := bytes.Compare(m.inputs[o[mid]].cur, wk)
+		if c < 0 || (c == 0 && o[mid] < w) {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -257,7 +263,7 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 		return n, false
 	}
 	r := m.order[1]
-	rk := m.inputs[r].keyAt(m.inputs[r].row)
+	rk := m.inputs[r].cur
 	// Row j stays in the run while its key sorts before rk: below it, or
 	// equal when w comes first in input order.
 	inRun := func(j int) bool {
@@ -289,8 +295,7 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 // less reports whether input a's current row sorts before input b's; ties
 // go to the lower input index. Neither may be done.
 func (m *mergeOp) less(a, b int) bool {
-	ia, ib := m.inputs[a], m.inputs[b]
-	c := bytes.Compare(ia.keyAt(ia.row), ib.keyAt(ib.row))
+	c := bytes.Compare(m.inputs[a].cur, m.inputs[b].cur)
 	return c < 0 || (c == 0 && a < b)
 }
 
@@ -299,6 +304,7 @@ func (m *mergeOp) build() {
 	m.order = m.order[:0]
 	for i, in := range m.inputs {
 		if !in.done {
+			in.cur = in.keyAt(in.row)
 			m.order = append(m.order, i)
 		}
 	}
@@ -332,14 +338,14 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 			continue
 		}
 		in.rec, in.row = rec, 0
-		n := int(rec.NumRows())
-		if cap(in.offs) < n+1 {
-			in.offs = make([]int, n+1)
-		}
-		in.offs = in.offs[:n+1]
-		if m.opts.KeyColumn > 0 && m.columnKeys(in, rec.Column(m.opts.KeyColumn-1)) {
+		if m.opts.KeyColumn > 0 && in.columnKeys(rec.Column(m.opts.KeyColumn-1)) {
 			return nil
 		}
+		n := int(rec.NumRows())
+		if cap(in.own) < n+1 {
+			in.own = make([]int32, n+1)
+		}
+		offs := in.own[:n+1]
 		in.buf = in.buf[:0]
 		for r := range n {
 			if m.opts.KeyColumn > 0 {
@@ -347,31 +353,31 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 			} else {
 				in.buf = m.key(in.buf, rec, r)
 			}
-			in.offs[r+1] = len(in.buf)
+			offs[r+1] = int32(len(in.buf))
 		}
-		in.keys = in.buf
+		in.keys, in.offs = in.buf, offs
 		return nil
 	}
 	in.keys, in.offs = nil, nil
 	return nil
 }
 
-// columnKeys points in's keys at the bytes of a VARCHAR or VARBINARY key
+// columnKeys points in's keys at the values of a VARCHAR or VARBINARY key
 // column, whose values in byte order are the key order, and reports
-// whether it could.
-func (m *mergeOp) columnKeys(in *mergeInput, col arrow.Array) bool {
-	var offs []int32
+// whether it could: the column's own offsets index its data buffer, so
+// nothing is copied.
+func (in *mergeInput) columnKeys(col arrow.Array) bool {
 	switch a := col.(type) {
 	case *array.String:
-		offs, in.keys = a.ValueOffsets(), a.ValueBytes()
+		in.offs = a.ValueOffsets()
 	case *array.Binary:
-		offs, in.keys = a.ValueOffsets(), a.ValueBytes()
+		in.offs = a.ValueOffsets()
 	default:
 		return false
 	}
-	base := offs[0] // ValueBytes starts at the array's first value
-	for i, o := range offs {
-		in.offs[i] = int(o - base)
+	in.keys = nil // no data buffer: every value is empty
+	if bufs := col.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
+		in.keys = bufs[2].Bytes()
 	}
 	return true
 }

@@ -195,7 +195,11 @@ func mergeGatherFixed[T arrow.FixedWidthType, A arrow.Array](g *mergeGatherer, c
 }
 
 // mergeGatherVar copies variable-width values into one data buffer, the
-// bytes of each run in one copy, and rebases their offsets.
+// bytes of each run in one copy, and rebases their offsets. Interleaved
+// inputs give runs of a row or two of short values, so a run of at most
+// mergeShortCopy bytes is copied as one fixed-size block (two moves, where
+// copy calls memmove): the data buffer has that much slack, and what the
+// block writes past the run is overwritten by the next one.
 func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, offsets func(A) []int32, data func(A) []byte) arrow.Array {
 	offs := make([][]int32, len(g.srcs))
 	datas := make([][]byte, len(g.srcs))
@@ -211,24 +215,38 @@ func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, o
 	valid, nulls := g.validity(c)
 	offBuf := g.newBuffer((g.rows + 1) * 4)
 	outOffs := arrow.GetData[int32](offBuf.Bytes())[:g.rows+1]
-	dataBuf := g.newBuffer(size)
+	dataBuf := g.newBuffer(size + mergeShortCopy)
 	outData := dataBuf.Bytes()
 	pos, at := 0, int32(0)
 	for i, r := range g.runs {
 		o, d := offs[g.src[i]], datas[g.src[i]]
 		base := o[0] // ValueBytes starts at the array's first value
 		start, end := o[r.start], o[r.end]
-		copy(outData[at:], d[start-base:end-base])
-		shift := at - start
-		for j := r.start; j < r.end; j++ {
-			outOffs[pos] = o[j] + shift
+		if src := d[start-base:]; end-start <= mergeShortCopy && len(src) >= mergeShortCopy {
+			*(*[mergeShortCopy]byte)(outData[at:]) = *(*[mergeShortCopy]byte)(src)
+		} else {
+			copy(outData[at:], src[:end-start])
+		}
+		if r.end-r.start == 1 {
+			outOffs[pos] = at
 			pos++
+		} else {
+			shift := at - start
+			for j := r.start; j < r.end; j++ {
+				outOffs[pos] = o[j] + shift
+				pos++
+			}
 		}
 		at += end - start
 	}
 	outOffs[g.rows] = at
+	dataBuf.ResizeNoShrink(size)
 	return mergeNewArray(dt, g.rows, nulls, valid, offBuf, dataBuf)
 }
+
+// mergeShortCopy is the largest run of variable-width bytes that
+// mergeGatherVar copies as a block.
+const mergeShortCopy = 32
 
 // mergeNewArray makes an array of the given buffers after the validity
 // bitmap (nil when no NULLs), which it takes over.

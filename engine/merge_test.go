@@ -7,7 +7,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"sort"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -72,6 +75,10 @@ type mergeTestRow struct {
 
 func (r mergeTestRow) tag() string { return fmt.Sprintf("%d/%d", r.input, r.pos) }
 
+// long is the tag repeated: values from a few bytes to about a hundred,
+// either side of what the gather copies as a block (mergeShortCopy).
+func (r mergeTestRow) long() string { return strings.Repeat(r.tag(), 1+r.pos%13) }
+
 // mergeTestBatches cuts sorted rows into batches of random sizes,
 // some empty.
 func mergeTestBatches(rng *rand.Rand, mem memory.Allocator, rows []mergeTestRow) []arrow.RecordBatch {
@@ -108,7 +115,7 @@ func mergeTestBatch(mem memory.Allocator, rows []mergeTestRow) arrow.RecordBatch
 			case *array.BooleanBuilder:
 				fb.Append(r.pos%2 == 0)
 			case *array.BinaryBuilder:
-				fb.Append([]byte(r.tag()))
+				fb.Append([]byte(r.long()))
 			case *array.TimestampBuilder:
 				fb.Append(arrow.Timestamp(r.pos))
 			case *array.Date32Builder:
@@ -159,7 +166,7 @@ func mergeTestCheck(t *testing.T, got []arrow.RecordBatch, want []mergeTestRow) 
 				case *array.Boolean:
 					ok = a.Value(r) == (w.pos%2 == 0)
 				case *array.Binary:
-					ok = string(a.Value(r)) == w.tag()
+					ok = string(a.Value(r)) == w.long()
 				case *array.Timestamp:
 					ok = a.Value(r) == arrow.Timestamp(w.pos)
 				case *array.Date32:
@@ -494,4 +501,66 @@ func mergeTestDrain(op Operator) (int64, error) {
 		n += rec.NumRows()
 		rec.Release()
 	}
+}
+
+// BenchmarkMergeCompaction merges inputs shaped like a compaction's: 11
+// sorted inputs of random 16-byte VARCHAR keys over the same range (so
+// they interleave row by row), a BIGINT, a DOUBLE and a short VARCHAR, in
+// batches of 16Ki rows, ordered by the key column (KeyColumn).
+func BenchmarkMergeCompaction(b *testing.B) {
+	const k, n, batchRows = 11, 1 << 17, 16 << 10
+	sch := arrow.NewSchema([]arrow.Field{
+		{Name: "key", Type: arrow.BinaryTypes.String},
+		{Name: "a", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "b", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "c", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var batches [k][]arrow.RecordBatch
+	for in := range k {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("k%015d", rng.Int64N(1e15))
+		}
+		sort.Strings(keys)
+		bld := array.NewRecordBuilder(memory.DefaultAllocator, sch)
+		for p := 0; p < n; p += batchRows {
+			for _, key := range keys[p : p+batchRows] {
+				bld.Field(0).(*array.StringBuilder).Append(key)
+				bld.Field(1).(*array.Int64Builder).Append(rng.Int64N(1e6))
+				bld.Field(2).(*array.Float64Builder).Append(float64(rng.Int64N(1e6)) / 1000)
+				bld.Field(3).(*array.StringBuilder).Append(fmt.Sprintf("value-%d", rng.IntN(100000)))
+			}
+			batches[in] = append(batches[in], bld.NewRecordBatch())
+		}
+		bld.Release()
+	}
+	b.ReportAllocs()
+	cpu0 := mergeBenchCPU()
+	for b.Loop() {
+		inputs := make([]Operator, k)
+		for in := range k {
+			for _, r := range batches[in] {
+				r.Retain()
+			}
+			inputs[in] = &mergeTestSource{sch: sch, recs: append([]arrow.RecordBatch(nil), batches[in]...)}
+		}
+		op := MergeSorted(inputs, nil, MergeOptions{BatchRows: batchRows, KeyColumn: 1})
+		if got, err := mergeTestDrain(op); err != nil || got != k*n {
+			b.Fatalf("merged %d rows, %v", got, err)
+		}
+	}
+	rows := float64(k*n) * float64(b.N)
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/rows, "ns/row")
+	b.ReportMetric(float64(mergeBenchCPU()-cpu0)/rows, "cpu-ns/row")
+}
+
+// mergeBenchCPU is the CPU time of the process so far, user and system:
+// on a shared machine a steadier measure than elapsed time.
+func mergeBenchCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

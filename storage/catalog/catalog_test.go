@@ -108,6 +108,7 @@ func TestValidation(t *testing.T) {
 		{Name: "badprop", Schema: def("x").Schema, Properties: catalog.Properties{"split_threshold": "-1"}},
 		{Name: "baddims", Schema: def("x").Schema, Properties: catalog.Properties{"split_dimensions": "nokey"}},
 		{Name: "baddims2", Schema: def("x").Schema, Properties: catalog.Properties{"split_dimensions": "k,,k"}},
+		{Name: "badcodec", Schema: def("x").Schema, Properties: catalog.Properties{"compression_codec": "gzip"}},
 	}
 	for _, d := range bad {
 		if _, err := c.Create(ctx, d); err == nil {

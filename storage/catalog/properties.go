@@ -41,6 +41,8 @@ var Known = []Property{
 		Doc: "rows per Parquet row group in data files"},
 	{Name: "page_size_bytes", Default: "1048576", check: positiveInt,
 		Doc: "target size of a Parquet data page"},
+	{Name: "compression_codec", Default: "zstd", check: oneOf("zstd", "snappy", "lz4_raw", "none"),
+		Doc: "compression of data file pages: zstd (smallest), snappy, lz4_raw (faster to write and read, about 1.5x the bytes) or none"},
 	{Name: "snapshot_every", Default: "100", check: positiveInt,
 		Doc: "write a state snapshot after this many log entries"},
 	{Name: "aggregations", Default: "", check: anything,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -177,6 +178,51 @@ func TestGivenSketches(t *testing.T) {
 		}
 		assertEmptyStore(t, store)
 	})
+
+	// The order check of a single VARCHAR key with given sketches
+	// (firstDescent), on batches sliced from a larger one so that their
+	// offsets do not start at 0.
+	for _, tc := range []struct {
+		name string
+		keys []string
+		bad  int // the row of the batch that sorts too early, or -1
+	}{
+		{"sorted with repeats", []string{"", "", "a", "a", "ab", "b", "b"}, -1},
+		{"middle", []string{"a", "b", "c", "bz", "d"}, 3},
+		{"prefix", []string{"a", "ab", "a"}, 2},
+		{"empty last", []string{"a", "b", ""}, 2},
+		{"last", []string{"a", "b", "c", "d", "c"}, 4},
+	} {
+		t.Run("order/"+tc.name, func(t *testing.T) {
+			mem := newMem(t)
+			store := newTestStore(t)
+			w, err := datafile.NewWriter(ctx, store, "t/f.parquet", sch, datafile.WriterOptions{Allocator: mem, Sketches: sketchOf(tc.keys...)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := batch(t, mem, sch, rows(append([]string{"!", "~"}, tc.keys...)...)...)
+			defer all.Release()
+			b := all.NewSlice(2, all.NumRows())
+			defer b.Release()
+			err = w.Write(b)
+			if tc.bad < 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, datafile.ErrUnsorted) || !strings.Contains(err.Error(), fmt.Sprintf("row %d of the batch", tc.bad)) {
+				t.Fatalf("Write = %v, want ErrUnsorted at row %d", err, tc.bad)
+			}
+			if err := w.Abort(); err != nil {
+				t.Fatal(err)
+			}
+			assertEmptyStore(t, store)
+		})
+	}
 
 	t.Run("wrong number", func(t *testing.T) {
 		store := newTestStore(t)

@@ -2,14 +2,19 @@ package datafile_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/schema"
@@ -534,5 +539,66 @@ func TestRecordsCancelled(t *testing.T) {
 	cancel()
 	if _, err := rr.Next(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Next after cancel = %v, want context.Canceled", err)
+	}
+}
+
+// TestCodecs writes the same rows with each codec and reads them back; the
+// file's column chunks name the codec, and an unknown name is refused.
+func TestCodecs(t *testing.T) {
+	sch := &schema.Schema{
+		RowKeys: []schema.Column{{Name: "k", Type: schema.Varchar}},
+		Values: []schema.Column{
+			{Name: "a", Type: schema.BigInt, Nullable: true},
+			{Name: "c", Type: schema.Varchar, Nullable: true},
+		},
+	}
+	var rows [][]any
+	for i := range 5000 {
+		var c any = fmt.Sprintf("value-%d", i%37)
+		if i%11 == 0 {
+			c = nil
+		}
+		rows = append(rows, []any{fmt.Sprintf("k%08d", i*3), int64(i * i), c})
+	}
+	want := map[string]compress.Compression{"": compress.Codecs.Zstd, "zstd": compress.Codecs.Zstd,
+		"snappy": compress.Codecs.Snappy, "lz4_raw": compress.Codecs.Lz4Raw, "none": compress.Codecs.Uncompressed}
+	if len(want) != len(datafile.Codecs)+1 {
+		t.Fatalf("test covers %d codecs, datafile has %v", len(want)-1, datafile.Codecs)
+	}
+	for name, codec := range want {
+		t.Run(cmp.Or(name, "default"), func(t *testing.T) {
+			mem := newMem(t)
+			store := newTestStore(t)
+			all := batch(t, mem, sch, rows...)
+			defer all.Release()
+			info := writeFile(t, store, "t/f.parquet", sch, datafile.WriterOptions{Codec: name, CompressionLevel: 1, PageSizeBytes: 4096, Allocator: mem}, all)
+			r := openFile(t, store, info.Key, sch, mem)
+			got := readColumns(t, r, mem, nil, nil)
+			defer releaseAll(got)
+			assertColumnsEqual(t, all, allColumns(sch), got)
+
+			data, err := store.Get(context.Background(), info.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pf, err := file.NewParquetReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pf.Close()
+			for c := range 3 {
+				cc, err := pf.MetaData().RowGroup(0).ColumnChunk(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cc.Compression() != codec {
+					t.Errorf("column %d is compressed with %s, want %s", c, cc.Compression(), codec)
+				}
+			}
+		})
+	}
+	_, err := datafile.NewWriter(context.Background(), newTestStore(t), "t/f.parquet", sch, datafile.WriterOptions{Codec: "gzip"})
+	if err == nil || !strings.Contains(err.Error(), "gzip") {
+		t.Fatalf("codec gzip: err = %v", err)
 	}
 }

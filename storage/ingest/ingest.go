@@ -118,6 +118,7 @@ func Write(ctx context.Context, t *table.Table, inputs []RecordReader, opts Opti
 	lw := newLeafWriter(ctx, t, s.Partitions.Leaves(), runtime.GOMAXPROCS(0), opts.MemoryBytes/8, datafile.WriterOptions{
 		RowGroupRows:     t.Def.Properties.Int("row_group_rows"),
 		PageSizeBytes:    t.Def.Properties.Int("page_size_bytes"),
+		Codec:            t.Def.Properties.Get("compression_codec"),
 		CompressionLevel: ingestZstdLevel,
 		Allocator:        opts.Allocator,
 	})
