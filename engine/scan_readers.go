@@ -28,7 +28,9 @@ import (
 //
 // The pool's readers share one datafile.PageCache: the decompressed pages
 // of point and narrow range reads, so that hot keys are answered from
-// memory (the buffer pool of a database; see datafile.PageCache).
+// memory (the buffer pool of a database; see datafile.PageCache), and of
+// scans where it has room to spare, which a scan never takes from the
+// point reads' pages.
 type ReaderPool struct {
 	max   int
 	pages *datafile.PageCache

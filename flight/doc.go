@@ -27,7 +27,9 @@
 //     table states, restricted to its partition (sql.RunSplit), and streams
 //     the batches as the engine makes them, cut to at most a few MiB, with
 //     a channel of two batches between the engine and gRPC so that memory
-//     stays bounded whatever the result's size. A client that goes away
+//     stays bounded whatever the result's size. The batches' buffers go to
+//     gRPC as they are, not copied into a message first (send.go). A
+//     client that goes away
 //     cancels the stream's context and so the scan; CancelFlightInfo
 //     cancels every running stream of the query in this process and
 //     refuses its tickets from then on.

@@ -2,7 +2,10 @@ package datafile
 
 import (
 	"container/list"
+	"encoding/binary"
+	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // PageCache keeps decompressed pages of data files in memory, so that
@@ -12,15 +15,47 @@ import (
 // file key, file size and byte offset; files are never changed once
 // written, so an entry never goes stale. It is safe for concurrent use.
 // Readers opened WithPageCache share it.
+//
+// Scans of whole row groups use it too, but resist flushing it: a scan
+// reads a table far bigger than the cache once, and in a plain LRU its
+// pages would push out every hot page of the point reads. So a scan
+// (scanGet, scanPut) looks pages up without making them more recent, and
+// keeps a page it decoded only where the cache has room to spare: it
+// never evicts, and its pages go in at the cold end, the first to go
+// when point reads need the room. A table that fits in the free room is
+// then read from memory the second time, with no decompression (which
+// is most of a scan's CPU with zstd), while one that does not fit keeps
+// the part that does, and never at the point reads' expense. A scan's
+// page that a point read then uses becomes an ordinary, recently used
+// page.
+//
+// A big cache is split into shards by page, each with its own lock and
+// eviction order, so that the point reads of many sessions at once do
+// not queue on one lock (each read looks up a page of every column it
+// reads).
 type PageCache struct {
+	limit  int64
+	used   atomic.Int64 // over all shards, for scanRoom
+	shards []pageShard
+}
+
+// pageShard is one part of a PageCache: an LRU of pages under one lock.
+type pageShard struct {
 	mu    sync.Mutex
 	limit int64
 	used  int64
-	lru   list.List // of *cachedPage, most recently used first
+	lru   list.List // of *cachedPage, most recently put or passed over first
 	pages map[pageID]*list.Element
 
 	hits, misses int64
+	scanKept     int64 // pages scans added
 }
+
+// pageShardBytes is the least a shard holds: a small cache has one.
+const pageShardBytes = 16 << 20
+
+// maxPageShards bounds the shards of a big cache.
+const maxPageShards = 16
 
 // pageID names a page of a file.
 type pageID struct {
@@ -37,6 +72,42 @@ type cachedPage struct {
 	hdr     pageHeader
 	data    []byte
 	offsets []int32 // dictionary of byte arrays: value i is data[offsets[i]+4:offsets[i+1]]
+	// shared is set once the page is in a cache (before it is published
+	// there, never cleared): other reads may hold it from then on, so
+	// its buffer must never be reused for another page, even once it is
+	// evicted.
+	shared bool
+	// used is set by a point read that found the page in the cache, and
+	// cleared when eviction passes it over (guarded by its shard's lock).
+	used bool
+	// plain are the offsets of a PLAIN byte array data page's values,
+	// made by the first read that skips many of them (plainOffsets).
+	plain atomic.Pointer[[]int32]
+}
+
+// plainSkipIndexed is how many values a read of a PLAIN byte array page
+// skips before it finds them through plainOffsets instead of walking
+// their lengths: a point read into a page of hundreds of strings.
+const plainSkipIndexed = 32
+
+// plainOffsets returns where each value of vals, the values of p (a data
+// page of PLAIN byte arrays), starts, made once per page (a later read of
+// the page, from the page cache, skips straight to its row). nil when
+// vals are malformed, which the decoder then reports.
+func (p *cachedPage) plainOffsets(vals []byte) []int32 {
+	if offs := p.plain.Load(); offs != nil {
+		return *offs
+	}
+	var offs []int32
+	for pos := 0; pos < len(vals); {
+		if pos+4 > len(vals) {
+			return nil
+		}
+		offs = append(offs, int32(pos))
+		pos += 4 + int(binary.LittleEndian.Uint32(vals[pos:]))
+	}
+	p.plain.Store(&offs)
+	return offs
 }
 
 func (p *cachedPage) bytes() int64 {
@@ -45,7 +116,23 @@ func (p *cachedPage) bytes() int64 {
 
 // NewPageCache returns a cache holding at most limit bytes of pages.
 func NewPageCache(limit int64) *PageCache {
-	return &PageCache{limit: limit, pages: map[pageID]*list.Element{}}
+	n := int(min(max(limit/pageShardBytes, 1), maxPageShards))
+	n = 1 << (bits.Len(uint(n)) - 1) // a power of two: shard picks by bits
+	c := &PageCache{limit: limit, shards: make([]pageShard, n)}
+	for i := range c.shards {
+		c.shards[i] = pageShard{limit: limit / int64(n), pages: map[pageID]*list.Element{}}
+	}
+	return c
+}
+
+// shard returns the shard that holds page id (by its offset: pages of a
+// file spread over the shards).
+func (c *PageCache) shard(id pageID) *pageShard {
+	if len(c.shards) == 1 {
+		return &c.shards[0]
+	}
+	h := uint64(id.offset) * 0x9E3779B97F4A7C15
+	return &c.shards[h>>(64-bits.Len(uint(len(c.shards)-1)))]
 }
 
 // get returns the page, or nil.
@@ -53,6 +140,10 @@ func (c *PageCache) get(id pageID) *cachedPage {
 	if c == nil {
 		return nil
 	}
+	return c.shard(id).get(id)
+}
+
+func (c *pageShard) get(id pageID) *cachedPage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.pages[id]
@@ -61,42 +152,128 @@ func (c *PageCache) get(id pageID) *cachedPage {
 		return nil
 	}
 	c.hits++
-	c.lru.MoveToFront(e)
-	return e.Value.(*cachedPage)
+	pg := e.Value.(*cachedPage)
+	pg.used = true // moved to the front only when it would be evicted
+	return pg
 }
 
-// put adds a page, evicting the least recently used ones past the limit.
-// A page larger than the whole cache is not kept.
+// put adds a page, evicting past the limit the pages least recently put
+// or read (CLOCK: a page read since eviction last passed it gets a second
+// turn at the front instead of being moved on every read). A page larger
+// than a shard is not kept.
 func (c *PageCache) put(p *cachedPage) {
-	if c == nil || p.bytes() > c.limit {
+	if c == nil {
 		return
+	}
+	c.used.Add(c.shard(p.id).put(p))
+}
+
+// put adds a page to the shard and returns by how much the shard grew.
+func (c *pageShard) put(p *cachedPage) (grew int64) {
+	if p.bytes() > c.limit {
+		return 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.pages[p.id]; ok {
-		return
+		return 0
 	}
+	before := c.used
+	p.shared = true
 	c.pages[p.id] = c.lru.PushFront(p)
 	c.used += p.bytes()
 	for c.used > c.limit {
 		e := c.lru.Back()
 		old := e.Value.(*cachedPage)
+		if old.used && old != p {
+			// Read since it was last moved: a second chance at the
+			// front (CLOCK), so that a hit costs no move of the list.
+			old.used = false
+			c.lru.MoveToFront(e)
+			continue
+		}
 		c.lru.Remove(e)
 		delete(c.pages, old.id)
 		c.used -= old.bytes()
 	}
+	return c.used - before
+}
+
+// scanGet returns the page for a scan, or nil, leaving its place in the
+// eviction order alone: a page is made recent by point reads only.
+func (c *PageCache) scanGet(id pageID) *cachedPage {
+	if c == nil {
+		return nil
+	}
+	return c.shard(id).scanGet(id)
+}
+
+func (c *pageShard) scanGet(id pageID) *cachedPage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.pages[id]
+	if !ok {
+		c.misses++
+		return nil
+	}
+	c.hits++
+	return e.Value.(*cachedPage)
+}
+
+// scanRoom says whether a scan may keep pages: whether the cache has
+// room to spare. A scan that will keep the page it decodes decodes it
+// into a buffer of its own rather than into the one of the page before.
+func (c *PageCache) scanRoom() bool {
+	return c != nil && c.used.Load() < c.limit
+}
+
+// scanPut keeps a page a scan decoded if it fits in the room the cache
+// has to spare, at the cold end of the eviction order, and says whether
+// it did. It never evicts a page.
+func (c *PageCache) scanPut(p *cachedPage) bool {
+	if c == nil {
+		return false
+	}
+	if !c.shard(p.id).scanPut(p) {
+		return false
+	}
+	c.used.Add(p.bytes())
+	return true
+}
+
+func (c *pageShard) scanPut(p *cachedPage) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.pages[p.id]; ok || c.used+p.bytes() > c.limit {
+		return false
+	}
+	p.shared = true
+	c.pages[p.id] = c.lru.PushBack(p)
+	c.used += p.bytes()
+	c.scanKept++
+	return true
 }
 
 // PageCacheStats counts a cache's use.
 type PageCacheStats struct {
 	Pages        int
 	Bytes, Limit int64
-	Hits, Misses int64
+	Hits, Misses int64 // page reads served from the cache, and not (point reads and scans)
+	ScanKept     int64 // pages scans added (into room to spare)
 }
 
 // Stats returns the cache's counters.
 func (c *PageCache) Stats() PageCacheStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return PageCacheStats{Pages: len(c.pages), Bytes: c.used, Limit: c.limit, Hits: c.hits, Misses: c.misses}
+	st := PageCacheStats{Limit: c.limit}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		st.Pages += len(sh.pages)
+		st.Bytes += sh.used
+		st.Hits += sh.hits
+		st.Misses += sh.misses
+		st.ScanKept += sh.scanKept
+		sh.mu.Unlock()
+	}
+	return st
 }

@@ -36,3 +36,92 @@ func TestPageCacheEvicts(t *testing.T) {
 		t.Fatal("nil cache holds a page")
 	}
 }
+
+// TestPageCacheScans checks what scans do to the cache: they keep pages
+// only in room to spare, never evicting; their pages are the first to go
+// when point reads need room; and a scan's look-up does not make a page
+// more recent.
+func TestPageCacheScans(t *testing.T) {
+	id := func(off int64) pageID { return pageID{key: "f", size: 1, offset: off} }
+	page := func(off int64) *cachedPage { return &cachedPage{id: id(off), data: make([]byte, 1000)} }
+	one := page(0).bytes()
+	c := NewPageCache(4 * one)
+	c.put(page(0)) // point reads
+	c.put(page(1))
+	for off, want := range map[int64]bool{10: true, 11: true} {
+		if !c.scanRoom() || c.scanPut(page(off)) != want {
+			t.Fatalf("scan page %d not kept with room to spare", off)
+		}
+	}
+	if c.scanRoom() || c.scanPut(page(12)) {
+		t.Fatal("a scan page kept in a full cache")
+	}
+	for _, off := range []int64{0, 1, 10, 11} {
+		if c.scanGet(id(off)) == nil {
+			t.Fatalf("page %d missing", off)
+		}
+	}
+	c.put(page(2)) // evicts a scan page, not page 0, the least recent point page
+	c.put(page(3)) // and the other
+	for off, want := range map[int64]bool{0: true, 1: true, 2: true, 3: true, 10: false, 11: false} {
+		if got := c.scanGet(id(off)) != nil; got != want {
+			t.Fatalf("page %d cached %v, want %v", off, got, want)
+		}
+	}
+	// Scan look-ups left page 0 the least recent: the next point page
+	// evicts it.
+	c.put(page(4))
+	if c.scanGet(id(0)) != nil || c.scanGet(id(1)) == nil {
+		t.Fatal("a scan's look-up made page 0 recent")
+	}
+	if st := c.Stats(); st.ScanKept != 2 || st.Bytes > st.Limit {
+		t.Fatalf("stats %+v", st)
+	}
+	var none *PageCache
+	if none.scanRoom() || none.scanPut(page(9)) || none.scanGet(id(9)) != nil {
+		t.Fatal("nil cache keeps scan pages")
+	}
+}
+
+// TestPageCacheShards fills a cache big enough to be sharded from many
+// goroutines at once: it keeps within its limit, every page it says it
+// holds is the one put, and its counters add up.
+func TestPageCacheShards(t *testing.T) {
+	const pageBytes = 64 << 10
+	c := NewPageCache(64 << 20)
+	if len(c.shards) < 2 {
+		t.Fatalf("%d shards", len(c.shards))
+	}
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 4000 {
+				off := int64((g*7919+i*31)%3000) * pageBytes
+				id := pageID{key: "f", size: 1, offset: off}
+				if pg := c.get(id); pg != nil {
+					if pg.id != id {
+						t.Errorf("asked for %v, got %v", id, pg.id)
+						return
+					}
+					continue
+				}
+				if i%3 == 0 {
+					c.scanPut(&cachedPage{id: id, data: make([]byte, pageBytes)})
+				} else {
+					c.put(&cachedPage{id: id, data: make([]byte, pageBytes)})
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	st := c.Stats()
+	if st.Bytes > st.Limit || st.Bytes != c.used.Load() || st.Pages == 0 {
+		t.Fatalf("stats %+v, used %d", st, c.used.Load())
+	}
+	if st.Hits+st.Misses != 8*4000 {
+		t.Fatalf("%d hits and %d misses of %d reads", st.Hits, st.Misses, 8*4000)
+	}
+}

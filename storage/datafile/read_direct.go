@@ -57,6 +57,10 @@ type chunkInfo struct {
 	codec   compress.Codec
 	dictOff int64 // offset of the dictionary page, or -1
 	dictLen int64
+	// rowBytes estimates the bytes of a row's value once decoded, for a
+	// PLAIN byte array chunk (from its uncompressed size, less a length
+	// per value), so that a batch's buffer is sized once; 0 when unknown.
+	rowBytes float64
 }
 
 // pageEnd returns the row after the last of page p.
@@ -102,6 +106,10 @@ func (r *Reader) chunk(rowGroup, column int) (*chunkInfo, error) {
 	ci.direct = cerr == nil && desc.MaxRepetitionLevel() == 0 && ci.maxDef <= 1 && directType(ci.phys, r.arrow.Field(column).Type)
 	if cc.HasDictionaryPage() && cc.DictionaryPageOffset() < cc.DataPageOffset() {
 		ci.dictOff, ci.dictLen = cc.DictionaryPageOffset(), cc.DataPageOffset()-cc.DictionaryPageOffset()
+	} else if ci.phys == parquet.Types.ByteArray && ci.numRows > 0 {
+		// Page headers and levels make it a little over: the buffer then
+		// never grows.
+		ci.rowBytes = max(0, float64(cc.TotalUncompressedSize()-4*cc.NumValues())/float64(ci.numRows))
 	}
 	r.chunks[k] = ci
 	return ci, nil
@@ -334,13 +342,14 @@ func decodePage(ci *chunkInfo, id pageID, raw, dst []byte) (*cachedPage, error) 
 }
 
 // decompress decompresses src, of n bytes decompressed, into dst if it
-// has room, else into a new slice.
+// has room, else into a new slice (not cleared first: the codec writes
+// all n bytes, which the length check below makes sure of).
 func decompress(codec compress.Codec, src []byte, n int, dst []byte) ([]byte, error) {
 	if n < 0 {
 		return nil, errBadHeader
 	}
 	if cap(dst) < n {
-		dst = make([]byte, n)
+		dst = noZeroBytes(n)
 	}
 	dst = dst[:n]
 	var out []byte
@@ -393,8 +402,8 @@ func pageOf(ci *chunkInfo, row int64) int {
 }
 
 // pageLevels reads a data page's definition levels for rows [a, b): it
-// returns the page's values, the levels of [a, b) (nil for a required
-// column: every row set), and how many values come before row a (skip)
+// returns the page's values, the levels of [a, b) (nil when every row of
+// them is set), and how many values come before row a (skip)
 // and within [a, b) (count).
 func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data []byte, levels []uint8, skip, count int, err error) {
 	h := pg.hdr
@@ -418,9 +427,11 @@ func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data 
 		}
 		lv, data = data[4:4+n], data[4+n:]
 	}
-	// Count the set rows before a; keep the levels of [a, b) only.
+	// Count the set rows before a; keep the levels of [a, b) only, and
+	// only from the first NULL on: rows all set (the usual run of ones)
+	// need none.
 	levels = g.levels[:0]
-	row := 0
+	row, nulls := 0, false
 	err = hybrid(lv, 1, b, func(v uint32, rep int) {
 		lo, hi := row, row+rep
 		row = hi
@@ -430,10 +441,16 @@ func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data 
 			}
 			lo = min(hi, a)
 		}
-		if lo < hi {
-			if v != 0 {
-				count += hi - lo
-			}
+		if lo >= hi {
+			return
+		}
+		if v != 0 {
+			count += hi - lo
+		} else if !nulls {
+			nulls = true
+			levels = appendRepeat(levels, 1, lo-a) // the rows before, all set
+		}
+		if nulls {
 			levels = appendRepeat(levels, uint8(v), hi-lo)
 		}
 	})
@@ -441,6 +458,9 @@ func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data 
 		return nil, nil, 0, 0, fmt.Errorf("definition levels: %w", err)
 	}
 	g.levels, g.r.levels = levels, levels
+	if !nulls {
+		return data, nil, skip, count, nil
+	}
 	return data, levels, skip, count, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -22,8 +24,9 @@ import (
 // decompressed into the buffer of the page before it, and decoded
 // straight into the batch's Arrow buffers, sized once per batch: values
 // copied in one move where there is no NULL, strings' offsets and bytes
-// written in one pass. The page cache is bypassed: a scan would only flush
-// the pages point reads keep there.
+// written in one pass. Pages the page cache holds are taken from it, and
+// a page read is kept there when the cache has room to spare, never at
+// the expense of the pages point reads keep there (see PageCache).
 
 // streamDirect returns a directGroup that streams a whole row group, or
 // nil if the direct path cannot read one of its column chunks. The read
@@ -41,8 +44,10 @@ func (r *Reader) streamDirect(s Selection, columns []int) (*directGroup, error) 
 }
 
 // page returns a page of a chunk by offset (size bytes). Streaming, it
-// reads a page not held yet through the read cache, into the buffer of
-// the chunk's page before it, which it drops.
+// takes a page not held yet from the page cache, or else reads it
+// through the read cache, into the buffer of the chunk's page before it,
+// which it drops; when the page cache has room to spare, into a buffer
+// of its own instead, and offers it to the cache (PageCache.scanPut).
 func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) {
 	if pg := g.pages[off]; pg != nil || !g.streaming {
 		return pg, nil
@@ -50,12 +55,24 @@ func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) 
 	var reuse []byte
 	prev, held := g.current[ci]
 	if off != ci.dictOff && held {
-		reuse = g.pages[prev].data
+		if old := g.pages[prev]; !old.shared {
+			reuse = old.data
+		}
 		delete(g.pages, prev)
 	}
-	pg, err := g.readPage(ci, off, size, reuse)
-	if err != nil {
-		return nil, err
+	pg := g.r.pcache.scanGet(g.r.pageID(off))
+	if pg == nil {
+		keep := g.r.pcache.scanRoom()
+		if keep {
+			reuse = nil
+		}
+		var err error
+		if pg, err = g.readPage(ci, off, size, reuse); err != nil {
+			return nil, err
+		}
+		if keep {
+			g.r.pcache.scanPut(pg)
+		}
 	}
 	if off != ci.dictOff {
 		g.current[ci] = off
@@ -90,14 +107,21 @@ type columnOut struct {
 
 	valid *memory.Buffer // nil until the first NULL
 	vals  *memory.Buffer // fixed-width values, booleans' bits, or offsets
-	data  *memory.Buffer // byte arrays' bytes
+	data  *memory.Buffer // byte arrays' bytes; nil with goBytes
 	used  int            // bytes of data written
 	vb    []byte         // vals' bytes (vals is sized once)
 	db    []byte         // data's bytes, after its last resize
+	// goBytes: byte arrays' offsets and bytes are Go memory the decoder
+	// overwrites whole, not cleared first (noZeroBytes), when they would
+	// come from Go's allocator anyway.
+	goBytes bool
 }
 
 func newColumnOut(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, rows int) *columnOut {
-	o := &columnOut{typ: typ, phys: phys, rows: rows, vals: memory.NewResizableBuffer(mem)}
+	o := &columnOut{typ: typ, phys: phys, rows: rows}
+	if phys != parquet.Types.ByteArray || mem != memory.DefaultAllocator {
+		o.vals = memory.NewResizableBuffer(mem)
+	}
 	switch phys {
 	case parquet.Types.Int32:
 		o.width = 4
@@ -109,14 +133,34 @@ func newColumnOut(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, r
 		o.vals.Resize(int(bitutil.BytesForBits(int64(rows))))
 		clear(o.vals.Bytes())
 	case parquet.Types.ByteArray:
-		o.vals.Resize(4 * (rows + 1))
+		if o.goBytes = mem == memory.DefaultAllocator; o.goBytes {
+			o.vals = memory.NewBufferBytes(noZeroBytes(4 * (rows + 1)))
+		} else {
+			o.vals.Resize(4 * (rows + 1))
+			o.data = memory.NewResizableBuffer(mem)
+		}
 		binary.LittleEndian.PutUint32(o.vals.Bytes(), 0)
-		o.data = memory.NewResizableBuffer(mem)
 	default:
 		o.vals.Resize(o.width * rows)
 	}
 	o.vb = o.vals.Bytes()
 	return o
+}
+
+// noZeroBytes returns n bytes of Go memory that are not cleared: the
+// runtime clears every large allocation, which for the bytes of a scan's
+// strings, written whole straight after, cost as much as writing them.
+// strings.Builder.Grow allocates without clearing; the bytes are then
+// taken from under the Builder, which is dropped. Only the bytes a caller
+// writes may be read.
+func noZeroBytes(n int) []byte {
+	if n < 4096 {
+		return make([]byte, n) // small: cleared cheaply, from a size class
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	sb.WriteByte(0) // a string of one byte, at the start of the n
+	return unsafe.Slice(unsafe.StringData(sb.String()), n)
 }
 
 // null marks row n NULL, its value zero.
@@ -149,18 +193,96 @@ func (o *columnOut) bytes(v []byte) {
 	o.n++
 }
 
+// plainBytes appends count PLAIN byte arrays, all set, from data at pos:
+// one loop with the buffers in locals, as every row of a scan goes
+// through it. It grows the buffer itself when the batch's estimate
+// (directGroup.read) falls short: reserving the rest of the page first
+// would grow it at every batch's last page.
+func (o *columnOut) plainBytes(data []byte, pos, count int) error {
+	db, vb, used, n := o.db, o.vb, o.used, o.n
+	for range count {
+		if pos+4 > len(data) {
+			return errBadHeader
+		}
+		l := int(binary.LittleEndian.Uint32(data[pos:]))
+		pos += 4
+		if l > len(data)-pos {
+			return errBadHeader
+		}
+		if used+max(l, 16) > len(db) {
+			o.used = used
+			o.reserve(max(l, 16))
+			db = o.db
+		}
+		if l <= 16 && pos+16 <= len(data) {
+			// Short values (keys, codes): two word moves rather than a
+			// call to memmove; the bytes past l are overwritten by the
+			// next value or left past the end.
+			*(*[16]byte)(db[used:]) = *(*[16]byte)(data[pos:])
+			used += l
+		} else {
+			used += copy(db[used:], data[pos:pos+l])
+		}
+		pos += l
+		n++
+		binary.LittleEndian.PutUint32(vb[4*n:], uint32(used))
+	}
+	o.used, o.n = used, n
+	return nil
+}
+
+// dictBytes appends the byte arrays of a dictionary at idx, all set: the
+// loop of plainBytes, for dictionary-encoded strings.
+func (o *columnOut) dictBytes(dict *cachedPage, idx []uint32) error {
+	n := uint32(dict.hdr.numValues)
+	offs, data := dict.offsets, dict.data
+	db, vb, used, row := o.db, o.vb, o.used, o.n
+	for _, k := range idx {
+		if k >= n || int(k)+1 >= len(offs) {
+			return fmt.Errorf("dictionary index %d of %d", k, n)
+		}
+		lo, hi := int(offs[k])+4, int(offs[k+1])
+		l := hi - lo
+		if used+max(l, 16) > len(db) {
+			o.used = used
+			o.reserve(max(l, 16))
+			db = o.db
+		}
+		if l <= 16 && lo+16 <= len(data) {
+			*(*[16]byte)(db[used:]) = *(*[16]byte)(data[lo:])
+		} else {
+			copy(db[used:], data[lo:hi])
+		}
+		used += l
+		row++
+		binary.LittleEndian.PutUint32(vb[4*row:], uint32(used))
+	}
+	o.used, o.n = used, row
+	return nil
+}
+
 // reserve makes room for n more bytes of byte arrays.
 func (o *columnOut) reserve(n int) {
-	if o.used+n > o.data.Len() {
-		o.data.Resize(max(2*o.data.Len(), o.used+n, 4096))
-		o.db = o.data.Bytes()
+	if o.used+n <= len(o.db) {
+		return
 	}
+	size := max(2*len(o.db), o.used+n, min(4096, 64*o.rows))
+	if o.goBytes {
+		db := noZeroBytes(size)
+		copy(db, o.db[:o.used])
+		o.db = db
+		return
+	}
+	o.data.Resize(size)
+	o.db = o.data.Bytes()
 }
 
 // array returns the column as an Arrow array, releasing the buffers to it.
 func (o *columnOut) array() arrow.Array {
 	bufs := []*memory.Buffer{o.valid, o.vals}
-	if o.data != nil {
+	if o.goBytes {
+		bufs = append(bufs, memory.NewBufferBytes(o.db[:o.used]))
+	} else if o.data != nil {
 		o.data.Resize(o.used)
 		bufs = append(bufs, o.data)
 	}
@@ -182,6 +304,10 @@ func (g *directGroup) read(columns []int, start, end int64) ([]arrow.Array, erro
 	for i, ci := range g.chunks {
 		_, mem := g.r.columnAlloc(columns[i])
 		o := newColumnOut(mem, g.r.arrow.Field(columns[i]).Type, ci.phys, int(end-start))
+		if ci.rowBytes > 0 {
+			// A sixteenth over the average, for batches of longer values.
+			o.reserve(int(ci.rowBytes*float64(end-start)*17/16) + 64)
+		}
 		err := g.decodeRows(ci, o, mem, start, end)
 		if err == nil && o.n != o.rows {
 			err = fmt.Errorf("decoded %d rows of %d", o.n, o.rows)
@@ -227,6 +353,12 @@ func (g *directGroup) decodePageRows(ci *chunkInfo, pg *cachedPage, o *columnOut
 	set := func(i int) bool { return levels == nil || levels[i-a] != 0 }
 	switch pg.hdr.encoding {
 	case encPlain:
+		if skip >= plainSkipIndexed && o.phys == parquet.Types.ByteArray {
+			// A few values deep in a page (a point read): jump to them.
+			if offs := pg.plainOffsets(data); skip < len(offs) {
+				data, skip = data[offs[skip]:], 0
+			}
+		}
 		return decodePlain(o, mem, data, skip, count, a, b, set)
 	case encRLEDictionary, encPlainDict:
 		if ci.dictOff < 0 {
@@ -248,6 +380,9 @@ func (g *directGroup) decodePageRows(ci *chunkInfo, pg *cachedPage, o *columnOut
 			return fmt.Errorf("dictionary indexes: %w", err)
 		}
 		g.idx, g.r.idx = idx, idx
+		if levels == nil && o.phys == parquet.Types.ByteArray {
+			return o.dictBytes(dict, idx[skip:skip+count])
+		}
 		return decodeDict(o, mem, dict, idx[skip:], a, b, set)
 	}
 	return fmt.Errorf("unsupported encoding %d", pg.hdr.encoding)
@@ -283,7 +418,12 @@ func decodePlain(o *columnOut, mem memory.Allocator, data []byte, skip, count, a
 		if pos > len(data) {
 			return errBadHeader
 		}
-		o.reserve(len(data) - pos) // at least the bytes of the values left
+		// About the bytes of the values left, but not a whole big page's
+		// for a few rows of it (a point lookup): bytes grows as it goes.
+		if count == b-a {
+			return o.plainBytes(data, pos, count)
+		}
+		o.reserve(min(len(data)-pos, count*64))
 		for i := a; i < b; i++ {
 			if !set(i) {
 				o.null(mem)

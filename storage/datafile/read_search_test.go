@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -118,5 +120,45 @@ func TestSortedIntRows(t *testing.T) {
 			})
 		}
 		all.Release()
+	}
+}
+
+// TestPointReadsDeepInPage reads every row of pages of PLAIN strings one
+// at a time, first from the file, then from the page cache, where a read
+// deep in a page jumps to its value by the page's value offsets.
+func TestPointReadsDeepInPage(t *testing.T) {
+	sch := &schema.Schema{RowKeys: []schema.Column{{Name: "k", Type: schema.BigInt}}, Values: []schema.Column{{Name: "s", Type: schema.Varchar, Nullable: true}}}
+	const n = 3000
+	rows := make([][]any, n)
+	for i := range rows {
+		var s any = fmt.Sprintf("value-%d-%s", i, strings.Repeat("x", i%17))
+		if i%7 == 3 {
+			s = nil
+		}
+		rows[i] = []any{int64(i), s}
+	}
+	all := batch(t, memory.DefaultAllocator, sch, rows...)
+	defer all.Release()
+	store := newTestStore(t)
+	writeFile(t, store, "t/deep.parquet", sch, datafile.WriterOptions{PageSizeBytes: 16 << 10}, all)
+	cache := datafile.NewPageCache(8 << 20)
+	r, err := datafile.Open(context.Background(), store, "t/deep.parquet", sch, datafile.WithPageCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := all.Column(1).(*array.String)
+	for pass := range 2 {
+		for i := 0; i < n; i++ {
+			got := readDirectSelection(t, r, []int{1}, []datafile.Selection{{RowGroup: 0, Rows: []datafile.RowRange{{Start: int64(i), End: int64(i + 1)}}}})
+			s := got[0].(*array.String)
+			if s.Len() != 1 || s.IsNull(0) != want.IsNull(i) || (!want.IsNull(i) && s.Value(0) != want.Value(i)) {
+				t.Fatalf("pass %d, row %d: read %v, want %q", pass, i, s, want.Value(i))
+			}
+			releaseAll(got)
+		}
+	}
+	if st := cache.Stats(); st.Hits == 0 {
+		t.Fatalf("the page cache served nothing: %+v", st)
 	}
 }

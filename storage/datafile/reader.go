@@ -65,8 +65,10 @@ func WithCoalesceGap(n int64) ReaderOption {
 	}
 }
 
-// WithPageCache makes the Reader keep the pages it decodes for small
-// reads (point and narrow range reads) in c, and look there first.
+// WithPageCache makes the Reader look for pages in c first and keep there
+// the pages it decodes: always for small reads (point and narrow range
+// reads), and for scans of whole row groups only into room c has to spare
+// (see PageCache).
 func WithPageCache(c *PageCache) ReaderOption {
 	return func(cfg *readerConfig) { cfg.pages = c }
 }
