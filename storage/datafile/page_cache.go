@@ -140,10 +140,12 @@ func (c *PageCache) get(id pageID) *cachedPage {
 	if c == nil {
 		return nil
 	}
-	return c.shard(id).get(id)
+	return c.shard(id).lookup(id, true)
 }
 
-func (c *pageShard) get(id pageID) *cachedPage {
+// lookup returns the page, or nil; a point read (used) marks it used,
+// which keeps it when eviction reaches it (a scan's lookup does not).
+func (c *pageShard) lookup(id pageID, used bool) *cachedPage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.pages[id]
@@ -153,7 +155,9 @@ func (c *pageShard) get(id pageID) *cachedPage {
 	}
 	c.hits++
 	pg := e.Value.(*cachedPage)
-	pg.used = true // moved to the front only when it would be evicted
+	if used {
+		pg.used = true // moved to the front only when it would be evicted
+	}
 	return pg
 }
 
@@ -205,19 +209,7 @@ func (c *PageCache) scanGet(id pageID) *cachedPage {
 	if c == nil {
 		return nil
 	}
-	return c.shard(id).scanGet(id)
-}
-
-func (c *pageShard) scanGet(id pageID) *cachedPage {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.pages[id]
-	if !ok {
-		c.misses++
-		return nil
-	}
-	c.hits++
-	return e.Value.(*cachedPage)
+	return c.shard(id).lookup(id, false)
 }
 
 // scanRoom says whether a scan may keep pages: whether the cache has

@@ -45,7 +45,7 @@ func TestSortedIntRows(t *testing.T) {
 		for _, v := range []struct {
 			name     string
 			props    []parquet.WriterProperty // nil: our Writer
-			searches *bool // nil: either (our Writer keeps a dictionary while it pays)
+			searches *bool                    // nil: either (our Writer keeps a dictionary while it pays)
 		}{
 			{name: "writer"},
 			{name: "v2-zstd-plain", props: append([]parquet.WriterProperty{parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(false)}, base...), searches: &yes},

@@ -137,11 +137,17 @@ func (t *Tree) Leaves() []*Partition {
 // (true of a test on regions, which enclose their children's), so that
 // a point lookup visits one path of the tree instead of every leaf.
 func (t *Tree) LeavesWhere(meets func(*Partition) bool) []*Partition {
+	return t.leavesBelow(RootID, meets)
+}
+
+// leavesBelow returns the leaves at or below partition id, in key order,
+// that meets (nil: any) accepts, not descending where it rejects.
+func (t *Tree) leavesBelow(id string, meets func(*Partition) bool) []*Partition {
 	var out []*Partition
 	var walk func(id string)
 	walk = func(id string) {
 		p := t.parts[id]
-		if !meets(p) {
+		if meets != nil && !meets(p) {
 			return
 		}
 		if p.IsLeaf() {
@@ -152,7 +158,7 @@ func (t *Tree) LeavesWhere(meets func(*Partition) bool) []*Partition {
 			walk(c)
 		}
 	}
-	walk(RootID)
+	walk(id)
 	return out
 }
 
@@ -170,22 +176,7 @@ func (t *Tree) Walk(fn func(*Partition)) {
 }
 
 // Descendants returns the leaves at or below partition id, in key order.
-func (t *Tree) Descendants(id string) []*Partition {
-	var out []*Partition
-	var walk func(id string)
-	walk = func(id string) {
-		p := t.parts[id]
-		if p.IsLeaf() {
-			out = append(out, p)
-			return
-		}
-		for _, c := range p.Children {
-			walk(c)
-		}
-	}
-	walk(id)
-	return out
-}
+func (t *Tree) Descendants(id string) []*Partition { return t.leavesBelow(id, nil) }
 
 // Split splits leaf id on dimension dim at point: the left child, leftID,
 // holds keys below point and the right child, rightID, the rest.
