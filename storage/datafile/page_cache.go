@@ -2,7 +2,6 @@ package datafile
 
 import (
 	"container/list"
-	"encoding/binary"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -65,13 +64,18 @@ type pageID struct {
 }
 
 // cachedPage is one decoded page: its header and decompressed bytes
-// (levels and values), and for a dictionary of byte arrays the offsets of
-// its values.
+// (levels and values). Byte arrays (PLAIN, or a dictionary's) are laid
+// out as Arrow lays them out, their bytes together and their offsets
+// apart (layOutByteArrays), so that a scan appends a page's strings with
+// one copy and a point read finds a value deep in a page at once.
 type cachedPage struct {
-	id      pageID
-	hdr     pageHeader
-	data    []byte
-	offsets []int32 // dictionary of byte arrays: value i is data[offsets[i]+4:offsets[i+1]]
+	id   pageID
+	hdr  pageHeader
+	data []byte
+	// offsets of byte arrays, after the levels: value i is
+	// vals[offsets[i]:offsets[i+1]], vals being data past the levels (all
+	// of it in a dictionary page).
+	offsets []int32
 	// shared is set once the page is in a cache (before it is published
 	// there, never cleared): other reads may hold it from then on, so
 	// its buffer must never be reused for another page, even once it is
@@ -80,36 +84,10 @@ type cachedPage struct {
 	// used is set by a point read that found the page in the cache, and
 	// cleared when eviction passes it over (guarded by its shard's lock).
 	used bool
-	// plain are the offsets of a PLAIN byte array data page's values,
-	// made by the first read that skips many of them (plainOffsets).
-	plain atomic.Pointer[[]int32]
 }
 
-// plainSkipIndexed is how many values a read of a PLAIN byte array page
-// skips before it finds them through plainOffsets instead of walking
-// their lengths: a point read into a page of hundreds of strings.
-const plainSkipIndexed = 32
-
-// plainOffsets returns where each value of vals, the values of p (a data
-// page of PLAIN byte arrays), starts, made once per page (a later read of
-// the page, from the page cache, skips straight to its row). nil when
-// vals are malformed, which the decoder then reports.
-func (p *cachedPage) plainOffsets(vals []byte) []int32 {
-	if offs := p.plain.Load(); offs != nil {
-		return *offs
-	}
-	var offs []int32
-	for pos := 0; pos < len(vals); {
-		if pos+4 > len(vals) {
-			return nil
-		}
-		offs = append(offs, int32(pos))
-		pos += 4 + int(binary.LittleEndian.Uint32(vals[pos:]))
-	}
-	p.plain.Store(&offs)
-	return offs
-}
-
+// bytes is what the page holds: its data, with the room its byte arrays'
+// lengths took before they were laid out, and their offsets.
 func (p *cachedPage) bytes() int64 {
 	return int64(cap(p.data)) + 4*int64(cap(p.offsets)) + 128
 }
@@ -212,11 +190,36 @@ func (c *PageCache) scanGet(id pageID) *cachedPage {
 	return c.shard(id).lookup(id, false)
 }
 
+// holds says whether the cache holds the page, leaving its counters and
+// eviction order alone: a scan asks before it fetches.
+func (c *PageCache) holds(id pageID) bool {
+	if c == nil {
+		return false
+	}
+	sh := c.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	_, ok := sh.pages[id]
+	return ok
+}
+
 // scanRoom says whether a scan may keep pages: whether the cache has
 // room to spare. A scan that will keep the page it decodes decodes it
 // into a buffer of its own rather than into the one of the page before.
 func (c *PageCache) scanRoom() bool {
 	return c != nil && c.used.Load() < c.limit
+}
+
+// scanRoomFor says whether a scan may keep page id of about n bytes:
+// whether the cache, and the page's shard, have that much room to spare.
+func (c *PageCache) scanRoomFor(id pageID, n int64) bool {
+	if !c.scanRoom() {
+		return false
+	}
+	sh := c.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.used+n <= sh.limit
 }
 
 // scanPut keeps a page a scan decoded if it fits in the room the cache

@@ -45,7 +45,9 @@ import (
 // decoded, so that the latency is hidden and each request still brings a
 // MiB or so; where it is fast (a local file in the page cache) a read
 // ahead would only double the memory. A Reader then holds at most two
-// windows per column chunk whatever the size of its row groups.
+// windows per column chunk whatever the size of its row groups. A chunk
+// whose pages the page cache holds is fetched nothing of up front, only
+// the windows of the pages found missing (Reader.cachedChunk).
 // Page-pruned reads (selections with rows) fetch just the wanted pages up
 // front, as before.
 
@@ -293,13 +295,21 @@ func (c *readCache) read(merged []byteRange, pinned bool) ([]*cachedRange, error
 // per chunk): chunks no larger than window are fetched now, merged as
 // fetch merges them; of each larger one only its first window is fetched
 // now, and the rest as ReadAt reaches it, the next window read ahead.
-func (c *readCache) stream(want []byteRange, gap, window int64) error {
+//
+// A chunk for which lazy (when not nil) says yes is fetched nothing of
+// now, whatever its size: it is streamed from the first read that reaches
+// it, if one does. A scan takes it for a chunk whose pages the page cache
+// holds, where the first window would be read and copied for nothing.
+func (c *readCache) stream(want []byteRange, gap, window int64, lazy func(byteRange) bool) error {
 	var small []byteRange
-	var streams []*stream
+	var streams, later []*stream
 	for _, r := range want {
-		if r.end-r.off <= window {
+		switch {
+		case lazy != nil && lazy(r):
+			later = append(later, &stream{off: r.off, end: r.end, window: window})
+		case r.end-r.off <= window:
 			small = append(small, r)
-		} else {
+		default:
 			streams = append(streams, &stream{off: r.off, end: r.end, window: window})
 		}
 	}
@@ -323,7 +333,7 @@ func (c *readCache) stream(want []byteRange, gap, window int64) error {
 			streams[j].cur = cr
 		}
 	}
-	c.streams = append(c.streams, streams...)
+	c.streams = append(append(c.streams, streams...), later...)
 	sort.Slice(c.streams, func(i, j int) bool { return c.streams[i].off < c.streams[j].off })
 	c.mu.Unlock()
 	for _, s := range streams {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -214,7 +215,10 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.pcache.put(pg)
+		if r.pcache != nil {
+			pg.trim()
+			r.pcache.put(pg)
+		}
 		g.pages[w.off] = pg
 	}
 	r.cache.release()
@@ -284,10 +288,16 @@ func readFull(r io.ReaderAt, p []byte, off int64) error {
 	return nil
 }
 
-// decodePage decodes a page's header and decompresses its body, into dst
-// when it has room (a v1 page). raw holds exactly the page (header and
-// body); the result does not keep it.
-func decodePage(ci *chunkInfo, id pageID, raw, dst []byte) (*cachedPage, error) {
+// decodePage decodes a page's header and decompresses its body, into the
+// buffers of reuse (a page dropped, or nil) when they have room (a v1
+// page). raw holds exactly the page (header and body); the result does
+// not keep it.
+func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cachedPage, error) {
+	var dst []byte
+	var offs []int32
+	if reuse != nil {
+		dst, offs = reuse.data, reuse.offsets
+	}
 	h, err := readPageHeader(raw)
 	if err != nil {
 		return nil, err
@@ -333,23 +343,72 @@ func decodePage(ci *chunkInfo, id pageID, raw, dst []byte) (*cachedPage, error) 
 	if err != nil {
 		return nil, err
 	}
-	if h.typ == pageDictionary && ci.phys == parquet.Types.ByteArray {
-		if pg.offsets, err = byteArrayOffsets(pg.data, int(h.numValues)); err != nil {
-			return nil, fmt.Errorf("dictionary: %w", err)
+	if ci.phys == parquet.Types.ByteArray && (h.typ == pageDictionary || h.encoding == encPlain) {
+		start, err := valuesStart(ci, h, pg.data)
+		if err != nil {
+			return nil, err
 		}
+		vals, offs, err := layOutByteArrays(pg.data[start:], offs[:0], int(h.numValues))
+		if err == nil && h.typ == pageDictionary && len(offs)-1 < int(h.numValues) {
+			err = fmt.Errorf("%d values of %d", len(offs)-1, h.numValues)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("byte arrays: %w", err)
+		}
+		pg.data, pg.offsets = pg.data[:start+len(vals)], offs
 	}
 	return pg, nil
 }
 
+// trim drops what the page's buffers hold past their ends before it is
+// kept in a cache: byte arrays laid out leave the room of their lengths
+// behind, and decompression a little slack (decodeSlack). A scan kept
+// within the cache's room keeps more pages for it.
+func (p *cachedPage) trim() {
+	if cap(p.data)-len(p.data) > 64 {
+		p.data = append(noZeroBytes(len(p.data))[:0], p.data...)
+	}
+	if cap(p.offsets)-len(p.offsets) > 16 {
+		p.offsets = append(make([]int32, 0, len(p.offsets)), p.offsets...)
+	}
+}
+
+// valuesStart returns where a page's values start in its decoded data:
+// past the definition levels (pageLevels reads them).
+func valuesStart(ci *chunkInfo, h pageHeader, data []byte) (int, error) {
+	switch {
+	case h.typ == pageDictionary || ci.maxDef == 0:
+		return 0, nil
+	case h.typ == pageDataV2:
+		return int(h.defBytes), nil
+	}
+	if len(data) < 4 {
+		return 0, errBadHeader
+	}
+	n := int(binary.LittleEndian.Uint32(data))
+	if n < 0 || 4+n > len(data) {
+		return 0, errBadHeader
+	}
+	return 4 + n, nil
+}
+
+// decodeSlack is room left past the end of a decompressed page: zstd's
+// decoder copies matches and literals 16 bytes at a time, overrunning
+// their end, and takes that fast path only where the output has 16 bytes
+// to spare past the frame's size; without them it copies byte-exact, at
+// about half the speed (most of a cold scan's CPU is decompression).
+const decodeSlack = 16
+
 // decompress decompresses src, of n bytes decompressed, into dst if it
-// has room, else into a new slice (not cleared first: the codec writes
-// all n bytes, which the length check below makes sure of).
+// has room (with decodeSlack), else into a new slice (not cleared first:
+// the codec writes all n bytes, which the length check below makes sure
+// of).
 func decompress(codec compress.Codec, src []byte, n int, dst []byte) ([]byte, error) {
 	if n < 0 {
 		return nil, errBadHeader
 	}
-	if cap(dst) < n {
-		dst = noZeroBytes(n)
+	if cap(dst) < n+decodeSlack {
+		dst = noZeroBytes(n + decodeSlack)
 	}
 	dst = dst[:n]
 	var out []byte
@@ -367,24 +426,40 @@ func decompress(codec compress.Codec, src []byte, n int, dst []byte) ([]byte, er
 	return out, nil
 }
 
-// byteArrayOffsets returns the offsets of n PLAIN byte arrays in b, and
-// len(b)'s end as the last.
-func byteArrayOffsets(b []byte, n int) ([]int32, error) {
-	offs := make([]int32, n+1)
-	pos := 0
-	for i := range n {
+// layOutByteArrays lays PLAIN byte arrays (each a 4-byte length then its
+// bytes, to the end of b) out as Arrow lays them out, in place: it moves
+// their bytes together at the start of b, which it returns, and returns
+// their offsets apart (value i is vals[offs[i]:offs[i+1]]), appended to
+// offs. n is about how many there are (the room to make in offs). A page
+// is laid out once, when it is decoded; every read of it then appends its
+// strings with one copy and an offset rebase (columnOut.plainBytes).
+func layOutByteArrays(b []byte, offs []int32, n int) (vals []byte, _ []int32, err error) {
+	offs = slices.Grow(offs, n+1)
+	w, pos := 0, 0
+	for pos < len(b) {
 		if pos+4 > len(b) {
-			return nil, errors.New("byte array past the page")
+			return nil, nil, errors.New("byte array past the page")
 		}
 		l := int(binary.LittleEndian.Uint32(b[pos:]))
-		offs[i] = int32(pos)
-		pos += 4 + l
-		if pos > len(b) || l < 0 {
-			return nil, errors.New("byte array past the page")
+		pos += 4
+		if l < 0 || l > len(b)-pos {
+			return nil, nil, errors.New("byte array past the page")
 		}
+		offs = append(offs, int32(w))
+		if l <= 16 && pos+16 <= len(b) && w+16 <= pos+l {
+			// Short values (keys, codes): two word moves rather than a
+			// call to memmove, once the bytes moved have fallen far
+			// enough behind that the 16 written never reach the next
+			// length (the bytes past l are overwritten next).
+			v := *(*[16]byte)(b[pos:])
+			*(*[16]byte)(b[w:]) = v
+		} else {
+			copy(b[w:w+l], b[pos:pos+l])
+		}
+		w += l
+		pos += l
 	}
-	offs[n] = int32(pos)
-	return offs, nil
+	return b[:w], append(offs, int32(w)), nil
 }
 
 // pageOf returns the page holding row.

@@ -52,3 +52,45 @@ func TestDecodeHybrid32(t *testing.T) {
 		}
 	}
 }
+
+// TestLayOutByteArrays lays out PLAIN byte arrays of every length around
+// the 16-byte moves, in random orders (so that values short and long
+// follow each other at every distance from the start), and checks the
+// bytes and offsets against the values; malformed pages are errors.
+func TestLayOutByteArrays(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := range 200 {
+		var page []byte
+		var want [][]byte
+		for range rng.IntN(40) {
+			v := make([]byte, []int{0, 1, 3, 12, 15, 16, 17, 31, 40}[rng.IntN(9)])
+			for i := range v {
+				v[i] = byte(rng.IntN(256))
+			}
+			page = binary.LittleEndian.AppendUint32(page, uint32(len(v)))
+			page = append(page, v...)
+			want = append(want, v)
+		}
+		vals, offs, err := layOutByteArrays(page, nil, len(want))
+		if err != nil {
+			t.Fatalf("iteration %d: %v", iter, err)
+		}
+		if len(offs) != len(want)+1 || offs[0] != 0 || int(offs[len(want)]) != len(vals) {
+			t.Fatalf("iteration %d: offsets %v for %d values of %d bytes", iter, offs, len(want), len(vals))
+		}
+		for i, v := range want {
+			if got := vals[offs[i]:offs[i+1]]; !slices.Equal(got, v) {
+				t.Fatalf("iteration %d, value %d: %x, want %x", iter, i, got, v)
+			}
+		}
+	}
+	for _, bad := range [][]byte{
+		{1, 0},                        // a length cut short
+		{5, 0, 0, 0, 'a'},             // a value past the end
+		{0xff, 0xff, 0xff, 0xff, 'a'}, // a length past any page
+	} {
+		if _, _, err := layOutByteArrays(slices.Clone(bad), nil, 1); err == nil {
+			t.Errorf("%x: laid out, want an error", bad)
+		}
+	}
+}

@@ -281,7 +281,7 @@ func (rr *rowReader) startRowGroup() error {
 	}
 	if s.Rows == nil {
 		// Whole chunks: big ones are streamed a window at a time.
-		err = rr.r.cache.stream(want, rr.r.cfg.coalesceGap, rr.r.cfg.window())
+		err = rr.r.cache.stream(want, rr.r.cfg.coalesceGap, rr.r.cfg.window(), rr.r.cachedChunk)
 	} else {
 		err = rr.r.cache.fetch(want, rr.r.cfg.coalesceGap, false)
 	}
@@ -308,6 +308,16 @@ func (rr *rowReader) startRowGroup() error {
 		rr.allocs = append(rr.allocs, mem)
 	}
 	return nil
+}
+
+// cachedChunk says whether the page cache holds the first page of a
+// column chunk (its bytes r): then a whole-row-group read, which takes
+// pages from the cache (streamDirect), fetches nothing of the chunk up
+// front, only the windows of the pages it finds missing. A scan keeps a
+// chunk's pages in order, so the first one held says most are; a warm
+// scan then reads and copies no byte it does not decode.
+func (r *Reader) cachedChunk(c byteRange) bool {
+	return !r.noDirect && r.pcache.holds(r.pageID(c.off))
 }
 
 // finishRowGroup releases the column readers and the fetched bytes.

@@ -23,10 +23,12 @@ import (
 // read in order through the read cache's windows (read_cache.go), each
 // decompressed into the buffer of the page before it, and decoded
 // straight into the batch's Arrow buffers, sized once per batch: values
-// copied in one move where there is no NULL, strings' offsets and bytes
-// written in one pass. Pages the page cache holds are taken from it, and
-// a page read is kept there when the cache has room to spare, never at
-// the expense of the pages point reads keep there (see PageCache).
+// copied in one move where there is no NULL, strings too, their bytes
+// laid out together once when the page is decoded (layOutByteArrays) and
+// their offsets rebased. Pages the page cache holds are taken from it,
+// with no fetch of their bytes (rowReader.startRowGroup), and a page read
+// is kept there when the cache has room to spare, never at the expense of
+// the pages point reads keep there (see PageCache).
 
 // streamDirect returns a directGroup that streams a whole row group, or
 // nil if the direct path cannot read one of its column chunks. The read
@@ -52,17 +54,21 @@ func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) 
 	if pg := g.pages[off]; pg != nil || !g.streaming {
 		return pg, nil
 	}
-	var reuse []byte
+	var reuse *cachedPage
 	prev, held := g.current[ci]
 	if off != ci.dictOff && held {
 		if old := g.pages[prev]; !old.shared {
-			reuse = old.data
+			reuse = old
 		}
 		delete(g.pages, prev)
 	}
-	pg := g.r.pcache.scanGet(g.r.pageID(off))
+	id := g.r.pageID(off)
+	pg := g.r.pcache.scanGet(id)
 	if pg == nil {
-		keep := g.r.pcache.scanRoom()
+		// Pages decompress to a few times their size: a page the cache
+		// has no room for is decoded into the buffer reused, not a new
+		// one to be refused (once the cache is full, every page).
+		keep := g.r.pcache.scanRoomFor(id, scanPageGuess*size)
 		if keep {
 			reuse = nil
 		}
@@ -71,6 +77,7 @@ func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) 
 			return nil, err
 		}
 		if keep {
+			pg.trim()
 			g.r.pcache.scanPut(pg)
 		}
 	}
@@ -81,9 +88,15 @@ func (g *directGroup) page(ci *chunkInfo, off, size int64) (*cachedPage, error) 
 	return pg, nil
 }
 
+// scanPageGuess is how many times its stored size a page is guessed to
+// take decoded, before it is: a scan offers the page cache a page only
+// where its shard has that much room.
+const scanPageGuess = 4
+
 // readPage reads the page at off (size bytes: header and body) through
-// the read cache and decodes it, into reuse when it has room.
-func (g *directGroup) readPage(ci *chunkInfo, off, size int64, reuse []byte) (*cachedPage, error) {
+// the read cache and decodes it, into the buffers of reuse (a page no
+// longer used, never one in the cache; nil: none) where they have room.
+func (g *directGroup) readPage(ci *chunkInfo, off, size int64, reuse *cachedPage) (*cachedPage, error) {
 	g.raw = growBytes(g.raw, int(size))
 	if err := readFull(g.r.cache, g.raw, off); err != nil {
 		return nil, fmt.Errorf("read page at %d: %w", off, err)
@@ -193,42 +206,23 @@ func (o *columnOut) bytes(v []byte) {
 	o.n++
 }
 
-// plainBytes appends count PLAIN byte arrays, all set, from data at pos:
-// one loop with the buffers in locals, as every row of a scan goes
-// through it. It grows the buffer itself when the batch's estimate
-// (directGroup.read) falls short: reserving the rest of the page first
-// would grow it at every batch's last page.
-func (o *columnOut) plainBytes(data []byte, pos, count int) error {
-	db, vb, used, n := o.db, o.vb, o.used, o.n
-	for range count {
-		if pos+4 > len(data) {
-			return errBadHeader
-		}
-		l := int(binary.LittleEndian.Uint32(data[pos:]))
-		pos += 4
-		if l > len(data)-pos {
-			return errBadHeader
-		}
-		if used+max(l, 16) > len(db) {
-			o.used = used
-			o.reserve(max(l, 16))
-			db = o.db
-		}
-		if l <= 16 && pos+16 <= len(data) {
-			// Short values (keys, codes): two word moves rather than a
-			// call to memmove; the bytes past l are overwritten by the
-			// next value or left past the end.
-			*(*[16]byte)(db[used:]) = *(*[16]byte)(data[pos:])
-			used += l
-		} else {
-			used += copy(db[used:], data[pos:pos+l])
-		}
-		pos += l
-		n++
-		binary.LittleEndian.PutUint32(vb[4*n:], uint32(used))
+// plainBytes appends len(offs)-1 byte arrays, all set, laid out in data
+// as layOutByteArrays lays them (value i is data[offs[i]:offs[i+1]], the
+// offsets checked there): their bytes in one copy, their offsets rebased
+// onto the batch's. Every row of a scan goes through it.
+func (o *columnOut) plainBytes(data []byte, offs []int32) {
+	lo, hi := offs[0], offs[len(offs)-1]
+	o.reserve(int(hi - lo))
+	copy(o.db[o.used:], data[lo:hi])
+	// Arrow's offsets as int32s, in the machine's order (as arrow-go
+	// reads them back).
+	dst := arrow.Int32Traits.CastFromBytes(o.vb[4*(o.n+1) : 4*(o.n+len(offs))])
+	base := int32(o.used) - lo
+	for i, off := range offs[1:] {
+		dst[i] = off + base
 	}
-	o.used, o.n = used, n
-	return nil
+	o.used += int(hi - lo)
+	o.n += len(offs) - 1
 }
 
 // dictBytes appends the byte arrays of a dictionary at idx, all set: the
@@ -241,7 +235,7 @@ func (o *columnOut) dictBytes(dict *cachedPage, idx []uint32) error {
 		if k >= n || int(k)+1 >= len(offs) {
 			return fmt.Errorf("dictionary index %d of %d", k, n)
 		}
-		lo, hi := int(offs[k])+4, int(offs[k+1])
+		lo, hi := int(offs[k]), int(offs[k+1])
 		l := hi - lo
 		if used+max(l, 16) > len(db) {
 			o.used = used
@@ -353,13 +347,7 @@ func (g *directGroup) decodePageRows(ci *chunkInfo, pg *cachedPage, o *columnOut
 	set := func(i int) bool { return levels == nil || levels[i-a] != 0 }
 	switch pg.hdr.encoding {
 	case encPlain:
-		if skip >= plainSkipIndexed && o.phys == parquet.Types.ByteArray {
-			// A few values deep in a page (a point read): jump to them.
-			if offs := pg.plainOffsets(data); skip < len(offs) {
-				data, skip = data[offs[skip]:], 0
-			}
-		}
-		return decodePlain(o, mem, data, skip, count, a, b, set)
+		return decodePlain(o, mem, data, pg.offsets, skip, count, a, b, set)
 	case encRLEDictionary, encPlainDict:
 		if ci.dictOff < 0 {
 			return errors.New("dictionary page missing")
@@ -389,8 +377,9 @@ func (g *directGroup) decodePageRows(ci *chunkInfo, pg *cachedPage, o *columnOut
 }
 
 // decodePlain decodes rows [a, b) from PLAIN values, of which skip come
-// before row a and count are in [a, b).
-func decodePlain(o *columnOut, mem memory.Allocator, data []byte, skip, count, a, b int, set func(int) bool) error {
+// before row a and count are in [a, b); byte arrays as laid out by
+// layOutByteArrays, at offs.
+func decodePlain(o *columnOut, mem memory.Allocator, data []byte, offs []int32, skip, count, a, b int, set func(int) bool) error {
 	switch o.phys {
 	case parquet.Types.Boolean:
 		if (skip+count+7)/8 > len(data) {
@@ -408,36 +397,23 @@ func decodePlain(o *columnOut, mem memory.Allocator, data []byte, skip, count, a
 		}
 		return nil
 	case parquet.Types.ByteArray:
-		pos := 0
-		for range skip {
-			if pos+4 > len(data) {
-				return errBadHeader
-			}
-			pos += 4 + int(binary.LittleEndian.Uint32(data[pos:]))
-		}
-		if pos > len(data) {
+		if skip+count >= len(offs) || int(offs[len(offs)-1]) > len(data) {
 			return errBadHeader
 		}
-		// About the bytes of the values left, but not a whole big page's
-		// for a few rows of it (a point lookup): bytes grows as it goes.
+		offs = offs[skip : skip+count+1]
 		if count == b-a {
-			return o.plainBytes(data, pos, count)
+			o.plainBytes(data, offs)
+			return nil
 		}
-		o.reserve(min(len(data)-pos, count*64))
+		o.reserve(int(offs[count] - offs[0]))
+		v := 0
 		for i := a; i < b; i++ {
 			if !set(i) {
 				o.null(mem)
 				continue
 			}
-			if pos+4 > len(data) {
-				return errBadHeader
-			}
-			l := int(binary.LittleEndian.Uint32(data[pos:]))
-			if l < 0 || pos+4+l > len(data) {
-				return errBadHeader
-			}
-			o.bytes(data[pos+4 : pos+4+l])
-			pos += 4 + l
+			o.bytes(data[offs[v]:offs[v+1]])
+			v++
 		}
 		return nil
 	}
@@ -480,7 +456,10 @@ func decodeDict(o *columnOut, mem memory.Allocator, dict *cachedPage, idx []uint
 		}
 		switch o.phys {
 		case parquet.Types.ByteArray:
-			o.bytes(dict.data[dict.offsets[k]+4 : dict.offsets[k+1]])
+			if int(k)+1 >= len(dict.offsets) {
+				return fmt.Errorf("dictionary index %d of %d", k, n)
+			}
+			o.bytes(dict.data[dict.offsets[k]:dict.offsets[k+1]])
 			continue
 		case parquet.Types.Boolean:
 			bitutil.SetBitTo(o.vb, o.n, dict.data[k>>3]>>(k&7)&1 == 1)

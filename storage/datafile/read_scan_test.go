@@ -3,6 +3,7 @@ package datafile_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -46,7 +47,8 @@ func scanRows(t *testing.T, n int) [][]any {
 // TestScanReadsWholeRowGroups reads whole row groups (streamed, by the
 // direct path) with and without a page cache, twice, and checks every
 // value against what was written: the second read with the cache comes
-// from the pages the first kept there.
+// from the pages the first kept there, fetching nothing when the cache
+// holds them all and less than the first when it holds some.
 func TestScanReadsWholeRowGroups(t *testing.T) {
 	const n = 12000
 	rows := scanRows(t, n)
@@ -55,12 +57,13 @@ func TestScanReadsWholeRowGroups(t *testing.T) {
 	store := newTestStore(t)
 	key := "t/scan.parquet"
 	writeFile(t, store, key, scanSchema, datafile.WriterOptions{RowGroupRows: 5000, PageSizeBytes: 4 << 10}, all)
-	for _, cached := range []bool{false, true} {
-		t.Run(fmt.Sprintf("cache=%v", cached), func(t *testing.T) {
+	for _, cacheBytes := range []int64{0, 64 << 20, 256 << 10} {
+		t.Run(fmt.Sprintf("cache=%d", cacheBytes), func(t *testing.T) {
 			var cache *datafile.PageCache
+			cached := cacheBytes > 0
 			opts := []datafile.ReaderOption{datafile.WithBatchRows(777)}
 			if cached {
-				cache = datafile.NewPageCache(64 << 20)
+				cache = datafile.NewPageCache(cacheBytes)
 				opts = append(opts, datafile.WithPageCache(cache))
 			}
 			r, err := datafile.Open(context.Background(), store, key, scanSchema, opts...)
@@ -73,8 +76,11 @@ func TestScanReadsWholeRowGroups(t *testing.T) {
 				sel = append(sel, datafile.Selection{RowGroup: rg})
 			}
 			cols := allColumns(scanSchema)
+			var fetched [2]int64
 			for pass := range 2 {
+				before := r.BytesFetched()
 				got := readDirectSelection(t, r, cols, sel)
+				fetched[pass] = r.BytesFetched() - before
 				for i, c := range cols {
 					if !array.Equal(got[i], all.Column(c)) {
 						t.Fatalf("pass %d, column %s differs", pass, scanSchema.Columns()[c].Name)
@@ -90,8 +96,13 @@ func TestScanReadsWholeRowGroups(t *testing.T) {
 					t.Fatalf("first scan: %+v, want pages kept and no hit", st)
 				case pass == 1 && st.Hits < st.ScanKept:
 					t.Fatalf("second scan: %+v, want every kept page hit", st)
+				case pass == 1 && st.Bytes < st.Limit/2 && fetched[1] != 0:
+					t.Fatalf("second scan fetched %d bytes, the cache holding every page: %+v", fetched[1], st)
+				case pass == 1 && st.Bytes >= st.Limit/2 && (fetched[1] == 0 || fetched[1] >= fetched[0]):
+					t.Fatalf("second scan fetched %d bytes, the first %d, the cache holding some pages: %+v", fetched[1], fetched[0], st)
 				}
 			}
+			t.Logf("fetched %d bytes, then %d", fetched[0], fetched[1])
 		})
 	}
 }
@@ -141,4 +152,65 @@ func TestScanSparesPointReadPages(t *testing.T) {
 		}
 		want.Release()
 	}
+}
+
+// BenchmarkReaderWarm reads the benchmark file of BenchmarkReader whole,
+// as a repeated scan does with a page cache that holds all its pages: the
+// CPU a warm scan costs per row, and the bytes it still fetches (which
+// should be none).
+func BenchmarkReaderWarm(b *testing.B) {
+	batches := benchBatches(b)
+	store := newTestStore(b)
+	ctx := context.Background()
+	w, err := datafile.NewWriter(ctx, store, "bench/f.parquet", benchSchema, datafile.WriterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, r := range batches {
+		if err := w.Write(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	pc := datafile.NewPageCache(1 << 30)
+	scan := func() int64 {
+		r, err := datafile.Open(ctx, store, "bench/f.parquet", benchSchema, datafile.WithPageCache(pc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		rr, err := r.Records(ctx, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rr.Close()
+		var n int64
+		for {
+			rec, err := rr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += rec.NumRows()
+			rec.Release()
+		}
+		if n != benchRows {
+			b.Fatalf("read %d rows", n)
+		}
+		return r.BytesFetched()
+	}
+	scan() // fills the cache
+	var fetched int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		fetched += scan()
+	}
+	reportRows(b, cpu0)
+	b.ReportMetric(float64(fetched)/float64(b.N), "fetched-B/op")
 }
