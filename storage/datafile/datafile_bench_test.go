@@ -26,6 +26,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
+	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
@@ -175,15 +176,15 @@ func BenchmarkWriter(b *testing.B) {
 	})
 }
 
-func BenchmarkReader(b *testing.B) {
-	batches := benchBatches(b)
+// writeBenchFile writes the benchmark rows to bench/f.parquet in a new
+// store with the Writer's defaults: the file the read benchmarks read.
+func writeBenchFile(b *testing.B) objstore.Store {
 	store := newTestStore(b)
-	ctx := context.Background()
-	w, err := datafile.NewWriter(ctx, store, "bench/f.parquet", benchSchema, datafile.WriterOptions{})
+	w, err := datafile.NewWriter(context.Background(), store, "bench/f.parquet", benchSchema, datafile.WriterOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, r := range batches {
+	for _, r := range benchBatches(b) {
 		if err := w.Write(r); err != nil {
 			b.Fatal(err)
 		}
@@ -191,6 +192,33 @@ func BenchmarkReader(b *testing.B) {
 	if _, err := w.Close(); err != nil {
 		b.Fatal(err)
 	}
+	return store
+}
+
+// readAllRows reads every row of r, releasing the batches, and returns
+// how many there were.
+func readAllRows(b *testing.B, r *datafile.Reader) int64 {
+	rr, err := r.Records(context.Background(), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rr.Close()
+	var n int64
+	for {
+		rec, err := rr.Next()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += rec.NumRows()
+		rec.Release()
+	}
+}
+
+func BenchmarkReader(b *testing.B) {
+	store, ctx := writeBenchFile(b), context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -199,23 +227,7 @@ func BenchmarkReader(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rr, err := r.Records(ctx, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var n int64
-		for {
-			rec, err := rr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += rec.NumRows()
-			rec.Release()
-		}
-		rr.Close()
+		n := readAllRows(b, r)
 		r.Close()
 		if n != benchRows {
 			b.Fatalf("read %d rows", n)

@@ -3,7 +3,6 @@ package datafile_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -159,21 +158,7 @@ func TestScanSparesPointReadPages(t *testing.T) {
 // CPU a warm scan costs per row, and the bytes it still fetches (which
 // should be none).
 func BenchmarkReaderWarm(b *testing.B) {
-	batches := benchBatches(b)
-	store := newTestStore(b)
-	ctx := context.Background()
-	w, err := datafile.NewWriter(ctx, store, "bench/f.parquet", benchSchema, datafile.WriterOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range batches {
-		if err := w.Write(r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	store, ctx := writeBenchFile(b), context.Background()
 	pc := datafile.NewPageCache(1 << 30)
 	scan := func() int64 {
 		r, err := datafile.Open(ctx, store, "bench/f.parquet", benchSchema, datafile.WithPageCache(pc))
@@ -181,23 +166,7 @@ func BenchmarkReaderWarm(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer r.Close()
-		rr, err := r.Records(ctx, nil, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer rr.Close()
-		var n int64
-		for {
-			rec, err := rr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += rec.NumRows()
-			rec.Release()
-		}
+		n := readAllRows(b, r)
 		if n != benchRows {
 			b.Fatalf("read %d rows", n)
 		}

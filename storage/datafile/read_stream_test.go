@@ -2,7 +2,6 @@ package datafile_test
 
 import (
 	"context"
-	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,21 +129,7 @@ func TestReadWholeRowGroupWindows(t *testing.T) {
 //
 //	go test ./storage/datafile -run - -bench ReadWindows -count 5
 func BenchmarkReadWindows(b *testing.B) {
-	batches := benchBatches(b)
-	store := newTestStore(b)
-	ctx := context.Background()
-	w, err := datafile.NewWriter(ctx, store, "bench/f.parquet", benchSchema, datafile.WriterOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range batches {
-		if err := w.Write(r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	store, ctx := writeBenchFile(b), context.Background()
 	for _, bc := range []struct {
 		name   string
 		window int64
@@ -161,23 +146,7 @@ func BenchmarkReadWindows(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				rr, err := r.Records(ctx, nil, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var n int64
-				for {
-					rec, err := rr.Next()
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					n += rec.NumRows()
-					rec.Release()
-				}
-				rr.Close()
+				n := readAllRows(b, r)
 				b.ReportMetric(float64(datafile.PeakFetchedHeld(r))/(1<<20), "MiB-held")
 				r.Close()
 				if n != benchRows {
