@@ -193,52 +193,19 @@ func readPageHeader(b []byte) (pageHeader, error) {
 			h.uncompressedSize = r.i32()
 		case id == 3 && t == tI32:
 			h.compressedSize = r.i32()
-		case id == 5 && t == tStruct:
-			r.structFields(func(id int16, t byte) bool {
-				switch {
-				case id == 1 && t == tI32:
-					h.numValues = r.i32()
-				case id == 2 && t == tI32:
-					h.encoding = r.i32()
-				case id == 3 && t == tI32:
-					h.defEncoding = r.i32()
-				default:
+		case id == 5 && t == tStruct: // DataPageHeader
+			r.i32Struct([]*int32{1: &h.numValues, 2: &h.encoding, 3: &h.defEncoding}, nil)
+		case id == 7 && t == tStruct: // DictionaryPageHeader
+			r.i32Struct([]*int32{1: &h.numValues, 2: &h.encoding}, nil)
+		case id == 8 && t == tStruct: // DataPageHeaderV2
+			r.i32Struct([]*int32{1: &h.numValues, 2: &h.numNulls, 4: &h.encoding, 5: &h.defBytes, 6: &h.repBytes},
+				func(id int16, t byte) bool {
+					if id == 7 && (t == tBoolTrue || t == tBoolFalse) {
+						h.v2Compressed = t == tBoolTrue
+						return true
+					}
 					return false
-				}
-				return true
-			})
-		case id == 7 && t == tStruct:
-			r.structFields(func(id int16, t byte) bool {
-				switch {
-				case id == 1 && t == tI32:
-					h.numValues = r.i32()
-				case id == 2 && t == tI32:
-					h.encoding = r.i32()
-				default:
-					return false
-				}
-				return true
-			})
-		case id == 8 && t == tStruct:
-			r.structFields(func(id int16, t byte) bool {
-				switch {
-				case id == 1 && t == tI32:
-					h.numValues = r.i32()
-				case id == 2 && t == tI32:
-					h.numNulls = r.i32()
-				case id == 4 && t == tI32:
-					h.encoding = r.i32()
-				case id == 5 && t == tI32:
-					h.defBytes = r.i32()
-				case id == 6 && t == tI32:
-					h.repBytes = r.i32()
-				case id == 7 && (t == tBoolTrue || t == tBoolFalse):
-					h.v2Compressed = t == tBoolTrue
-				default:
-					return false
-				}
-				return true
-			})
+				})
 		default:
 			r.skip(t, 0)
 		}
@@ -251,6 +218,19 @@ func readPageHeader(b []byte) (pageHeader, error) {
 	}
 	h.headerLen = r.pos
 	return h, nil
+}
+
+// i32Struct reads a nested struct whose fields of interest are i32s:
+// field id goes to into[id] when that is set, any other field to take
+// (nil: none), and the rest are skipped.
+func (r *compactReader) i32Struct(into []*int32, take func(id int16, t byte) bool) {
+	r.structFields(func(id int16, t byte) bool {
+		if t == tI32 && id >= 0 && int(id) < len(into) && into[id] != nil {
+			*into[id] = r.i32()
+			return true
+		}
+		return take != nil && take(id, t)
+	})
 }
 
 // structFields reads a nested struct's fields, handing each to take,
