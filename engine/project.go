@@ -22,7 +22,31 @@ type Project struct {
 
 // NewProject returns a Project node.
 func NewProject(input Plan, exprs []expr.Expr, names []string) *Project {
-	return &Project{Input: input, Exprs: exprs, Names: names, schema: arrow.NewSchema(exprFields(exprs, names), nil)}
+	return NewProjectSchema(input, exprs, names, nil)
+}
+
+// NewProjectSchema is NewProject reusing sch, the schema of an earlier
+// Project, when its fields are the ones exprs and names give (else, or
+// when sch is nil, it makes one): a prepared statement planned again for
+// each execution then skips building a schema and its field index.
+func NewProjectSchema(input Plan, exprs []expr.Expr, names []string, sch *arrow.Schema) *Project {
+	fields := exprFields(exprs, names)
+	if sch == nil || !sameFields(sch, fields) {
+		sch = arrow.NewSchema(fields, nil)
+	}
+	return &Project{Input: input, Exprs: exprs, Names: names, schema: sch}
+}
+
+func sameFields(sch *arrow.Schema, fields []arrow.Field) bool {
+	if sch.NumFields() != len(fields) {
+		return false
+	}
+	for i, f := range fields {
+		if !f.Equal(sch.Field(i)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *Project) Schema() *arrow.Schema {

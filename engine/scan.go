@@ -246,7 +246,7 @@ func scanValidate(t *table.Table, s *state.State, columns []int, filters []Colum
 	if t == nil || s == nil {
 		return fmt.Errorf("scan needs a table and a state snapshot")
 	}
-	n := len(t.Def.Schema.Columns())
+	n := t.Def.Schema.NumColumns()
 	for _, c := range columns {
 		if c < 0 || c >= n {
 			return fmt.Errorf("scan %s: column %d out of range [0, %d)", t.Def.Name, c, n)

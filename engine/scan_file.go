@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/dormousedb/dormouse/storage/datafile"
+	"github.com/dormousedb/dormouse/storage/table"
 )
 
 // scanFileOp reads one data file of a part: the row groups and pages its
@@ -114,29 +115,41 @@ func (f *scanFileOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 // open opens the file and chooses its row groups, rows and columns.
 func (f *scanFileOp) open(ctx context.Context) error {
 	p := f.part.plan
-	opts := []datafile.ReaderOption{datafile.WithBatchRows(p.BatchRows)} // 0: the default
-	// With Go's allocator, leave the choice to the reader, which then
-	// pools the buffers of fixed-width columns (datafile.PooledAllocator),
-	// and reuse an open reader of the file (scan_readers.go).
-	var r *datafile.Reader
-	var err error
-	if alloc := scanAlloc(f.part.ec); alloc != memory.DefaultAllocator {
-		opts = append(opts, datafile.WithAllocator(alloc))
-		r, err = datafile.Open(ctx, p.Table.Store, f.key, p.Table.Def.Schema, opts...)
-	} else {
-		r, err = f.part.ec.Readers.Get(ctx, p.Table.Store, f.key, p.Table.Def.Schema, p.BatchRows)
-		f.pooled = true
-	}
+	r, pooled, err := scanOpen(ctx, f.part.ec, p.Table, f.key, p.BatchRows)
 	if err != nil {
 		return err
 	}
-	f.r = r
+	f.r, f.pooled = r, pooled
 	groups, err := scanPlanGroups(r, f.filters, f.layout, f.part.stats)
 	if err != nil {
 		return err
 	}
 	f.groups = groups
 	return nil
+}
+
+// scanOpen opens data file key of t for a scan, batches of batchRows rows
+// (0: the default). With Go's allocator it leaves the choice to the
+// reader, which then pools the buffers of fixed-width columns
+// (datafile.PooledAllocator), and reuses an open reader of the file from
+// ExecContext.Readers (pooled true); with another allocator it opens one
+// of its own. scanClose gives it back.
+func scanOpen(ctx context.Context, ec *ExecContext, t *table.Table, key string, batchRows int) (r *datafile.Reader, pooled bool, err error) {
+	if alloc := scanAlloc(ec); alloc != memory.DefaultAllocator {
+		r, err = datafile.Open(ctx, t.Store, key, t.Def.Schema, datafile.WithBatchRows(batchRows), datafile.WithAllocator(alloc))
+		return r, false, err
+	}
+	r, err = ec.Readers.Get(ctx, t.Store, key, t.Def.Schema, batchRows)
+	return r, true, err
+}
+
+// scanClose gives back a reader scanOpen returned to the pool it came
+// from when the read went well (ok), else closes it.
+func scanClose(ec *ExecContext, t *table.Table, key string, batchRows int, r *datafile.Reader, pooled, ok bool) error {
+	if pooled && ok {
+		return ec.Readers.Put(t.Store, key, batchRows, r)
+	}
+	return r.Close()
 }
 
 // scanNarrowMaxRows is the largest page-pruned selection a scan narrows
@@ -350,11 +363,8 @@ func (f *scanFileOp) closeReaders(ok bool) error {
 	if f.r != nil {
 		r := f.r
 		f.r = nil
-		if f.pooled && ok {
-			p := f.part.plan
-			return f.part.ec.Readers.Put(p.Table.Store, f.key, p.BatchRows, r)
-		}
-		return r.Close()
+		p := f.part.plan
+		return scanClose(f.part.ec, p.Table, f.key, p.BatchRows, r, f.pooled, ok)
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ func (p *TableScan) Open(ec *ExecContext) (Operator, error) {
 	if err := scanValidate(p.Table, p.State, p.Columns, p.Filters); err != nil {
 		return nil, err
 	}
+	if spans, ok := p.shortKeys(); ok {
+		return newScanShortOp(ec, p, spans, ec.Stats.Node(p), p.Schema()), nil
+	}
 	return &scanTableOp{ec: ec, plan: p, stats: ec.Stats.Node(p), schema: p.Schema()}, nil
 }
 

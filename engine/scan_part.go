@@ -37,7 +37,6 @@ type scanFilter struct {
 // scanPartFilters returns the filters in force in part p: rows outside
 // them are dropped exactly, so the region's bounds are among them.
 func scanPartFilters(p *PartitionScan) []scanFilter {
-	cols := p.Table.Def.Schema.Columns()
 	merged := scanMergeFilters(p.Filters)
 	for d, r := range p.Partition.Region {
 		if rs := RangeSpanSet(r); !rs.IsAll() {
@@ -46,7 +45,7 @@ func scanPartFilters(p *PartitionScan) []scanFilter {
 	}
 	out := make([]scanFilter, 0, len(merged))
 	for _, f := range merged {
-		sf := scanFilter{col: f.Column, typ: cols[f.Column].Type, spans: f.Spans}
+		sf := scanFilter{col: f.Column, typ: p.Table.Def.Schema.Column(f.Column).Type, spans: f.Spans}
 		sf.ints = newScanIntSpans(sf.typ, f.Spans)
 		out = append(out, sf)
 	}

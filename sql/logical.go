@@ -43,6 +43,9 @@ type projectRel struct {
 	in    rel
 	exprs []expr.Expr
 	cols  []col
+	// schema is the output schema of its last plan, which later plans of
+	// the same relation (a prepared statement's) reuse.
+	schema *arrow.Schema
 }
 
 // aggCall is one aggregate of an aggRel.

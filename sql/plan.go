@@ -84,8 +84,9 @@ func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int
 		if err != nil {
 			return nil, nil, err
 		}
-		exprs := remapAll(r.exprs, m)
-		return engine.NewProject(in, exprs, names(r.cols)), nil, nil
+		pr := engine.NewProjectSchema(in, remapAll(r.exprs, m), names(r.cols), r.schema)
+		r.schema = pr.Schema()
+		return pr, nil, nil
 	case *aggRel:
 		return p.planAggregate(r)
 	case *sortRel:

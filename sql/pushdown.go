@@ -18,10 +18,9 @@ import (
 // filter is still applied above the scan, so a conjunct that yields no
 // spans costs nothing but pruning.
 func pushdownSpans(sch *schema.Schema, cond expr.Expr) []engine.ColumnSpans {
-	cols := sch.Columns()
 	var out []engine.ColumnSpans // by column
 	for _, c := range conjuncts(cond) {
-		col, set, ok := spansOf(cols, c)
+		col, set, ok := spansOf(sch, c)
 		if !ok {
 			continue
 		}
@@ -40,12 +39,12 @@ func pushdownSpans(sch *schema.Schema, cond expr.Expr) []engine.ColumnSpans {
 
 // spansOf returns the column a predicate restricts and the values it
 // allows, if the predicate has one of the forms pushdownSpans knows.
-func spansOf(cols []schema.Column, e expr.Expr) (int, engine.SpanSet, bool) {
+func spansOf(sch *schema.Schema, e expr.Expr) (int, engine.SpanSet, bool) {
 	if parts, ok := asOr(e); ok {
 		col := -1
 		var set engine.SpanSet
 		for _, p := range parts {
-			c, s, ok := spansOf(cols, p)
+			c, s, ok := spansOf(sch, p)
 			if !ok || (col >= 0 && c != col) {
 				return 0, nil, false
 			}
@@ -55,17 +54,17 @@ func spansOf(cols []schema.Column, e expr.Expr) (int, engine.SpanSet, bool) {
 	}
 	if op, l, r, ok := asComparison(e); ok {
 		c, lok := l.(*expr.Column)
-		v, rok := constEncoding(cols, c, r)
+		v, rok := constEncoding(sch, c, r)
 		if !lok || !rok {
 			// constant op column: flip.
 			c, lok = r.(*expr.Column)
-			v, rok = constEncoding(cols, c, l)
+			v, rok = constEncoding(sch, c, l)
 			if !lok || !rok {
 				return 0, nil, false
 			}
 			op = flip(op)
 		}
-		t := cols[c.Index].Type
+		t := sch.Column(c.Index).Type
 		switch op {
 		case "=":
 			return c.Index, engine.Eq(t, v), true
@@ -87,29 +86,29 @@ func spansOf(cols []schema.Column, e expr.Expr) (int, engine.SpanSet, bool) {
 		}
 		vals := make([][]byte, 0, len(list))
 		for _, it := range list {
-			v, ok := constEncoding(cols, c, it)
+			v, ok := constEncoding(sch, c, it)
 			if !ok {
 				return 0, nil, false
 			}
 			vals = append(vals, v)
 		}
-		return c.Index, engine.In(cols[c.Index].Type, vals), true
+		return c.Index, engine.In(sch.Column(c.Index).Type, vals), true
 	}
 	if x, lo, hi, ok := asBetween(e); ok {
 		c, isCol := x.(*expr.Column)
 		if !isCol {
 			return 0, nil, false
 		}
-		a, aok := constEncoding(cols, c, lo)
-		b, bok := constEncoding(cols, c, hi)
+		a, aok := constEncoding(sch, c, lo)
+		b, bok := constEncoding(sch, c, hi)
 		if !aok || !bok {
 			return 0, nil, false
 		}
-		return c.Index, engine.Between(cols[c.Index].Type, a, b), true
+		return c.Index, engine.Between(sch.Column(c.Index).Type, a, b), true
 	}
 	if x, pattern, ok := asLike(e); ok {
 		c, isCol := x.(*expr.Column)
-		if !isCol || c.Index >= len(cols) || cols[c.Index].Type != schema.Varchar {
+		if !isCol || c.Index >= sch.NumColumns() || sch.Column(c.Index).Type != schema.Varchar {
 			return 0, nil, false
 		}
 		prefix := likePrefix(pattern)
@@ -147,8 +146,8 @@ func flip(op string) string {
 
 // constEncoding returns the plain key encoding of a constant compared with
 // column c, if e is a constant of exactly c's type.
-func constEncoding(cols []schema.Column, c *expr.Column, e expr.Expr) ([]byte, bool) {
-	if c == nil || c.Index >= len(cols) {
+func constEncoding(sch *schema.Schema, c *expr.Column, e expr.Expr) ([]byte, bool) {
+	if c == nil || c.Index >= sch.NumColumns() {
 		return nil, false
 	}
 	v, ok := expr.ConstantValue(e)

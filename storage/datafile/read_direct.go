@@ -143,6 +143,9 @@ type directGroup struct {
 	levels []uint8 // scratch: definition levels
 	idx    []uint32
 	raw    []byte // scratch: a page's bytes as read
+	// want and needDict are fillDirect's scratch.
+	want     []pageWant
+	needDict []*chunkInfo
 	// streaming (read_scan.go): the whole row group is read in order,
 	// each page read when first needed and dropped when the next page of
 	// its column is taken.
@@ -154,6 +157,33 @@ type directGroup struct {
 // direct path does not apply to it. It fetches, in few merged requests,
 // the pages the page cache does not hold.
 func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
+	return r.fillDirect(&directGroup{r: r, pages: map[int64]*cachedPage{}}, s, columns)
+}
+
+// scratchDirect is startDirect into the Reader's own directGroup, for a
+// read that is over before it returns (SortedIntRows, ReadSmall): a point
+// lookup then makes no group, map or list of its own. The group is the
+// Reader's until its next scratchDirect.
+func (r *Reader) scratchDirect(s Selection, columns []int) (*directGroup, error) {
+	g := r.scratch
+	if g == nil {
+		g = &directGroup{r: r, pages: map[int64]*cachedPage{}}
+		r.scratch = g
+	}
+	clear(g.pages)
+	g.chunks, g.raw = g.chunks[:0], g.raw[:0]
+	return r.fillDirect(g, s, columns)
+}
+
+// pageWant is a page to fetch, with its chunk.
+type pageWant struct {
+	ci *chunkInfo
+	byteRange
+}
+
+// fillDirect makes g, empty, the directGroup of the selection (see
+// startDirect), or returns nil.
+func (r *Reader) fillDirect(g *directGroup, s Selection, columns []int) (*directGroup, error) {
 	if s.Rows == nil || len(columns) == 0 || r.noDirect {
 		return nil, nil
 	}
@@ -164,41 +194,42 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 	if n > directMaxRows {
 		return nil, nil
 	}
-	chunks, err := r.directChunks(s.RowGroup, columns)
+	chunks, err := r.directChunks(g.chunks[:0], s.RowGroup, columns)
 	if chunks == nil {
 		return nil, err
 	}
-	g := &directGroup{r: r, chunks: chunks, pages: map[int64]*cachedPage{}, levels: r.levels[:0], idx: r.idx[:0]}
-	// The pages to fetch, each with its chunk.
-	type pageWant struct {
-		ci *chunkInfo
-		byteRange
+	g.chunks, g.levels, g.idx = chunks, r.levels[:0], r.idx[:0]
+	want := g.want[:0]
+	needDict := g.needDict[:0] // the chunks whose dictionary page is needed, once each
+	addDict := func(ci *chunkInfo) {
+		if !slices.Contains(needDict, ci) {
+			needDict = append(needDict, ci)
+		}
 	}
-	var want []pageWant
-	needDict := map[*chunkInfo]bool{}
 	for _, ci := range g.chunks {
 		for p := range selectedPages(ci, s.Rows) {
 			loc := ci.pages[p]
 			if pg := r.pcache.get(r.pageID(loc.offset)); pg != nil {
 				g.pages[loc.offset] = pg
 				if pg.hdr.encoding == encRLEDictionary || pg.hdr.encoding == encPlainDict {
-					needDict[ci] = true
+					addDict(ci)
 				}
 				continue
 			}
 			want = append(want, pageWant{ci, byteRange{loc.offset, loc.offset + int64(loc.size)}})
 			if ci.dictOff >= 0 {
-				needDict[ci] = true // known once the page is read; fetch alongside
+				addDict(ci) // known once the page is read; fetch alongside
 			}
 		}
 	}
-	for ci := range needDict {
+	for _, ci := range needDict {
 		if pg := r.pcache.get(r.pageID(ci.dictOff)); pg != nil {
 			g.pages[ci.dictOff] = pg
 		} else {
 			want = append(want, pageWant{ci, byteRange{ci.dictOff, ci.dictOff + ci.dictLen}})
 		}
 	}
+	g.want, g.needDict = want, needDict
 	if len(want) == 0 {
 		return g, nil
 	}
@@ -241,10 +272,12 @@ func selectedPages(ci *chunkInfo, rows []RowRange) func(func(int) bool) {
 	}
 }
 
-// directChunks returns the chunks of the columns of a row group, or nil
-// if the direct path cannot read one of them.
-func (r *Reader) directChunks(rowGroup int, columns []int) ([]*chunkInfo, error) {
-	chunks := make([]*chunkInfo, 0, len(columns))
+// directChunks appends to chunks those of the columns of a row group, or
+// returns nil if the direct path cannot read one of them.
+func (r *Reader) directChunks(chunks []*chunkInfo, rowGroup int, columns []int) ([]*chunkInfo, error) {
+	if chunks == nil {
+		chunks = make([]*chunkInfo, 0, len(columns))
+	}
 	for _, c := range columns {
 		ci, err := r.chunk(rowGroup, c)
 		if errors.Is(err, ErrNoPageIndex) {

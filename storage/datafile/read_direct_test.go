@@ -98,6 +98,7 @@ func TestDirectReadMatchesPqarrow(t *testing.T) {
 			datafile.SetDirect(plain, false)
 			rng := rand.New(rand.NewPCG(9, 10))
 			cols := allColumns(directSchema)
+			small := 0
 			for iter := range 40 {
 				var sel []datafile.Selection
 				for rg := range direct.NumRowGroups() {
@@ -129,6 +130,32 @@ func TestDirectReadMatchesPqarrow(t *testing.T) {
 					releaseAll(got)
 					releaseAll(want)
 				}
+				// ReadSmall reads each selection of rows as one array per
+				// column.
+				for _, s := range sel {
+					if s.Rows == nil {
+						continue
+					}
+					got, ok, err := direct.ReadSmall(s, pick)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ok {
+						continue
+					}
+					small++
+					want := readDirectSelection(t, plain, pick, []datafile.Selection{s})
+					for i := range pick {
+						if !array.Equal(got[i], want[i]) {
+							t.Fatalf("iteration %d, ReadSmall, column %s of %v:\ngot  %v\nwant %v", iter, directSchema.Columns()[pick[i]].Name, s, got[i], want[i])
+						}
+					}
+					releaseAll(got)
+					releaseAll(want)
+				}
+			}
+			if small == 0 {
+				t.Errorf("ReadSmall read no selection")
 			}
 			if st := cache.Stats(); st.Hits == 0 || st.Pages == 0 {
 				t.Fatalf("page cache unused: %+v", st)

@@ -345,7 +345,7 @@ func (rr *rowReader) readBatch() (arrow.RecordBatch, error) {
 	}
 	n := min(rr.r.cfg.batchRows, rg.End-rr.pos)
 	if rr.direct != nil {
-		cols, err := rr.direct.read(rr.columns, rr.pos, rr.pos+n)
+		cols, err := rr.direct.read(rr.columns, []RowRange{{Start: rr.pos, End: rr.pos + n}})
 		if err != nil {
 			return nil, err
 		}

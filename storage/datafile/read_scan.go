@@ -37,7 +37,7 @@ func (r *Reader) streamDirect(s Selection, columns []int) (*directGroup, error) 
 	if r.noDirect || len(columns) == 0 {
 		return nil, nil
 	}
-	chunks, err := r.directChunks(s.RowGroup, columns)
+	chunks, err := r.directChunks(nil, s.RowGroup, columns)
 	if chunks == nil {
 		return nil, err
 	}
@@ -291,18 +291,27 @@ func (o *columnOut) array() arrow.Array {
 	return a
 }
 
-// read decodes rows [start, end) of the selected columns (distinct, in
-// the group's order) into arrays.
-func (g *directGroup) read(columns []int, start, end int64) ([]arrow.Array, error) {
+// read decodes the rows of ranges (sorted) of the selected columns (in
+// the group's order) into arrays, one per column.
+func (g *directGroup) read(columns []int, ranges []RowRange) ([]arrow.Array, error) {
+	var n int64
+	for _, rr := range ranges {
+		n += rr.End - rr.Start
+	}
 	cols := make([]arrow.Array, len(g.chunks))
 	for i, ci := range g.chunks {
 		_, mem := g.r.columnAlloc(columns[i])
-		o := newColumnOut(mem, g.r.arrow.Field(columns[i]).Type, ci.phys, int(end-start))
+		o := newColumnOut(mem, g.r.arrow.Field(columns[i]).Type, ci.phys, int(n))
 		if ci.rowBytes > 0 {
 			// A sixteenth over the average, for batches of longer values.
-			o.reserve(int(ci.rowBytes*float64(end-start)*17/16) + 64)
+			o.reserve(int(ci.rowBytes*float64(n)*17/16) + 64)
 		}
-		err := g.decodeRows(ci, o, mem, start, end)
+		var err error
+		for _, rr := range ranges {
+			if err = g.decodeRows(ci, o, mem, rr.Start, rr.End); err != nil {
+				break
+			}
+		}
 		if err == nil && o.n != o.rows {
 			err = fmt.Errorf("decoded %d rows of %d", o.n, o.rows)
 		}

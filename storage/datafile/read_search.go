@@ -2,7 +2,10 @@ package datafile
 
 import (
 	"encoding/binary"
+	"fmt"
 	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/apache/arrow-go/v18/parquet"
 )
@@ -13,16 +16,36 @@ type IntSpan struct {
 	Open   bool
 }
 
+// ReadSmall reads a small page-pruned selection (at most directMaxRows
+// rows, its ranges as ReadRows takes them) of columns by the direct path,
+// as one array per column holding the selected rows in order: ReadRows
+// without a record reader and its batches, for the few rows a point
+// lookup found with SortedIntRows. ok is false when the direct path
+// cannot read the selection (the caller then uses ReadRows).
+func (r *Reader) ReadSmall(s Selection, columns []int) (cols []arrow.Array, ok bool, err error) {
+	if err := r.checkSelection(s); err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", r.key, err)
+	}
+	g, err := r.scratchDirect(s, columns)
+	if g == nil || err != nil {
+		return nil, false, err
+	}
+	if cols, err = g.read(columns, s.Rows); err != nil {
+		return nil, false, fmt.Errorf("read %s, row group %d: %w", r.key, s.RowGroup, err)
+	}
+	return cols, true, nil
+}
+
 // SortedIntRows returns the rows of selection s whose value of column
 // col lies in one of spans (sorted and disjoint), found by binary search
 // in the column's pages as they are stored, without decoding them into a
 // batch: the point lookup's way to find its row. col must be the column
 // the file's rows are sorted by (its first), so that its values rise
 // through the selection. ok is false when the column cannot be searched
-// so (the direct path does not read it, or it is not PLAIN 32- or 64-bit
-// integers without NULLs), and the caller then reads the column.
+// so (the direct path does not read it, or it is not 32- or 64-bit
+// integers without NULLs, PLAIN or in a dictionary), and the caller then reads the column.
 func (r *Reader) SortedIntRows(s Selection, col int, spans []IntSpan) (rows []RowRange, ok bool, err error) {
-	g, err := r.startDirect(s, []int{col})
+	g, err := r.scratchDirect(s, []int{col})
 	if g == nil || err != nil {
 		return nil, false, err
 	}
@@ -47,15 +70,53 @@ func (r *Reader) SortedIntRows(s Selection, col int, spans []IntSpan) (rows []Ro
 			if err != nil {
 				return nil, false, err
 			}
-			if pg == nil || pg.hdr.encoding != encPlain || (pg.hdr.typ != pageData && pg.hdr.typ != pageDataV2) {
+			if pg == nil || (pg.hdr.typ != pageData && pg.hdr.typ != pageDataV2) {
 				return nil, false, nil
 			}
 			n := int(pg.hdr.numValues)
-			if n*width > len(pg.data) || ci.pageEnd(p)-loc.firstRow != int64(n) {
+			if ci.pageEnd(p)-loc.firstRow != int64(n) {
 				return nil, false, errBadHeader
 			}
-			data := pg.data
+			data, idx := pg.data, []uint32(nil)
+			switch pg.hdr.encoding {
+			case encPlain:
+			case encRLEDictionary, encPlainDict:
+				// Keys repeat (several rows per key): the writer keeps
+				// them as indexes into a dictionary, in the key's order.
+				// Decode the page's indexes, then search through them.
+				dict, err := g.page(ci, ci.dictOff, ci.dictLen)
+				if err != nil {
+					return nil, false, err
+				}
+				if dict == nil || len(data) < 1 || data[0] > 32 {
+					return nil, false, errBadHeader
+				}
+				if idx, err = decodeHybrid32(data[1:], int(data[0]), n, g.idx[:0]); err != nil {
+					return nil, false, fmt.Errorf("dictionary indexes: %w", err)
+				}
+				g.idx, r.idx = idx, idx
+				if len(idx) < n {
+					return nil, false, errBadHeader
+				}
+				for _, i := range idx[:n] {
+					if int(i) >= int(dict.hdr.numValues) {
+						return nil, false, fmt.Errorf("dictionary index %d of %d values", i, dict.hdr.numValues)
+					}
+				}
+				data = dict.data
+				if int(dict.hdr.numValues)*width > len(data) {
+					return nil, false, errBadHeader
+				}
+			default:
+				return nil, false, nil
+			}
+			if idx == nil && n*width > len(data) {
+				return nil, false, errBadHeader
+			}
 			value := func(i int) int64 {
+				if idx != nil {
+					i = int(idx[i])
+				}
 				if width == 8 {
 					return int64(binary.LittleEndian.Uint64(data[i*8:]))
 				}

@@ -107,6 +107,9 @@ type Reader struct {
 	// levels and idx are the direct path's scratch (read_direct.go).
 	levels []uint8
 	idx    []uint32
+	// scratch is the directGroup of reads over before they return
+	// (scratchDirect).
+	scratch *directGroup
 	// schemas are ReadRows' batch schemas by column list.
 	schemas map[string]*arrow.Schema
 }
@@ -311,7 +314,7 @@ type PageStats struct {
 // group's page index from the store and decodes it once per Reader; the
 // slice returned is the Reader's, not to be changed.
 func (r *Reader) PageStats(rowGroup, column int) ([]PageStats, error) {
-	if rowGroup < 0 || rowGroup >= r.NumRowGroups() || column < 0 || column >= len(r.sch.Columns()) {
+	if rowGroup < 0 || rowGroup >= r.NumRowGroups() || column < 0 || column >= r.sch.NumColumns() {
 		return nil, fmt.Errorf("page index of %s: row group %d, column %d out of range", r.key, rowGroup, column)
 	}
 	k := [2]int{rowGroup, column}
@@ -327,7 +330,7 @@ func (r *Reader) PageStats(rowGroup, column int) ([]PageStats, error) {
 }
 
 func (r *Reader) decodePageStats(rowGroup, column int) ([]PageStats, error) {
-	typ := r.sch.Columns()[column].Type
+	typ := r.sch.Column(column).Type
 	pir, err := r.pageIndex(rowGroup)
 	if err != nil {
 		return nil, err

@@ -43,6 +43,21 @@ func (s *Schema) Columns() []Column {
 	return append(out, s.Values...)
 }
 
+// NumColumns is len(Columns()), without building the slice.
+func (s *Schema) NumColumns() int { return len(s.RowKeys) + len(s.SortKeys) + len(s.Values) }
+
+// Column returns Columns()[i] without building the slice: hot paths (a
+// point lookup plans and scans in microseconds) ask for one column.
+func (s *Schema) Column(i int) Column {
+	if i < len(s.RowKeys) {
+		return s.RowKeys[i]
+	}
+	if i -= len(s.RowKeys); i < len(s.SortKeys) {
+		return s.SortKeys[i]
+	}
+	return s.Values[i-len(s.SortKeys)]
+}
+
 // NumKeys is the number of leading columns that order rows: row keys and
 // sort keys.
 func (s *Schema) NumKeys() int { return len(s.RowKeys) + len(s.SortKeys) }

@@ -26,3 +26,24 @@ func TestFitLength(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnAt checks Column and NumColumns against Columns, over schemas
+// with and without sort keys and values.
+func TestColumnAt(t *testing.T) {
+	c := func(n string) Column { return Column{Name: n, Type: BigInt} }
+	for _, s := range []*Schema{
+		{RowKeys: []Column{c("k")}},
+		{RowKeys: []Column{c("k"), c("g")}, Values: []Column{c("v")}},
+		{RowKeys: []Column{c("k")}, SortKeys: []Column{c("s"), c("t")}, Values: []Column{c("v"), c("w")}},
+	} {
+		all := s.Columns()
+		if s.NumColumns() != len(all) {
+			t.Fatalf("NumColumns %d, want %d", s.NumColumns(), len(all))
+		}
+		for i, want := range all {
+			if got := s.Column(i); got != want {
+				t.Errorf("Column(%d) = %v, want %v", i, got, want)
+			}
+		}
+	}
+}
