@@ -24,6 +24,7 @@ import (
 type boundCache struct {
 	mu       sync.Mutex // held while the cached relation is re-pinned and planned
 	r        rel
+	pushed   rel // pushFilters(r), planned each time: it shares r's scans
 	scans    []*scanRel
 	defs     []*catalog.TableDef // the definition each of scans was bound to
 	settings uint64
@@ -76,39 +77,41 @@ func cacheable(r rel) (scans []*scanRel, ok bool) {
 	return scans, ok && len(scans) > 0
 }
 
-// bindCached returns q bound against snap: st's cached relation with its
-// tables re-pinned in snap when it is still valid, else a fresh binding,
-// which it caches when it can. The caller plans the result while holding
-// the returned unlock (nil when nothing is held), since planning reads the
-// re-pinned scans.
-func (s *Session) bindCached(ctx context.Context, st *Statement, snap *snapshot, q *ast.Query) (rel, func(), error) {
+// bindCached returns q bound against snap, and the same with its filters
+// pushed down (pushFilters), which is what the planner plans: st's cached
+// relations with their tables re-pinned in snap when they are still
+// valid, else a fresh binding, which it caches when it can. The caller
+// plans while holding the returned unlock (nil when nothing is held),
+// since planning reads the re-pinned scans.
+func (s *Session) bindCached(ctx context.Context, st *Statement, snap *snapshot, q *ast.Query) (r, pushed rel, unlock func(), err error) {
 	c := &st.bound
 	c.mu.Lock()
 	if c.r != nil && c.settings == s.settingsGen && s.repin(ctx, c, snap) {
-		return c.r, c.mu.Unlock, nil
+		return c.r, c.pushed, c.mu.Unlock, nil
 	}
 	b := &binder{s: s, ctx: ctx, snap: snap}
-	r, err := b.bindQuery(q)
+	r, err = b.bindQuery(q)
 	if err != nil {
 		c.mu.Unlock()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	c.r, c.scans = nil, nil
+	pushed = pushFilters(r)
+	c.r, c.pushed, c.scans = nil, nil, nil
 	if scans, ok := cacheable(r); ok {
 		defs := make([]*catalog.TableDef, len(scans))
 		for i, sc := range scans {
 			d, found := snap.def(sc.ts.t.Def.Name)
 			if !found {
 				c.mu.Unlock()
-				return r, nil, nil
+				return r, pushed, nil, nil
 			}
 			defs[i] = d
 		}
-		c.r, c.scans, c.defs, c.settings = r, scans, defs, s.settingsGen
-		return r, c.mu.Unlock, nil
+		c.r, c.pushed, c.scans, c.defs, c.settings = r, pushed, scans, defs, s.settingsGen
+		return r, pushed, c.mu.Unlock, nil
 	}
 	c.mu.Unlock()
-	return r, nil, nil
+	return r, pushed, nil, nil
 }
 
 // repin points the cached scans at snap's state of their tables, if snap's

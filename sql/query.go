@@ -37,7 +37,7 @@ func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Quer
 	if err != nil {
 		return nil, nil, err
 	}
-	r, unlock, err := s.bindCached(ctx, st, snap, q)
+	r, pushed, unlock, err := s.bindCached(ctx, st, snap, q)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Quer
 		defer unlock()
 	}
 	p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec}
-	plan, err := p.plan(r)
+	plan, err := p.planRel(pushed)
 	return plan, r, err
 }
 
