@@ -111,6 +111,21 @@ func TestProject(t *testing.T) {
 	if o := p.Ordering(); !reflect.DeepEqual(o, []SortKey{{Column: 0}}) {
 		t.Fatalf("ordering %v", o)
 	}
+	t.Run("schema reused", func(t *testing.T) {
+		exprs := []expr.Expr{tCol(1, "b", tStr), tCol(0, "a", tI64)}
+		first := NewProject(src, exprs, []string{"b", "a"})
+		if again := NewProjectSchema(src, exprs, []string{"b", "a"}, first.Schema()); again.Schema() != first.Schema() {
+			t.Errorf("the same fields made a new schema")
+		}
+		renamed := NewProjectSchema(src, exprs, []string{"b", "z"}, first.Schema())
+		if renamed.Schema() == first.Schema() || renamed.Schema().Field(1).Name != "z" {
+			t.Errorf("another name kept the old schema: %v", renamed.Schema())
+		}
+		retyped := NewProjectSchema(src, []expr.Expr{tCol(1, "b", tStr), tCol(1, "a", tStr)}, []string{"b", "a"}, first.Schema())
+		if !arrow.TypeEqual(retyped.Schema().Field(1).Type, tStr) {
+			t.Errorf("another type kept the old schema: %v", retyped.Schema())
+		}
+	})
 	t.Run("no columns", func(t *testing.T) {
 		got := tRun(t, ec, NewProject(src, nil, nil))
 		if len(got) != 3 {
