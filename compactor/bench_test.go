@@ -23,16 +23,18 @@ import (
 //	go test ./compactor -run - -bench 'Run/files=4' -cpuprofile cpu.pprof
 func BenchmarkRun(b *testing.B) {
 	for _, c := range []struct{ files, rows int }{{4, 256 << 10}, {11, 1 << 20}} {
-		b.Run(fmt.Sprintf("files=%d/rows=%d", c.files, c.rows), func(b *testing.B) {
-			benchmarkRun(b, c.files, c.rows)
-		})
+		for _, codec := range []string{"zstd", "lz4_raw", "snappy", "none"} {
+			b.Run(fmt.Sprintf("files=%d/rows=%d/codec=%s", c.files, c.rows, codec), func(b *testing.B) {
+				benchmarkRun(b, c.files, c.rows, codec)
+			})
+		}
 	}
 }
 
-func benchmarkRun(b *testing.B, files, rows int) {
+func benchmarkRun(b *testing.B, files, rows int, codec string) {
 	ctx := context.Background()
 	db := storagetest.NewDB(b, storagetest.LocalStore(b))
-	tb, err := db.CreateTable(ctx, catalog.TableDef{Name: "bench", Schema: gen.Schema(), Properties: catalog.Properties{}})
+	tb, err := db.CreateTable(ctx, catalog.TableDef{Name: "bench", Schema: gen.Schema(), Properties: catalog.Properties{"compression_codec": codec}})
 	if err != nil {
 		b.Fatal(err)
 	}
