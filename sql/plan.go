@@ -7,6 +7,8 @@ import (
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/storage/catalog"
+	"github.com/dormousedb/dormouse/storage/iterator"
 )
 
 // planner turns a logical plan into an engine plan, pushing down what the
@@ -62,11 +64,8 @@ func (p *planner) planPruned(r rel, used map[int]bool) (engine.Plan, map[int]int
 		return p.planScan(r, nil, used)
 	case *filterRel:
 		if sc, ok := r.in.(*scanRel); ok {
-			need := copyUsed(used, len(r.columns()))
-			for _, c := range expr.Columns(r.cond) {
-				need[c] = true
-			}
-			return p.planScan(sc, r.cond, need)
+			// planScan reads the columns of what it filters above the scan.
+			return p.planScan(sc, r.cond, copyUsed(used, len(r.columns())))
 		}
 		in, err := p.planRel(r.in)
 		if err != nil {
@@ -191,6 +190,29 @@ func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engi
 		}
 		return out, nil, nil
 	}
+	ts := sc.ts
+	toStorage := make(map[int]int, len(sc.storage))
+	for p, st := range sc.storage {
+		toStorage[p] = st
+	}
+	// The filter: its spans restrict the scan; what they do not hold
+	// exactly is applied above it, and its columns read.
+	var spans []engine.ColumnSpans
+	var residual expr.Expr
+	if cond != nil {
+		folded, err := expr.Fold(p.ec.Eval, cond)
+		if err != nil {
+			return nil, nil, err
+		}
+		if spans, residual, err = scanFilters(ts.t.Def, folded, toStorage); err != nil {
+			return nil, nil, err
+		}
+		if residual != nil {
+			for _, c := range expr.Columns(residual) {
+				used[c] = true
+			}
+		}
+	}
 	// Read the used columns in storage order; map scan positions (declared
 	// order) to their place in the scan's output.
 	pos := sortedKeys(copyUsed(used, len(sc.cols)))
@@ -200,31 +222,52 @@ func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engi
 	sort.Slice(pos, func(i, j int) bool { return sc.storage[pos[i]] < sc.storage[pos[j]] })
 	storageCols := make([]int, len(pos))
 	mapping := make(map[int]int, len(pos))
-	toStorage := make(map[int]int, len(sc.storage))
 	for i, p := range pos {
 		storageCols[i] = sc.storage[p]
 		mapping[p] = i
 	}
-	for p, st := range sc.storage {
-		toStorage[p] = st
-	}
-	ts := sc.ts
-	scan := &engine.TableScan{Table: ts.t, State: ts.state, Seq: ts.seq, Columns: storageCols, Limit: -1}
+	scan := &engine.TableScan{Table: ts.t, State: ts.state, Seq: ts.seq, Columns: storageCols, Limit: -1, Filters: spans}
 	if p.ec.Eval != nil {
 		// A table's age_off counts back from the statement's time, in
 		// every part of the scan wherever it runs.
 		scan.Now = time.UnixMicro(p.ec.Eval.Now)
 	}
 	var out engine.Plan = scan
-	if cond != nil {
-		folded, err := expr.Fold(p.ec.Eval, cond)
-		if err != nil {
-			return nil, nil, err
-		}
-		scan.Filters = pushdownSpans(ts.t.Def.Schema, expr.Remap(folded, toStorage))
-		out = &engine.Filter{Input: scan, Cond: expr.Remap(folded, mapping)}
+	if residual != nil {
+		out = &engine.Filter{Input: scan, Cond: expr.Remap(residual, mapping)}
 	}
 	return out, mapping, nil
+}
+
+// scanFilters splits a scan's filter (folded, over the scan's columns;
+// toStorage maps them to the table's) into the spans the scan restricts
+// each storage column to (pushdownSpans) and the residual the scan does
+// not apply exactly, for a Filter above it (nil: none). The scan applies
+// its spans exactly, so a conjunct whose spans hold exactly the rows it
+// keeps (exactSpans) needs no filter above; on a table with iterators,
+// whose filters on values apply to combined rows, every conjunct stays.
+func scanFilters(def *catalog.TableDef, cond expr.Expr, toStorage map[int]int) ([]engine.ColumnSpans, expr.Expr, error) {
+	stored := expr.Remap(cond, toStorage)
+	spans := pushdownSpans(def.Schema, stored)
+	spec, err := iterator.FromDef(def)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !spec.Empty() {
+		return spans, cond, nil
+	}
+	var residual expr.Expr
+	for _, c := range conjuncts(cond) {
+		if exactSpans(def.Schema, expr.Remap(c, toStorage)) {
+			continue
+		}
+		if residual == nil {
+			residual = c
+		} else if residual, err = expr.And(residual, c); err != nil {
+			return nil, nil, err
+		}
+	}
+	return spans, residual, nil
 }
 
 func indexOf(xs []int, v int) int {

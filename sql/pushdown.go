@@ -120,6 +120,24 @@ func spansOf(sch *schema.Schema, e expr.Expr) (int, engine.SpanSet, bool) {
 	return 0, nil, false
 }
 
+// exactSpans says whether a predicate's spans (spansOf) hold exactly the
+// values for which it is true, so that a scan applying them leaves it
+// nothing to do: the comparisons, IN, BETWEEN and OR of those on an
+// integer-like column (BIGINT, INTEGER, TIMESTAMP, DATE), whose constants
+// encode exactly, with no collation, NaN or prefix between a value and
+// its spans. NULL is in no span and satisfies none of them.
+func exactSpans(sch *schema.Schema, e expr.Expr) bool {
+	col, _, ok := spansOf(sch, e)
+	if !ok {
+		return false
+	}
+	switch sch.Column(col).Type {
+	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
+		return true
+	}
+	return false
+}
+
 // likePrefix is the literal text a LIKE pattern starts with, up to its
 // first wildcard ("" if it starts with one or uses escapes).
 func likePrefix(pattern string) string {
