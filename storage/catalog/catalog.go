@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dormousedb/dormouse/storage/objstore"
@@ -215,6 +216,12 @@ func (machine) Apply(s *State, t *Txn, at txlog.Meta) error {
 // Catalog is the table list of one store.
 type Catalog struct {
 	log *txlog.Log[*State, *Txn]
+
+	// listed is List's answer for the state listedOf: every statement
+	// lists the tables, and the catalog seldom changes.
+	mu       sync.Mutex
+	listedOf *State
+	listed   []*TableDef
 }
 
 // Open loads the catalog of a store.
@@ -317,17 +324,24 @@ func (c *Catalog) Get(ctx context.Context, name string) (*TableDef, error) {
 	return d, nil
 }
 
-// List returns every table sorted by name, reading the newest catalog.
+// List returns every table sorted by name, reading the newest catalog. The
+// slice is shared by every caller until the catalog changes: read it only.
 func (c *Catalog) List(ctx context.Context) ([]*TableDef, error) {
 	s, _, err := c.log.Refresh(ctx)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listedOf == s {
+		return c.listed, nil
 	}
 	out := make([]*TableDef, 0, len(s.Tables))
 	for _, d := range s.Tables {
 		out = append(out, d)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	c.listedOf, c.listed = s, out
 	return out, nil
 }
 

@@ -151,3 +151,40 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestListFollowsChanges lists the tables between changes made by this
+// catalog and by another on the same store: each list is the newest.
+func TestListFollowsChanges(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c, other := open(t, dir), open(t, dir)
+	names := func() string {
+		defs, err := c.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range defs {
+			out = append(out, d.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	steps := []struct {
+		change func() error
+		want   string
+	}{
+		{func() error { _, err := c.Create(ctx, def("b")); return err }, "b"},
+		{func() error { return nil }, "b"},
+		{func() error { _, err := other.Create(ctx, def("a")); return err }, "a,b"},
+		{func() error { _, err := other.Drop(ctx, "b"); return err }, "a"},
+		{func() error { _, err := c.Create(ctx, def("c")); return err }, "a,c"},
+	}
+	for i, s := range steps {
+		if err := s.change(); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(); got != s.want {
+			t.Errorf("step %d: tables %s, want %s", i, got, s.want)
+		}
+	}
+}
