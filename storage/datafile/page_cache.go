@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unique"
 )
 
 // PageCache keeps decompressed pages of data files in memory, so that
@@ -43,8 +44,8 @@ type pageShard struct {
 	mu    sync.Mutex
 	limit int64
 	used  int64
-	lru   list.List // of *cachedPage, most recently put or passed over first
-	pages map[pageID]*list.Element
+	lru   list.List              // of *cachedPage, most recently put or passed over first
+	pages map[pageID]*cachedPage // the pages in lru, found without it
 
 	hits, misses int64
 	scanKept     int64 // pages scans added
@@ -56,11 +57,27 @@ const pageShardBytes = 16 << 20
 // maxPageShards bounds the shards of a big cache.
 const maxPageShards = 16
 
-// pageID names a page of a file.
+// pageID names a page of a file. The file is an interned handle, not its
+// name: a point lookup takes a few pages from a cache of a hundred
+// thousand, and hashing a name of a hundred bytes, then comparing it
+// through a pointer to memory no cache line holds, cost more than the
+// rest of the lookup in the cache.
 type pageID struct {
-	key    string
-	size   int64
+	file   unique.Handle[fileID]
 	offset int64
+}
+
+// fileID names a file in the cache: its store and key, and its size, so
+// that a file written again under its key (other bytes) is another file.
+type fileID struct {
+	name string
+	size int64
+}
+
+// newPageID names the page at offset of a file; Readers make the file's
+// handle once (Reader.pageID).
+func newPageID(name string, size, offset int64) pageID {
+	return pageID{file: unique.Make(fileID{name: name, size: size}), offset: offset}
 }
 
 // cachedPage is one decoded page: its header and decompressed bytes
@@ -98,7 +115,7 @@ func NewPageCache(limit int64) *PageCache {
 	n = 1 << (bits.Len(uint(n)) - 1) // a power of two: shard picks by bits
 	c := &PageCache{limit: limit, shards: make([]pageShard, n)}
 	for i := range c.shards {
-		c.shards[i] = pageShard{limit: limit / int64(n), pages: map[pageID]*list.Element{}}
+		c.shards[i] = pageShard{limit: limit / int64(n), pages: map[pageID]*cachedPage{}}
 	}
 	return c
 }
@@ -126,13 +143,12 @@ func (c *PageCache) get(id pageID) *cachedPage {
 func (c *pageShard) lookup(id pageID, used bool) *cachedPage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.pages[id]
+	pg, ok := c.pages[id]
 	if !ok {
 		c.misses++
 		return nil
 	}
 	c.hits++
-	pg := e.Value.(*cachedPage)
 	if used {
 		pg.used = true // moved to the front only when it would be evicted
 	}
@@ -162,7 +178,8 @@ func (c *pageShard) put(p *cachedPage) (grew int64) {
 	}
 	before := c.used
 	p.shared = true
-	c.pages[p.id] = c.lru.PushFront(p)
+	c.lru.PushFront(p)
+	c.pages[p.id] = p
 	c.used += p.bytes()
 	for c.used > c.limit {
 		e := c.lru.Back()
@@ -243,7 +260,8 @@ func (c *pageShard) scanPut(p *cachedPage) bool {
 		return false
 	}
 	p.shared = true
-	c.pages[p.id] = c.lru.PushBack(p)
+	c.lru.PushBack(p)
+	c.pages[p.id] = p
 	c.used += p.bytes()
 	c.scanKept++
 	return true

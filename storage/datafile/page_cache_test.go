@@ -1,38 +1,42 @@
 package datafile
 
-import "testing"
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestPageCacheEvicts checks the cache keeps within its limit by dropping
 // the least recently used pages, and keeps no page bigger than itself.
 func TestPageCacheEvicts(t *testing.T) {
 	page := func(off int64) *cachedPage {
-		return &cachedPage{id: pageID{key: "f", size: 1, offset: off}, data: make([]byte, 1000)}
+		return &cachedPage{id: newPageID("f", 1, off), data: make([]byte, 1000)}
 	}
 	one := page(0).bytes()
 	c := NewPageCache(3 * one)
 	for off := range int64(3) {
 		c.put(page(off))
 	}
-	if c.get(pageID{key: "f", size: 1, offset: 0}) == nil { // now most recent
+	if c.get(newPageID("f", 1, 0)) == nil { // now most recent
 		t.Fatal("page 0 missing")
 	}
 	c.put(page(3)) // evicts page 1, the least recently used
-	if c.get(pageID{key: "f", size: 1, offset: 1}) != nil {
+	if c.get(newPageID("f", 1, 1)) != nil {
 		t.Fatal("page 1 kept past the limit")
 	}
 	for _, off := range []int64{0, 2, 3} {
-		if c.get(pageID{key: "f", size: 1, offset: off}) == nil {
+		if c.get(newPageID("f", 1, off)) == nil {
 			t.Fatalf("page %d evicted", off)
 		}
 	}
-	big := &cachedPage{id: pageID{key: "g"}, data: make([]byte, 4*one)}
+	big := &cachedPage{id: newPageID("g", 0, 0), data: make([]byte, 4*one)}
 	c.put(big)
 	if st := c.Stats(); st.Pages != 3 || st.Bytes > st.Limit {
 		t.Fatalf("stats %+v", st)
 	}
 	var none *PageCache
 	none.put(page(9))
-	if none.get(pageID{key: "f", size: 1, offset: 9}) != nil {
+	if none.get(newPageID("f", 1, 9)) != nil {
 		t.Fatal("nil cache holds a page")
 	}
 }
@@ -42,7 +46,7 @@ func TestPageCacheEvicts(t *testing.T) {
 // when point reads need room; and a scan's look-up does not make a page
 // more recent.
 func TestPageCacheScans(t *testing.T) {
-	id := func(off int64) pageID { return pageID{key: "f", size: 1, offset: off} }
+	id := func(off int64) pageID { return newPageID("f", 1, off) }
 	page := func(off int64) *cachedPage { return &cachedPage{id: id(off), data: make([]byte, 1000)} }
 	one := page(0).bytes()
 	c := NewPageCache(4 * one)
@@ -98,7 +102,7 @@ func TestPageCacheShards(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			for i := range 4000 {
 				off := int64((g*7919+i*31)%3000) * pageBytes
-				id := pageID{key: "f", size: 1, offset: off}
+				id := newPageID("f", 1, off)
 				if pg := c.get(id); pg != nil {
 					if pg.id != id {
 						t.Errorf("asked for %v, got %v", id, pg.id)
@@ -123,5 +127,28 @@ func TestPageCacheShards(t *testing.T) {
 	}
 	if st.Hits+st.Misses != 8*4000 {
 		t.Fatalf("%d hits and %d misses of %d reads", st.Hits, st.Misses, 8*4000)
+	}
+}
+
+// BenchmarkPageCacheLookup takes random pages from a cache of 128,000
+// (64 files of 2,000 pages, named as a local store names them), as point
+// lookups over a big table do: memory latency, not the hash, is the cost.
+func BenchmarkPageCacheLookup(b *testing.B) {
+	c := NewPageCache(1 << 30)
+	const files, pages = 64, 2000
+	ids := make([]pageID, 0, files*pages)
+	for f := range files {
+		name := fmt.Sprintf("file:///var/lib/dormouse\x00tables/7a6f166debcd4adf/partitions/0123456789abcdef/%032d.parquet", f)
+		for p := range pages {
+			id := newPageID(name, 123456789, int64(p)*16384)
+			c.put(&cachedPage{id: id, data: make([]byte, 64)})
+			ids = append(ids, id)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for b.Loop() {
+		if c.get(ids[rng.IntN(len(ids))]) == nil {
+			b.Fatal("miss")
+		}
 	}
 }

@@ -295,7 +295,7 @@ func (r *Reader) directChunks(chunks []*chunkInfo, rowGroup int, columns []int) 
 }
 
 func (r *Reader) pageID(off int64) pageID {
-	return pageID{key: r.cacheName, size: r.obj.Size(), offset: off}
+	return pageID{file: r.file, offset: off}
 }
 
 func growBytes(b []byte, n int) []byte {

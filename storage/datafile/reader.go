@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"unique"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -102,8 +103,8 @@ type Reader struct {
 	pageStats  map[[2]int][]PageStats
 	pcache     *PageCache // shared; nil: none
 	noDirect   bool       // tests: read everything through pqarrow
-	// cacheName names the file in pcache: store and key.
-	cacheName string
+	// file names the file in pcache: store, key and size.
+	file unique.Handle[fileID]
 	// levels and idx are the direct path's scratch (read_direct.go).
 	levels []uint8
 	idx    []uint32
@@ -128,7 +129,8 @@ func Open(ctx context.Context, store objstore.Store, key string, sch *schema.Sch
 	}
 	r := &Reader{key: key, sch: sch, cfg: cfg, obj: obj, cache: newReadCache(obj), arrow: sch.Arrow(),
 		pageIndexes: map[int]*metadata.RowGroupPageIndexReader{}, chunks: map[[2]int]*chunkInfo{},
-		pageStats: map[[2]int][]PageStats{}, pcache: cfg.pages, cacheName: store.URL() + "\x00" + key}
+		pageStats: map[[2]int][]PageStats{}, pcache: cfg.pages,
+		file: unique.Make(fileID{name: store.URL() + "\x00" + key, size: obj.Size()})}
 	if err := r.open(); err != nil {
 		return nil, errors.Join(fmt.Errorf("open data file %s: %w", key, err), r.Close())
 	}
