@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -20,9 +19,9 @@ import (
 //
 // A TableScan whose only filter is a few bounded ranges of an integer row
 // key (k = $1, k IN (…), k BETWEEN 5 AND 9) on a table without iterators
-// reads each kept file with two calls to its Reader: SortedIntRows finds
-// the rows by binary search in the key's pages, ReadSmall decodes just
-// those rows of the output columns. The general scan gets there too, but
+// reads each kept file with two calls to its Reader: SortedIntKeyRows
+// finds the rows by binary search, among the key's pages and then in
+// them, and ReadSmall decodes just those rows of the output columns. The general scan gets there too, but
 // through a part operator, a file operator, row group plans, a record
 // reader and its batches, each made for every lookup: at tens of
 // thousands of lookups a second that machinery, not the read, was most of
@@ -252,20 +251,13 @@ func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err er
 		if st.Rows == 0 || f.settle(st.Columns[0], st.Rows) == scanNone {
 			continue
 		}
-		candidates, _ := scanPageRows(r, rg, st.Rows, []*scanFilter{f})
-		if candidates != nil && len(candidates) == 0 {
-			continue
-		}
-		if candidates == nil {
-			candidates = []datafile.RowRange{{Start: 0, End: st.Rows}}
-		}
 		groups++
-		rows, ok, err := r.SortedIntRows(datafile.Selection{RowGroup: rg, Rows: candidates}, 0, f.ints)
+		rows, ok, err := r.SortedIntKeyRows(rg, f.ints)
 		if err != nil || !ok {
 			return false, err
 		}
-		if o.stats != nil { // EXPLAIN ANALYZE: the key's pages searched and the rows' read
-			kept, total, err := shortPages(r, rg, p.Columns, candidates, rows)
+		if o.stats != nil { // EXPLAIN ANALYZE: the pages holding the rows found
+			kept, total, err := shortPages(r, rg, p.Columns, rows)
 			if err != nil {
 				return false, err
 			}
@@ -296,16 +288,14 @@ func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err er
 	return true, nil
 }
 
-// shortPages counts the pages a short read of a row group reads (the
-// key's pages searched, the columns' pages holding the rows found) and
-// all the pages of those columns.
-func shortPages(r *datafile.Reader, rg int, columns []int, searched, found []datafile.RowRange) (kept, total int64, err error) {
-	kept, total, err = r.PagesSelected(rg, []int{0}, searched)
-	if err == nil {
-		var k, t int64
-		k, t, err = r.PagesSelected(rg, slices.DeleteFunc(slices.Clone(columns), func(c int) bool { return c == 0 }), found)
-		kept, total = kept+k, total+t
+// shortPages counts the pages a short read of a row group reads (those
+// of the key and of the columns holding the rows found) and all the pages
+// of those columns.
+func shortPages(r *datafile.Reader, rg int, columns []int, found []datafile.RowRange) (kept, total int64, err error) {
+	if scanIndexOf(columns, 0) < 0 {
+		columns = append([]int{0}, columns...)
 	}
+	kept, total, err = r.PagesSelected(rg, columns, found)
 	if errors.Is(err, datafile.ErrNoPageIndex) {
 		return 0, 0, nil
 	}

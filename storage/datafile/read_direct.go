@@ -58,6 +58,9 @@ type chunkInfo struct {
 	codec   compress.Codec
 	dictOff int64 // offset of the dictionary page, or -1
 	dictLen int64
+	// pageMins are the lowest values of the pages of a row group's first
+	// column, as integers (SortedIntKeyRows), once asked for.
+	pageMins []int64
 	// rowBytes estimates the bytes of a row's value once decoded, for a
 	// PLAIN byte array chunk (from its uncompressed size, less a length
 	// per value), so that a batch's buffer is sized once; 0 when unknown.

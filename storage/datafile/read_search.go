@@ -2,12 +2,14 @@ package datafile
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/apache/arrow-go/v18/parquet"
+
+	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // IntSpan is a range of integers [Lo, Hi), with no upper bound when Open.
@@ -143,4 +145,72 @@ func (r *Reader) SortedIntRows(s Selection, col int, spans []IntSpan) (rows []Ro
 		}
 	}
 	return rows, true, nil
+}
+
+// SortedIntKeyRows is SortedIntRows over a whole row group's first column
+// (the one its rows are sorted by): it finds the pages that can hold the
+// spans by binary search among the pages' lowest values, kept as integers
+// per Reader (page i's values lie between its lowest and the next page's),
+// and searches those. A point lookup's probes then fall in one small
+// array rather than in a page index of byte strings.
+func (r *Reader) SortedIntKeyRows(rowGroup int, spans []IntSpan) (rows []RowRange, ok bool, err error) {
+	ci, err := r.chunk(rowGroup, 0)
+	if errors.Is(err, ErrNoPageIndex) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if ci.pageMins == nil {
+		if ci.pageMins, err = r.pageMins(rowGroup); err != nil || ci.pageMins == nil {
+			return nil, false, err
+		}
+	}
+	mins := ci.pageMins
+	var sel []RowRange
+	for _, sp := range spans {
+		first := max(sort.Search(len(mins), func(i int) bool { return mins[i] >= sp.Lo })-1, 0)
+		end := len(mins)
+		if !sp.Open {
+			end = sort.Search(len(mins), func(i int) bool { return mins[i] >= sp.Hi })
+		}
+		if first >= end {
+			continue
+		}
+		rr := RowRange{Start: ci.pages[first].firstRow, End: ci.pageEnd(end - 1)}
+		if k := len(sel); k > 0 && sel[k-1].End >= rr.Start {
+			sel[k-1].End = max(sel[k-1].End, rr.End)
+		} else {
+			sel = append(sel, rr)
+		}
+	}
+	if len(sel) == 0 {
+		return []RowRange{}, true, nil
+	}
+	return r.SortedIntRows(Selection{RowGroup: rowGroup, Rows: sel}, 0, spans)
+}
+
+// pageMins returns the lowest value of each page of a row group's first
+// column as an integer, from the page index, or nil if a page has none
+// (or the column holds no integers).
+func (r *Reader) pageMins(rowGroup int) ([]int64, error) {
+	switch r.sch.Column(0).Type {
+	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
+	default:
+		return nil, nil
+	}
+	ps, err := r.PageStats(rowGroup, 0)
+	if err != nil {
+		return nil, err
+	}
+	mins := make([]int64, len(ps))
+	for i, p := range ps {
+		if !p.HasMinMax {
+			return nil, nil
+		}
+		if mins[i], err = schema.DecodeInt(p.Min); err != nil {
+			return nil, nil
+		}
+	}
+	return mins, nil
 }

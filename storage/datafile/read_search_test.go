@@ -63,7 +63,7 @@ func TestSortedIntRows(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer r.Close()
-				searched := false
+				searched, keyRows := false, false
 				for iter := range 300 {
 					rg := rng.IntN(r.NumRowGroups())
 					groupRows := min(int64(2000), int64(n)-int64(rg)*2000)
@@ -86,6 +86,38 @@ func TestSortedIntRows(t *testing.T) {
 						}
 						lo = hi + int64(rng.IntN(3000))
 					}
+					// The rows of the selection in the spans, by brute force.
+					want := func(sel []datafile.RowRange) []datafile.RowRange {
+						var want []datafile.RowRange
+						for _, rr := range sel {
+							for row := rr.Start; row < rr.End; row++ {
+								val := keys[int64(rg)*2000+row]
+								in := slices.ContainsFunc(spans, func(s datafile.IntSpan) bool { return val >= s.Lo && (s.Open || val < s.Hi) })
+								if !in {
+									continue
+								}
+								if k := len(want); k > 0 && want[k-1].End == row {
+									want[k-1].End++
+								} else {
+									want = append(want, datafile.RowRange{Start: row, End: row + 1})
+								}
+							}
+						}
+						return want
+					}
+					same := func(got, want []datafile.RowRange) bool {
+						return fmt.Sprint(got) == fmt.Sprint(want) || (len(got) == 0 && len(want) == 0)
+					}
+					// The whole row group, its pages found by their lowest
+					// values.
+					if got, ok, err := r.SortedIntKeyRows(rg, spans); err != nil {
+						t.Fatal(err)
+					} else if ok {
+						keyRows = true
+						if w := want([]datafile.RowRange{{Start: 0, End: groupRows}}); !same(got, w) {
+							t.Fatalf("iteration %d, row group %d, spans %v: SortedIntKeyRows\ngot  %v\nwant %v", iter, rg, spans, got, w)
+						}
+					}
 					got, ok, err := r.SortedIntRows(sel, 0, spans)
 					if err != nil {
 						t.Fatal(err)
@@ -94,27 +126,15 @@ func TestSortedIntRows(t *testing.T) {
 						continue
 					}
 					searched = true
-					var want []datafile.RowRange
-					for _, rr := range sel.Rows {
-						for row := rr.Start; row < rr.End; row++ {
-							val := keys[int64(rg)*2000+row]
-							in := slices.ContainsFunc(spans, func(s datafile.IntSpan) bool { return val >= s.Lo && (s.Open || val < s.Hi) })
-							if !in {
-								continue
-							}
-							if k := len(want); k > 0 && want[k-1].End == row {
-								want[k-1].End++
-							} else {
-								want = append(want, datafile.RowRange{Start: row, End: row + 1})
-							}
-						}
-					}
-					if fmt.Sprint(got) != fmt.Sprint(want) && !(len(got) == 0 && len(want) == 0) {
-						t.Fatalf("iteration %d, row group %d, selection %v, spans %v:\ngot  %v\nwant %v", iter, rg, sel.Rows, spans, got, want)
+					if w := want(sel.Rows); !same(got, w) {
+						t.Fatalf("iteration %d, row group %d, selection %v, spans %v:\ngot  %v\nwant %v", iter, rg, sel.Rows, spans, got, w)
 					}
 				}
 				if v.searches != nil && searched != *v.searches {
 					t.Errorf("searched %v, want %v", searched, *v.searches)
+				}
+				if v.searches != nil && keyRows != *v.searches {
+					t.Errorf("SortedIntKeyRows answered %v, want %v", keyRows, *v.searches)
 				}
 			})
 		}
