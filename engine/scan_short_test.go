@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/dormousedb/dormouse/storage/catalog"
-	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/schema"
 	"github.com/dormousedb/dormouse/storage/storagetest"
 	"github.com/dormousedb/dormouse/storage/table"
@@ -23,23 +20,6 @@ var shortTestSchema = &schema.Schema{
 	RowKeys:  scanTestSchema.RowKeys[:1],
 	SortKeys: []schema.Column{scanTestSchema.RowKeys[1], scanTestSchema.SortKeys[0]},
 	Values:   scanTestSchema.Values,
-}
-
-func shortTestTable(t *testing.T, store objstore.Store, name string, splits []int64, rowGroupRows, pageBytes int) *table.Table {
-	t.Helper()
-	db := storagetest.NewDB(t, store)
-	var points [][]byte
-	for _, s := range splits {
-		points = append(points, schema.EncodeInt(s))
-	}
-	tb, err := db.CreateTable(context.Background(), catalog.TableDef{
-		Name: name, Schema: shortTestSchema, SplitPoints: points,
-		Properties: catalog.Properties{"row_group_rows": strconv.Itoa(rowGroupRows), "page_size_bytes": strconv.Itoa(pageBytes)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tb
 }
 
 // shortTestRun runs p through its short read, which must apply, and
@@ -89,7 +69,7 @@ func TestScanShortRead(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(21, 22))
-	tb := shortTestTable(t, storagetest.LocalStore(t), "short", []int64{500, 1000, 1500}, 700, 2048)
+	tb := scanTestTableOf(t, storagetest.LocalStore(t), shortTestSchema, "short", []int64{500, 1000, 1500}, 700, 2048)
 	rows := scanTestRows(rng, 12000, 2000, 0)
 	scanTestIngest(t, tb, rows[:7000])
 	scanTestSplit(t, tb, 1200, "a", 0, schema.EncodeInt(1250))
@@ -177,7 +157,7 @@ func TestScanShortReadFallsBack(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(23, 24))
-	tb := shortTestTable(t, storagetest.LocalStore(t), "hot", nil, 100_000, 8192)
+	tb := scanTestTableOf(t, storagetest.LocalStore(t), shortTestSchema, "hot", nil, 100_000, 8192)
 	rows := scanTestRows(rng, 30000, 40, 0) // ~750 rows per key
 	for i := range 20000 {
 		rows[i].k = 7 // a hot key: 20,000 rows in one row group
@@ -204,7 +184,7 @@ func TestScanShortReadFallsBack(t *testing.T) {
 // TestScanShortKeys checks which scans the short read takes.
 func TestScanShortKeys(t *testing.T) {
 	store := storagetest.LocalStore(t)
-	one := shortTestTable(t, store, "one", nil, 1000, 8192)
+	one := scanTestTableOf(t, store, shortTestSchema, "one", nil, 1000, 8192)
 	two := scanTestTable(t, store, "two", nil, 1000, 8192)
 	k := func(v int64) []byte { return schema.EncodeInt(v) }
 	eq := []ColumnSpans{{Column: scanColK, Spans: Eq(schema.BigInt, k(5))}}

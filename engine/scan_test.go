@@ -192,13 +192,20 @@ func scanTestIngest(t testing.TB, tb *table.Table, rows []scanTestRow) {
 // small row groups and pages.
 func scanTestTable(t testing.TB, store objstore.Store, name string, splits []int64, rowGroupRows, pageBytes int) *table.Table {
 	t.Helper()
+	return scanTestTableOf(t, store, scanTestSchema, name, splits, rowGroupRows, pageBytes)
+}
+
+// scanTestTableOf is scanTestTable for a table of schema sch, whose first
+// column must be k.
+func scanTestTableOf(t testing.TB, store objstore.Store, sch *schema.Schema, name string, splits []int64, rowGroupRows, pageBytes int) *table.Table {
+	t.Helper()
 	db := storagetest.NewDB(t, store)
 	var points [][]byte
 	for _, s := range splits {
 		points = append(points, schema.EncodeInt(s))
 	}
 	tb, err := db.CreateTable(context.Background(), catalog.TableDef{
-		Name: name, Schema: scanTestSchema, SplitPoints: points,
+		Name: name, Schema: sch, SplitPoints: points,
 		Properties: catalog.Properties{"row_group_rows": strconv.Itoa(rowGroupRows), "page_size_bytes": strconv.Itoa(pageBytes)},
 	})
 	if err != nil {
