@@ -63,7 +63,7 @@ type config struct {
 	growBatches        int   // ingests they arrive in
 
 	pgbenchRows int64         // rows of the pgwire benchmark's table (pgbench.go)
-	pgbenchTime time.Duration // how long each pgbench run lasts
+	pgbenchTime time.Duration // how long pgbench runs on each server, in rounds of about 5 s
 
 	flightRows       int64 // rows of the Flight SQL benchmark's table (flight.go)
 	flightPartitions int
@@ -137,7 +137,7 @@ func parseConfig(args []string) (config, error) {
 	fs.Int64Var(&cfg.growRows, "grow-rows", 20_000_000, "rows the grow case ingests while a compactor and a splitter run")
 	fs.IntVar(&cfg.growBatches, "grow-batches", 200, "ingests the grow case's rows arrive in")
 	fs.Int64Var(&cfg.pgbenchRows, "pgbench-rows", 10_000_000, "rows of the pgwire benchmark's table (point lookups with pgbench, Dormouse beside PostgreSQL)")
-	fs.DurationVar(&cfg.pgbenchTime, "pgbench-time", 30*time.Second, "how long each pgbench run lasts")
+	fs.DurationVar(&cfg.pgbenchTime, "pgbench-time", 30*time.Second, "how long pgbench runs on each server, in alternating rounds of about 5 s")
 	fs.Int64Var(&cfg.flightRows, "flight-rows", 10_000_000, "rows of the Flight SQL benchmark's table (read whole over Flight SQL, pgwire and by DuckDB)")
 	fs.IntVar(&cfg.flightPartitions, "flight-partitions", 8, "leaf partitions of the Flight SQL benchmark's table")
 	fs.IntVar(&cfg.flightRepeat, "flight-repeat", 3, "timed reads of the Flight SQL benchmark's table by each reader")

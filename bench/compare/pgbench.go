@@ -122,16 +122,34 @@ func benchPgbench(ctx context.Context, cfg config) error {
 	}
 	targets := []struct{ name, url string }{{"dormouse", srv.url}, {"postgresql", pgURL}}
 	for _, tg := range targets {
-		logf("pgbench: point lookups on %s for %s", tg.name, cfg.pgbenchTime)
 		// A short warm-up fills caches on both alike.
 		if _, err := runPgbench(ctx, cfg, tg.url, script, 3*time.Second, tg.name); err != nil {
 			return err
 		}
-		res, err := runPgbench(ctx, cfg, tg.url, script, cfg.pgbenchTime, tg.name)
-		if err != nil {
-			return err
+	}
+	// The timed runs alternate between the servers in rounds of about
+	// five seconds, in the order A B B A A B …, so that a machine whose
+	// speed drifts (shared hosts do) weighs on both alike.
+	rounds := max(1, int(cfg.pgbenchTime/(5*time.Second)))
+	each := max(time.Second, cfg.pgbenchTime/time.Duration(rounds))
+	runs := make([]pgbenchRun, len(targets))
+	for r := range rounds {
+		for j := range targets {
+			i := j
+			if r%2 == 1 {
+				i = len(targets) - 1 - j
+			}
+			tg := targets[i]
+			logf("pgbench: point lookups on %s for %s (round %d of %d)", tg.name, each, r+1, rounds)
+			run, err := runPgbench(ctx, cfg, tg.url, script, each, tg.name)
+			if err != nil {
+				return err
+			}
+			runs[i].add(run)
 		}
-		rep.Lookups = append(rep.Lookups, res)
+	}
+	for i, tg := range targets {
+		rep.Lookups = append(rep.Lookups, runs[i].result(tg.name))
 	}
 	streamRows := min(int64(1_000_000), cfg.pgbenchRows)
 	for _, tg := range targets {
@@ -301,15 +319,44 @@ var (
 
 // runPgbench runs pgbench -M prepared with the script for d and reads its
 // throughput and, from its per-transaction log, the latency percentiles.
-func runPgbench(ctx context.Context, cfg config, rawURL, script string, d time.Duration, name string) (pgbenchResult, error) {
+// pgbenchRun is what pgbench runs did on one server, added up.
+type pgbenchRun struct {
+	queries, failed int64
+	seconds         float64 // without the time to connect
+	lat             []int64 // µs, of every transaction
+}
+
+func (a *pgbenchRun) add(b pgbenchRun) {
+	a.queries += b.queries
+	a.failed += b.failed
+	a.seconds += b.seconds
+	a.lat = append(a.lat, b.lat...)
+}
+
+// result is the runs' queries per second and latency percentiles.
+func (a *pgbenchRun) result(server string) pgbenchResult {
+	res := pgbenchResult{Server: server, Queries: a.queries, Failed: a.failed}
+	if a.seconds > 0 {
+		res.QPS = float64(a.queries) / a.seconds
+	}
+	if len(a.lat) > 0 {
+		slices.Sort(a.lat)
+		res.P50ms = float64(a.lat[len(a.lat)/2]) / 1000
+		res.P99ms = float64(a.lat[len(a.lat)*99/100]) / 1000
+	}
+	return res
+}
+
+// runPgbench runs pgbench's point lookups on one server for d.
+func runPgbench(ctx context.Context, cfg config, rawURL, script string, d time.Duration, name string) (pgbenchRun, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return pgbenchResult{}, err
+		return pgbenchRun{}, err
 	}
 	host, port, _ := net.SplitHostPort(u.Host)
 	logDir, err := os.MkdirTemp(cfg.out, "pgbench-log-")
 	if err != nil {
-		return pgbenchResult{}, err
+		return pgbenchRun{}, err
 	}
 	defer os.RemoveAll(logDir)
 	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-c", "8", "-j", "2",
@@ -318,30 +365,25 @@ func runPgbench(ctx context.Context, cfg config, rawURL, script string, d time.D
 	cmd.Env = append(os.Environ(), "PGSSLMODE=disable")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return pgbenchResult{}, fmt.Errorf("pgbench on %s: %v\n%s", name, err, out)
+		return pgbenchRun{}, fmt.Errorf("pgbench on %s: %v\n%s", name, err, out)
 	}
-	res := pgbenchResult{Server: name}
+	var run pgbenchRun
 	m := tpsRe.FindSubmatch(out)
 	if m == nil {
-		return res, fmt.Errorf("pgbench on %s: no tps in its output:\n%s", name, out)
+		return run, fmt.Errorf("pgbench on %s: no tps in its output:\n%s", name, out)
 	}
-	res.QPS, _ = strconv.ParseFloat(string(m[1]), 64)
+	tps, _ := strconv.ParseFloat(string(m[1]), 64)
 	if m := doneRe.FindSubmatch(out); m != nil {
-		res.Queries, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		run.queries, _ = strconv.ParseInt(string(m[1]), 10, 64)
 	}
 	if m := failedRe.FindSubmatch(out); m != nil {
-		res.Failed, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		run.failed, _ = strconv.ParseInt(string(m[1]), 10, 64)
 	}
-	lat, err := readPgbenchLatencies(logDir)
-	if err != nil {
-		return res, err
+	if tps > 0 {
+		run.seconds = float64(run.queries) / tps
 	}
-	if len(lat) > 0 {
-		slices.Sort(lat)
-		res.P50ms = float64(lat[len(lat)/2]) / 1000
-		res.P99ms = float64(lat[len(lat)*99/100]) / 1000
-	}
-	return res, nil
+	run.lat, err = readPgbenchLatencies(logDir)
+	return run, err
 }
 
 // readPgbenchLatencies reads the latency (µs, the third field) of every
@@ -455,7 +497,7 @@ func streamOnce(ctx context.Context, rawURL, client, query string) (int64, error
 }
 
 func (r *pgbenchReport) print(w io.Writer) {
-	fmt.Fprintf(w, "\npgwire: point lookups by key, pgbench -M prepared -c %d -j %d -T %s, %d rows (Dormouse: --page-cache %s; PostgreSQL: B-tree primary key)\n",
+	fmt.Fprintf(w, "\npgwire: point lookups by key, pgbench -M prepared -c %d -j %d for %s per server in alternating rounds of ~5 s, %d rows (Dormouse: --page-cache %s; PostgreSQL: B-tree primary key)\n",
 		r.Clients, r.Threads, r.Duration, r.Rows, benchPageCache)
 	fmt.Fprintf(w, "%-12s %12s %10s %10s %10s\n", "server", "queries/s", "p50 ms", "p99 ms", "failed")
 	for _, l := range r.Lookups {
