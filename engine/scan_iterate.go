@@ -1,11 +1,12 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,9 +78,8 @@ func scanPartRefs(p *PartitionScan) ([]*state.FileRef, error) {
 		}
 		return 0
 	}
-	sort.SliceStable(refs, func(i, j int) bool {
-		si, sj := seq(refs[i]), seq(refs[j])
-		return si < sj || (si == sj && refs[i].File < refs[j].File)
+	slices.SortStableFunc(refs, func(a, b *state.FileRef) int {
+		return cmp.Or(cmp.Compare(seq(a), seq(b)), strings.Compare(a.File, b.File))
 	})
 	return refs, nil
 }

@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"time"
 
@@ -219,7 +221,7 @@ func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engi
 	if len(pos) == 0 {
 		pos = []int{indexOf(sc.storage, 0)} // count(*) still needs rows: read the first key
 	}
-	sort.Slice(pos, func(i, j int) bool { return sc.storage[pos[i]] < sc.storage[pos[j]] })
+	slices.SortFunc(pos, func(a, b int) int { return cmp.Compare(sc.storage[a], sc.storage[b]) })
 	storageCols := make([]int, len(pos))
 	mapping := make(map[int]int, len(pos))
 	for i, p := range pos {

@@ -24,7 +24,8 @@ import (
 type boundCache struct {
 	mu       sync.Mutex // held while the cached relation is re-pinned and planned
 	r        rel
-	pushed   rel // pushFilters(r), planned each time: it shares r's scans
+	pushed   rel      // pushFilters(r), planned each time: it shares r's scans
+	cols     []Column // describeRel(r), once asked for
 	scans    []*scanRel
 	defs     []*catalog.TableDef // the definition each of scans was bound to
 	settings uint64
@@ -96,7 +97,7 @@ func (s *Session) bindCached(ctx context.Context, st *Statement, snap *snapshot,
 		return nil, nil, nil, err
 	}
 	pushed = pushFilters(r)
-	c.r, c.pushed, c.scans = nil, nil, nil
+	c.r, c.pushed, c.scans, c.cols = nil, nil, nil, nil
 	if scans, ok := cacheable(r); ok {
 		defs := make([]*catalog.TableDef, len(scans))
 		for i, sc := range scans {

@@ -31,8 +31,10 @@ func (s *Session) bindPlan(ctx context.Context, q *ast.Query, ec *engine.ExecCon
 }
 
 // bindPlanCached is bindPlan for an execution of the prepared statement
-// st, reusing its binding when it can (prepare_cache.go).
-func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Query, ec *engine.ExecContext) (engine.Plan, rel, error) {
+// st, reusing its binding when it can (prepare_cache.go); it returns the
+// result's columns rather than the relation, which the cache describes
+// once.
+func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Query, ec *engine.ExecContext) (engine.Plan, []Column, error) {
 	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -41,12 +43,19 @@ func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Quer
 	if err != nil {
 		return nil, nil, err
 	}
-	if unlock != nil {
+	var cols []Column
+	if unlock != nil { // r is the cached relation
 		defer unlock()
+		if st.bound.cols == nil {
+			st.bound.cols = describeRel(r)
+		}
+		cols = st.bound.cols
+	} else {
+		cols = describeRel(r)
 	}
 	p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec}
 	plan, err := p.planRel(pushed)
-	return plan, r, err
+	return plan, cols, err
 }
 
 // bindPlanIn binds and plans a query against snap (split.go pins its
@@ -65,12 +74,15 @@ func (s *Session) bindPlanIn(ctx context.Context, snap *snapshot, q *ast.Query, 
 func (s *Session) query(ctx context.Context, q *ast.Query) (Rows, error) {
 	ec := s.execContext(ctx, false)
 	var plan engine.Plan
-	var r rel
+	var cols []Column
 	var err error
 	if st := s.running; st != nil && st.stmt == q && !s.params.describing() {
-		plan, r, err = s.bindPlanCached(ctx, st, q, ec)
+		plan, cols, err = s.bindPlanCached(ctx, st, q, ec)
 	} else {
-		plan, r, err = s.bindPlan(ctx, q, ec)
+		var r rel
+		if plan, r, err = s.bindPlan(ctx, q, ec); err == nil {
+			cols = describeRel(r)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -79,7 +91,7 @@ func (s *Session) query(ctx context.Context, q *ast.Query) (Rows, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &planRows{op: op, cols: describeRel(r)}, nil
+	return &planRows{op: op, cols: cols}, nil
 }
 
 // explain shows a plan, and with ANALYZE runs it and shows what each node
