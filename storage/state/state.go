@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dormousedb/dormouse/storage/partition"
@@ -194,7 +196,7 @@ func (s *State) PartitionRefs(id string) []*FileRef {
 	}
 	out := make([]*FileRef, 0, rs.n)
 	rs.each(func(_ string, r *FileRef) { out = append(out, r) })
-	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
+	slices.SortFunc(out, func(a, b *FileRef) int { return strings.Compare(a.File, b.File) })
 	return out
 }
 
