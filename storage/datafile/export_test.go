@@ -21,3 +21,12 @@ func ReadPageHeader(b []byte) (int, error) {
 	h, err := readPageHeader(b)
 	return h.headerLen, err
 }
+
+// ScratchPages is how many pages r's scratch group holds between reads:
+// none, or an idle Reader would pin them.
+func ScratchPages(r *Reader) int {
+	if r.scratch == nil {
+		return 0
+	}
+	return len(r.scratch.pages)
+}

@@ -149,6 +149,8 @@ type directGroup struct {
 	// want and needDict are fillDirect's scratch.
 	want     []pageWant
 	needDict []*chunkInfo
+	// done empties a Reader's scratch group (scratchDirect).
+	done func()
 	// streaming (read_scan.go): the whole row group is read in order,
 	// each page read when first needed and dropped when the next page of
 	// its column is taken.
@@ -165,17 +167,26 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 
 // scratchDirect is startDirect into the Reader's own directGroup, for a
 // read that is over before it returns (SortedIntRows, ReadSmall): a point
-// lookup then makes no group, map or list of its own. The group is the
-// Reader's until its next scratchDirect.
-func (r *Reader) scratchDirect(s Selection, columns []int) (*directGroup, error) {
-	g := r.scratch
-	if g == nil {
-		g = &directGroup{r: r, pages: map[int64]*cachedPage{}}
-		r.scratch = g
+// lookup then makes no group, map or list of its own. The caller calls
+// the returned done when it is through with the group, which lets go of
+// its pages: an idle Reader in a pool pins none.
+func (r *Reader) scratchDirect(s Selection, columns []int) (g *directGroup, done func(), err error) {
+	sg := r.scratch
+	if sg == nil {
+		sg = &directGroup{r: r, pages: map[int64]*cachedPage{}}
+		r.scratch = sg
+		sg.done = func() {
+			clear(sg.pages)
+			clear(sg.want)
+			sg.chunks, sg.raw, sg.want = sg.chunks[:0], sg.raw[:0], sg.want[:0]
+		}
 	}
-	clear(g.pages)
-	g.chunks, g.raw = g.chunks[:0], g.raw[:0]
-	return r.fillDirect(g, s, columns)
+	sg.done()
+	if g, err = r.fillDirect(sg, s, columns); g == nil {
+		sg.done()
+		return nil, nil, err
+	}
+	return g, sg.done, nil
 }
 
 // pageWant is a page to fetch, with its chunk.

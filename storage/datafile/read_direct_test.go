@@ -144,6 +144,9 @@ func TestDirectReadMatchesPqarrow(t *testing.T) {
 						continue
 					}
 					small++
+					if n := datafile.ScratchPages(direct); n != 0 {
+						t.Fatalf("the reader holds %d pages after ReadSmall", n)
+					}
 					want := readDirectSelection(t, plain, pick, []datafile.Selection{s})
 					for i := range pick {
 						if !array.Equal(got[i], want[i]) {

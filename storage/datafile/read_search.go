@@ -28,10 +28,11 @@ func (r *Reader) ReadSmall(s Selection, columns []int) (cols []arrow.Array, ok b
 	if err := r.checkSelection(s); err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", r.key, err)
 	}
-	g, err := r.scratchDirect(s, columns)
+	g, done, err := r.scratchDirect(s, columns)
 	if g == nil || err != nil {
 		return nil, false, err
 	}
+	defer done()
 	if cols, err = g.read(columns, s.Rows); err != nil {
 		return nil, false, fmt.Errorf("read %s, row group %d: %w", r.key, s.RowGroup, err)
 	}
@@ -47,10 +48,11 @@ func (r *Reader) ReadSmall(s Selection, columns []int) (cols []arrow.Array, ok b
 // so (the direct path does not read it, or it is not 32- or 64-bit
 // integers without NULLs, PLAIN or in a dictionary), and the caller then reads the column.
 func (r *Reader) SortedIntRows(s Selection, col int, spans []IntSpan) (rows []RowRange, ok bool, err error) {
-	g, err := r.scratchDirect(s, []int{col})
+	g, done, err := r.scratchDirect(s, []int{col})
 	if g == nil || err != nil {
 		return nil, false, err
 	}
+	defer done()
 	ci := g.chunks[0]
 	var width int
 	switch ci.phys {
