@@ -246,21 +246,22 @@ func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engi
 // each storage column to (pushdownSpans) and the residual the scan does
 // not apply exactly, for a Filter above it (nil: none). The scan applies
 // its spans exactly, so a conjunct whose spans hold exactly the rows it
-// keeps (exactSpans) needs no filter above; on a table with iterators,
-// whose filters on values apply to combined rows, every conjunct stays.
+// keeps (pushdownSpans, exactType) needs no filter above; on a table with
+// iterators, whose filters on values apply to combined rows, every
+// conjunct stays.
 func scanFilters(def *catalog.TableDef, cond expr.Expr, toStorage map[int]int) ([]engine.ColumnSpans, expr.Expr, error) {
-	stored := expr.Remap(cond, toStorage)
-	spans := pushdownSpans(def.Schema, stored)
 	spec, err := iterator.FromDef(def)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !spec.Empty() {
-		return spans, cond, nil
-	}
+	// The conjuncts over the table's columns match those over the scan's
+	// one for one: Remap keeps the shape.
+	stored, scanned := conjuncts(expr.Remap(cond, toStorage)), conjuncts(cond)
+	spans, exact := pushdownSpans(def.Schema, stored)
 	var residual expr.Expr
-	for _, c := range conjuncts(cond) {
-		if exactSpans(def.Schema, expr.Remap(c, toStorage)) {
+	aligned := len(stored) == len(scanned)
+	for i, c := range scanned {
+		if aligned && exact[i] && spec.Empty() {
 			continue
 		}
 		if residual == nil {

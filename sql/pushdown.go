@@ -11,30 +11,33 @@ import (
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
-// pushdownSpans derives, from a scan's filter, the set of values each
-// column can take in a matching row: from =, <, <=, >, >=, BETWEEN, IN,
-// OR of those on one column, and LIKE 'prefix%' on a text column. The scan
-// prunes partitions (row keys), files, row groups and pages with them; the
-// filter is still applied above the scan, so a conjunct that yields no
-// spans costs nothing but pruning.
-func pushdownSpans(sch *schema.Schema, cond expr.Expr) []engine.ColumnSpans {
-	var out []engine.ColumnSpans // by column
-	for _, c := range conjuncts(cond) {
+// pushdownSpans derives, from a scan's filter (its conjuncts, over the
+// table's storage columns), the set of values each column can take in a
+// matching row: from =, <, <=, >, >=, BETWEEN, IN, OR of those on one
+// column, and LIKE 'prefix%' on a text column. The scan prunes partitions
+// (row keys), files, row groups and pages with them and drops the rows
+// outside them. exact[i] says whether conjunct i's spans hold exactly the
+// rows it keeps (exactType), so that no filter above the scan need apply
+// it again.
+func pushdownSpans(sch *schema.Schema, conjuncts []expr.Expr) (spans []engine.ColumnSpans, exact []bool) {
+	exact = make([]bool, len(conjuncts))
+	for ci, c := range conjuncts {
 		col, set, ok := spansOf(sch, c)
 		if !ok {
 			continue
 		}
-		i := sort.Search(len(out), func(i int) bool { return out[i].Column >= col })
-		if i < len(out) && out[i].Column == col {
-			out[i].Spans = out[i].Spans.Intersect(set)
+		exact[ci] = exactType(sch.Column(col).Type)
+		i := sort.Search(len(spans), func(i int) bool { return spans[i].Column >= col })
+		if i < len(spans) && spans[i].Column == col {
+			spans[i].Spans = spans[i].Spans.Intersect(set)
 			continue
 		}
-		out = slices.Insert(out, i, engine.ColumnSpans{Column: col, Spans: set})
+		spans = slices.Insert(spans, i, engine.ColumnSpans{Column: col, Spans: set})
 	}
-	if out == nil {
-		out = []engine.ColumnSpans{}
+	if spans == nil {
+		spans = []engine.ColumnSpans{}
 	}
-	return out
+	return spans, exact
 }
 
 // spansOf returns the column a predicate restricts and the values it
@@ -120,18 +123,13 @@ func spansOf(sch *schema.Schema, e expr.Expr) (int, engine.SpanSet, bool) {
 	return 0, nil, false
 }
 
-// exactSpans says whether a predicate's spans (spansOf) hold exactly the
-// values for which it is true, so that a scan applying them leaves it
-// nothing to do: the comparisons, IN, BETWEEN and OR of those on an
-// integer-like column (BIGINT, INTEGER, TIMESTAMP, DATE), whose constants
+// exactType says whether spansOf's spans of a predicate on a column of
+// type t hold exactly the values for which it is true: for the
+// integer-like types (BIGINT, INTEGER, TIMESTAMP, DATE), whose constants
 // encode exactly, with no collation, NaN or prefix between a value and
-// its spans. NULL is in no span and satisfies none of them.
-func exactSpans(sch *schema.Schema, e expr.Expr) bool {
-	col, _, ok := spansOf(sch, e)
-	if !ok {
-		return false
-	}
-	switch sch.Column(col).Type {
+// its spans. NULL is in no span and satisfies none of the predicates.
+func exactType(t schema.Type) bool {
+	switch t {
 	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
 		return true
 	}
