@@ -58,6 +58,7 @@ func benchmarkRun(b *testing.B, files, rows int, codec string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
+	var outBytes int64
 	for b.Loop() {
 		res := &Result{}
 		out, err := writeOutput(ctx, tb, s, 0, j, leaf, plan, opts, res)
@@ -67,10 +68,12 @@ func benchmarkRun(b *testing.B, files, rows int, codec string) {
 		if out.Rows != int64(files*rows) {
 			b.Fatalf("wrote %d rows, want %d", out.Rows, files*rows)
 		}
+		outBytes = out.Bytes
 		if err := deleteOutput(ctx, tb, out); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(outBytes)/float64(files*rows), "out-B/row")
 	n := float64(files*rows) * float64(b.N)
 	b.ReportMetric(n/time.Since(start).Seconds(), "rows/s")
 	if c := cpuTime() - cpu; c > 0 {
