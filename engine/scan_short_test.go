@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/storage/objstore"
+	"github.com/dormousedb/dormouse/storage/objstore/s3/s3test"
 	"github.com/dormousedb/dormouse/storage/schema"
 	"github.com/dormousedb/dormouse/storage/storagetest"
 	"github.com/dormousedb/dormouse/storage/table"
@@ -65,11 +67,17 @@ func shortTestRun(t *testing.T, ec *ExecContext, p *TableScan) (rows []string, g
 // IN lists and small ranges of the key, within a leaf and across split
 // points, over leaves whose files are shared after splits and hold
 // several rows per key, with any columns (none too) and limits.
-func TestScanShortRead(t *testing.T) {
+func TestScanShortRead(t *testing.T) { shortTestRandom(t, storagetest.LocalStore(t), 120) }
+
+// TestScanShortReadS3 runs the short reads against the test S3 server,
+// whose ranged reads fetch the pages the page cache does not hold.
+func TestScanShortReadS3(t *testing.T) { shortTestRandom(t, s3test.NewStore(t), 25) }
+
+func shortTestRandom(t *testing.T, store objstore.Store, iterations int) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	rng := rand.New(rand.NewPCG(21, 22))
-	tb := scanTestTableOf(t, storagetest.LocalStore(t), shortTestSchema, "short", []int64{500, 1000, 1500}, 700, 2048)
+	tb := scanTestTableOf(t, store, shortTestSchema, "short", []int64{500, 1000, 1500}, 700, 2048)
 	rows := scanTestRows(rng, 12000, 2000, 0)
 	scanTestIngest(t, tb, rows[:7000])
 	scanTestSplit(t, tb, 1200, "a", 0, schema.EncodeInt(1250))
@@ -79,7 +87,14 @@ func TestScanShortRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := func(k int64) []byte { return schema.EncodeInt(k) }
-	for iter := range 120 {
+	pool := NewReaderPool(4, 1<<20)
+	defer func() {
+		if st := pool.PageCache().Stats(); st.Hits == 0 {
+			t.Errorf("the page cache served no short read: %+v", st)
+		}
+		pool.Close()
+	}()
+	for iter := range iterations {
 		var spans SpanSet
 		switch rng.IntN(4) {
 		case 0:
@@ -110,6 +125,12 @@ func TestScanShortRead(t *testing.T) {
 		}
 		t.Run(fmt.Sprint(iter), func(t *testing.T) {
 			ec := scanTestExec(t, mem)
+			if iter%2 == 1 {
+				// Go's allocator: pooled readers and their page cache, the
+				// way the server reads (the checked allocator opens a
+				// reader of its own, without a cache).
+				ec.Alloc, ec.Readers = memory.DefaultAllocator, pool
+			}
 			got, general := shortTestRun(t, ec, p)
 			if general {
 				t.Errorf("a file was read the general way")
