@@ -44,8 +44,11 @@ type pgbenchReport struct {
 	Clients  int             `json:"clients"`
 	Threads  int             `json:"threads"`
 	Lookups  []pgbenchResult `json:"lookups"`
-	Stream   []streamResult  `json:"stream"`
-	Notes    []string        `json:"notes,omitempty"`
+	// RoundRatios are Dormouse's queries per second over PostgreSQL's in
+	// each round: their spread shows how far the machine drifted.
+	RoundRatios []float64      `json:"round_ratios"`
+	Stream      []streamResult `json:"stream"`
+	Notes       []string       `json:"notes,omitempty"`
 }
 
 type pgbenchResult struct {
@@ -133,6 +136,7 @@ func benchPgbench(ctx context.Context, cfg config) error {
 	rounds := max(1, int(cfg.pgbenchTime/(5*time.Second)))
 	each := max(time.Second, cfg.pgbenchTime/time.Duration(rounds))
 	runs := make([]pgbenchRun, len(targets))
+	qps := make([]float64, len(targets)) // of the round
 	for r := range rounds {
 		for j := range targets {
 			i := j
@@ -146,6 +150,10 @@ func benchPgbench(ctx context.Context, cfg config) error {
 				return err
 			}
 			runs[i].add(run)
+			qps[i] = run.qps()
+		}
+		if qps[1] > 0 {
+			rep.RoundRatios = append(rep.RoundRatios, qps[0]/qps[1])
 		}
 	}
 	for i, tg := range targets {
@@ -333,12 +341,16 @@ func (a *pgbenchRun) add(b pgbenchRun) {
 	a.lat = append(a.lat, b.lat...)
 }
 
+func (a *pgbenchRun) qps() float64 {
+	if a.seconds <= 0 {
+		return 0
+	}
+	return float64(a.queries) / a.seconds
+}
+
 // result is the runs' queries per second and latency percentiles.
 func (a *pgbenchRun) result(server string) pgbenchResult {
-	res := pgbenchResult{Server: server, Queries: a.queries, Failed: a.failed}
-	if a.seconds > 0 {
-		res.QPS = float64(a.queries) / a.seconds
-	}
+	res := pgbenchResult{Server: server, Queries: a.queries, Failed: a.failed, QPS: a.qps()}
 	if len(a.lat) > 0 {
 		slices.Sort(a.lat)
 		res.P50ms = float64(a.lat[len(a.lat)/2]) / 1000
@@ -505,6 +517,9 @@ func (r *pgbenchReport) print(w io.Writer) {
 	}
 	if len(r.Lookups) == 2 && r.Lookups[1].QPS > 0 {
 		fmt.Fprintf(w, "Dormouse/PostgreSQL queries/s: %.2fx (target >= 1.0x, p50 < 2 ms)\n", r.Lookups[0].QPS/r.Lookups[1].QPS)
+	}
+	if len(r.RoundRatios) > 1 {
+		fmt.Fprintf(w, "  each round's ratio: %.2fx to %.2fx\n", slices.Min(r.RoundRatios), slices.Max(r.RoundRatios))
 	}
 	fmt.Fprintf(w, "\npgwire: a 1M-row result streamed to a client (SELECT k, v, n ... WHERE k <= 1000000), best of 3\n")
 	fmt.Fprintf(w, "%-12s %-6s %12s %10s\n", "server", "client", "rows/s", "seconds")
