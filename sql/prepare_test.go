@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dormousedb/dormouse/engine/expr"
@@ -300,7 +301,11 @@ func TestPreparedBindingReuse(t *testing.T) {
 	}
 	lookup := func(k string) ([]string, error) {
 		t.Helper()
-		rows, err := s.Execute(ctx, st, []arrow.Array{param(t, expr.Int8Type, k)})
+		p := array.MakeArrayOfNull(memory.DefaultAllocator, expr.Int8Type, 1) // k = NULL keeps no row
+		if k != "NULL" {
+			p = param(t, expr.Int8Type, k)
+		}
+		rows, err := s.Execute(ctx, st, []arrow.Array{p})
 		if err != nil {
 			return nil, err
 		}
@@ -327,6 +332,10 @@ func TestPreparedBindingReuse(t *testing.T) {
 	expect("first", "1", "one")
 	expect("second, other partition", "200", "two hundred")
 	expect("absent", "7")
+	// A NULL key makes k = $1 a condition no scan range holds: it must
+	// stay above the scan, and the next execution plan as before.
+	expect("NULL", "NULL")
+	expect("after NULL", "1", "one")
 
 	mustRun(other, "INSERT INTO r VALUES (7, 'seven')")
 	expect("after another session's insert", "7", "seven")
