@@ -509,18 +509,12 @@ func layOutByteArrays(b []byte, offs []int32, n int) (vals []byte, _ []int32, er
 	return b[:w], append(offs, int32(w)), nil
 }
 
-// pageOf returns the page holding row.
+// pageOf returns the page holding row, searching from where it would be
+// if the chunk's pages held as many rows each.
 func pageOf(ci *chunkInfo, row int64) int {
-	lo, hi := 0, len(ci.pages)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if ci.pages[m].firstRow <= row {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo - 1
+	n := len(ci.pages)
+	guess := interpolate(0, n, 0, ci.numRows, row)
+	return searchFrom(0, n, guess, func(i int) bool { return ci.pages[i].firstRow > row }) - 1
 }
 
 // pageLevels reads a data page's definition levels for rows [a, b): it

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -128,11 +127,17 @@ func (r *Reader) SortedIntRows(s Selection, col int, spans []IntSpan) (rows []Ro
 			}
 			a := int(max(rr.Start, loc.firstRow) - loc.firstRow)
 			b := int(min(rr.End, ci.pageEnd(p)) - loc.firstRow)
+			if a >= b {
+				continue
+			}
+			// Keys spread about evenly over a page's rows: search from
+			// where they would be.
+			first, last := value(a), value(b-1)
 			for _, sp := range spans {
-				lo := a + sort.Search(b-a, func(i int) bool { return value(a+i) >= sp.Lo })
+				lo := searchFrom(a, b, interpolate(a, b, first, last, sp.Lo), func(i int) bool { return value(i) >= sp.Lo })
 				hi := b
 				if !sp.Open {
-					hi = lo + sort.Search(b-lo, func(i int) bool { return value(lo+i) >= sp.Hi })
+					hi = searchFrom(lo, b, interpolate(a, b, first, last, sp.Hi), func(i int) bool { return value(i) >= sp.Hi })
 				}
 				if lo >= hi {
 					continue
@@ -169,12 +174,16 @@ func (r *Reader) SortedIntKeyRows(rowGroup int, spans []IntSpan) (rows []RowRang
 		}
 	}
 	mins := ci.pageMins
+	if len(mins) == 0 {
+		return []RowRange{}, true, nil
+	}
 	var sel []RowRange
 	for _, sp := range spans {
-		first := max(sort.Search(len(mins), func(i int) bool { return mins[i] >= sp.Lo })-1, 0)
-		end := len(mins)
+		n, lowest, highest := len(mins), mins[0], mins[len(mins)-1]
+		first := max(searchFrom(0, n, interpolate(0, n, lowest, highest, sp.Lo), func(i int) bool { return mins[i] >= sp.Lo })-1, 0)
+		end := n
 		if !sp.Open {
-			end = sort.Search(len(mins), func(i int) bool { return mins[i] >= sp.Hi })
+			end = searchFrom(0, n, interpolate(0, n, lowest, highest, sp.Hi), func(i int) bool { return mins[i] >= sp.Hi })
 		}
 		if first >= end {
 			continue
