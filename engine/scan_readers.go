@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"container/list"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
@@ -35,9 +35,16 @@ type ReaderPool struct {
 	max   int
 	pages *datafile.PageCache
 
-	mu    sync.Mutex
-	idle  map[readerKey][]*list.Element
-	order *list.List // of *pooledReader, most recently put at the front
+	mu sync.Mutex
+	// idle holds each file's idle readers; a file none of whose readers
+	// is idle keeps its (empty, allocated) slice until sweep, so that a
+	// reader going back and forth allocates nothing.
+	idle map[readerKey][]*pooledReader
+	// head and tail end the list of idle readers, most recently put
+	// first; n counts them. free holds spare entries, linked by next.
+	head, tail *pooledReader
+	n          int
+	free       *pooledReader
 }
 
 // DefaultReaderPoolSize is how many idle readers a pool keeps unless told.
@@ -50,8 +57,9 @@ type readerKey struct {
 }
 
 type pooledReader struct {
-	k readerKey
-	r *datafile.Reader
+	k          readerKey
+	r          *datafile.Reader
+	prev, next *pooledReader
 }
 
 // DefaultPageCacheBytes is the size of a pool's page cache unless told.
@@ -67,7 +75,7 @@ func NewReaderPool(max int, pageCacheBytes int64) *ReaderPool {
 	if pageCacheBytes == 0 {
 		pageCacheBytes = DefaultPageCacheBytes
 	}
-	p := &ReaderPool{max: max, idle: map[readerKey][]*list.Element{}, order: list.New()}
+	p := &ReaderPool{max: max, idle: map[readerKey][]*pooledReader{}}
 	if pageCacheBytes > 0 {
 		p.pages = datafile.NewPageCache(pageCacheBytes)
 	}
@@ -90,15 +98,14 @@ func (p *ReaderPool) Get(ctx context.Context, store objstore.Store, key string, 
 	if p != nil {
 		k := readerKey{store: store.URL(), key: key, batchRows: batchRows}
 		p.mu.Lock()
-		if els := p.idle[k]; len(els) > 0 {
-			el := els[len(els)-1]
-			p.idle[k] = els[:len(els)-1]
-			if len(p.idle[k]) == 0 {
-				delete(p.idle, k)
-			}
-			p.order.Remove(el)
+		if prs := p.idle[k]; len(prs) > 0 {
+			pr := prs[len(prs)-1]
+			prs[len(prs)-1] = nil
+			p.idle[k] = prs[:len(prs)-1]
+			r := pr.r
+			p.unlink(pr)
 			p.mu.Unlock()
-			return el.Value.(*pooledReader).r, nil
+			return r, nil
 		}
 		p.mu.Unlock()
 	}
@@ -120,26 +127,37 @@ func (p *ReaderPool) Put(store objstore.Store, key string, batchRows int, r *dat
 	}
 	k := readerKey{store: store.URL(), key: key, batchRows: batchRows}
 	p.mu.Lock()
-	el := p.order.PushFront(&pooledReader{k: k, r: r})
-	p.idle[k] = append(p.idle[k], el)
+	pr := p.free
+	if pr != nil {
+		p.free = pr.next
+	} else {
+		pr = &pooledReader{}
+	}
+	pr.k, pr.r, pr.prev, pr.next = k, r, nil, p.head
+	if p.head != nil {
+		p.head.prev = pr
+	} else {
+		p.tail = pr
+	}
+	p.head = pr
+	p.n++
+	p.idle[k] = append(p.idle[k], pr)
 	var evicted []*datafile.Reader
-	for p.order.Len() > p.max {
-		last := p.order.Back()
-		pr := last.Value.(*pooledReader)
-		p.order.Remove(last)
-		els := p.idle[pr.k]
-		for i, e := range els {
+	for p.n > p.max {
+		last := p.tail
+		prs := p.idle[last.k]
+		for i, e := range prs {
 			if e == last {
-				els = append(els[:i], els[i+1:]...)
+				prs = slices.Delete(prs, i, i+1) // clears the slot left behind
 				break
 			}
 		}
-		if len(els) == 0 {
-			delete(p.idle, pr.k)
-		} else {
-			p.idle[pr.k] = els
-		}
-		evicted = append(evicted, pr.r)
+		p.idle[last.k] = prs
+		evicted = append(evicted, last.r)
+		p.unlink(last)
+	}
+	if len(p.idle) > 2*p.max {
+		p.sweep()
 	}
 	p.mu.Unlock()
 	var err error
@@ -149,6 +167,34 @@ func (p *ReaderPool) Put(store objstore.Store, key string, batchRows int, r *dat
 	return err
 }
 
+// unlink takes an idle reader's entry out of the list and keeps it
+// spare. p.mu must be held.
+func (p *ReaderPool) unlink(pr *pooledReader) {
+	if pr.prev != nil {
+		pr.prev.next = pr.next
+	} else {
+		p.head = pr.next
+	}
+	if pr.next != nil {
+		pr.next.prev = pr.prev
+	} else {
+		p.tail = pr.prev
+	}
+	p.n--
+	*pr = pooledReader{next: p.free}
+	p.free = pr
+}
+
+// sweep drops the files with no idle reader: files come and go as
+// compaction replaces them. p.mu must be held.
+func (p *ReaderPool) sweep() {
+	for k, prs := range p.idle {
+		if len(prs) == 0 {
+			delete(p.idle, k)
+		}
+	}
+}
+
 // Close closes every idle reader.
 func (p *ReaderPool) Close() error {
 	if p == nil {
@@ -156,11 +202,11 @@ func (p *ReaderPool) Close() error {
 	}
 	p.mu.Lock()
 	var readers []*datafile.Reader
-	for el := p.order.Front(); el != nil; el = el.Next() {
-		readers = append(readers, el.Value.(*pooledReader).r)
+	for pr := p.head; pr != nil; pr = pr.next {
+		readers = append(readers, pr.r)
 	}
-	p.order.Init()
-	p.idle = map[readerKey][]*list.Element{}
+	p.head, p.tail, p.n, p.free = nil, nil, 0, nil
+	p.idle = map[readerKey][]*pooledReader{}
 	p.mu.Unlock()
 	var err error
 	for _, r := range readers {
@@ -176,5 +222,5 @@ func (p *ReaderPool) Idle() int {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.order.Len()
+	return p.n
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/schema"
 	"github.com/dormousedb/dormouse/storage/storagetest"
@@ -93,4 +94,81 @@ type openCounter struct {
 func (s *openCounter) Open(ctx context.Context, key string) (objstore.Object, error) {
 	s.opens.Add(1)
 	return s.Store.Open(ctx, key)
+}
+
+// TestReaderPoolOrder drives a small pool with random Gets and Puts over a
+// few files against a model: a Get hands out the file's most recently
+// put idle reader, or opens a new one when the file has none; a Put past
+// the limit closes the least recently put reader.
+func TestReaderPoolOrder(t *testing.T) {
+	ctx := context.Background()
+	store := storagetest.LocalStore(t)
+	tb := scanTestTable(t, store, "order", []int64{1000, 2000}, 2000, 1024)
+	scanTestIngest(t, tb, scanTestRows(rand.New(rand.NewPCG(5, 6)), 3000, 3000, 0)) // 3 files
+	s, _, err := tb.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, leaf := range s.Partitions.Leaves() {
+		for _, ref := range s.PartitionRefs(leaf.ID) {
+			keys = append(keys, ref.File)
+		}
+	}
+	const max = 4
+	pool := NewReaderPool(max, -1)
+	defer pool.Close()
+	type idle struct {
+		key string
+		r   *datafile.Reader
+	}
+	var model []idle // most recently put first
+	var out []idle   // handed out
+	rng := rand.New(rand.NewPCG(7, 8))
+	for step := range 2000 {
+		if len(out) > 0 && rng.IntN(2) == 0 {
+			i := rng.IntN(len(out))
+			o := out[i]
+			out = append(out[:i], out[i+1:]...)
+			if err := pool.Put(store, o.key, 0, o.r); err != nil {
+				t.Fatal(err)
+			}
+			model = append([]idle{o}, model...)
+			if len(model) > max {
+				model = model[:max]
+			}
+		} else {
+			key := keys[rng.IntN(len(keys))]
+			r, err := pool.Get(ctx, store, key, tb.Def.Schema, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := -1
+			for i, m := range model {
+				if m.key == key {
+					want = i
+					break
+				}
+			}
+			if want >= 0 {
+				if r != model[want].r {
+					t.Fatalf("step %d: Get(%s) did not return the most recently put idle reader", step, key)
+				}
+				model = append(model[:want], model[want+1:]...)
+			} else {
+				for _, o := range append(append([]idle(nil), model...), out...) {
+					if o.r == r {
+						t.Fatalf("step %d: Get(%s) returned a reader already idle or in use", step, key)
+					}
+				}
+			}
+			out = append(out, idle{key, r})
+		}
+		if pool.Idle() != len(model) {
+			t.Fatalf("step %d: %d idle readers, want %d", step, pool.Idle(), len(model))
+		}
+	}
+	for _, o := range out {
+		o.r.Close()
+	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,7 +49,9 @@ func NewSpanSet(spans ...Span) SpanSet {
 			out = append(out, s)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Lo, out[j].Lo) < 0 })
+	if len(out) > 1 { // a point or a range (most sets) needs no sort
+		slices.SortFunc(out, func(a, b Span) int { return bytes.Compare(a.Lo, b.Lo) })
+	}
 	merged := out[:0]
 	for _, s := range out {
 		if n := len(merged); n > 0 && !spanBefore(merged[n-1], s) {
