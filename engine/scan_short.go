@@ -88,8 +88,10 @@ type scanShortOp struct {
 	files   []string   // the current leaf's files left to read
 	pending []arrow.RecordBatch
 	general *scanPartOp // reads a file the short read cannot
-	emitted int64
-	err     error
+	// generalStats counts what general read, for EXPLAIN ANALYZE.
+	generalStats *NodeStats
+	emitted      int64
+	err          error
 }
 
 func newScanShortOp(ec *ExecContext, p *TableScan, spans SpanSet, stats *NodeStats, sch *arrow.Schema) *scanShortOp {
@@ -138,6 +140,13 @@ func (o *scanShortOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 			if rec, err = o.general.Next(ctx); err == io.EOF {
 				err = o.general.Close()
 				o.general = nil
+				if st := o.generalStats; st != nil {
+					for name, c := range st.Counter {
+						if name != "files" { // the leaf's were counted
+							o.stats.Count(name, c[0], c[1])
+						}
+					}
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -158,8 +167,11 @@ func (o *scanShortOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 			if !ok {
 				part := p.part(o.leaves[o.li])
 				part.Files = []string{key}
-				// Not counted again: the leaf's files were.
-				o.general = newScanPartOp(o.ec, part, p.Columns, nil)
+				var st *NodeStats
+				if o.stats != nil {
+					st = &NodeStats{} // its row groups and pages are added at the end
+				}
+				o.general, o.generalStats = newScanPartOp(o.ec, part, p.Columns, st), st
 			}
 			continue
 		default:
@@ -242,6 +254,11 @@ func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err er
 		o.pending = append(o.pending, recs...)
 	}()
 	f := &o.filter
+	if f.ints == nil {
+		// The leaf's region clips the ranges at a bound that is no
+		// integer's encoding: only the general scan compares bytes.
+		return false, nil
+	}
 	var groups, pagesKept, pagesTotal int64
 	for rg := range r.NumRowGroups() {
 		st, err := r.RowGroupStats(rg)

@@ -258,6 +258,7 @@ func (r *Reader) fillDirect(g *directGroup, s Selection, columns []int) (*direct
 	for _, w := range want {
 		pg, err := g.readPage(w.ci, w.off, w.end-w.off, nil)
 		if err != nil {
+			r.cache.release()
 			return nil, err
 		}
 		if r.pcache != nil {
