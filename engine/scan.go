@@ -364,6 +364,11 @@ func scanDescribe(b *strings.Builder, t *table.Table, columns []int, filters []C
 // scanMergeFilters intersects the filters on each column and returns one
 // per column, sorted by column.
 func scanMergeFilters(filters []ColumnSpans) []ColumnSpans {
+	if len(filters) == 1 {
+		// Nothing to merge (a point lookup's scan, every time): the
+		// filter as it is, its capacity cut so that appending copies.
+		return filters[:1:1]
+	}
 	var out []ColumnSpans
 	for _, f := range filters {
 		i := sort.Search(len(out), func(i int) bool { return out[i].Column >= f.Column })

@@ -87,9 +87,7 @@ func (f *scanFilter) match(col arrow.Array, keep []bool, scratch *[]byte) {
 type scanIntSpans []datafile.IntSpan
 
 func newScanIntSpans(t schema.Type, ss SpanSet) scanIntSpans {
-	switch t {
-	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
-	default:
+	if !t.IntegerLike() {
 		return nil
 	}
 	out := make(scanIntSpans, 0, len(ss)+1) // non-nil even when empty

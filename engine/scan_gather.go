@@ -136,16 +136,10 @@ func (o *scanTableOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 		if it.err != nil {
 			return nil, it.err
 		}
-		rec := it.rec
-		if o.plan.Limit >= 0 && o.emitted+rec.NumRows() >= o.plan.Limit {
-			if o.emitted+rec.NumRows() > o.plan.Limit {
-				cut := rec.NewSlice(0, o.plan.Limit-o.emitted)
-				rec.Release()
-				rec = cut
-			}
+		rec := scanLimit(it.rec, o.plan.Limit, &o.emitted)
+		if o.plan.Limit >= 0 && o.emitted >= o.plan.Limit {
 			o.cancel() // enough: stop reading
 		}
-		o.emitted += rec.NumRows()
 		return rec, nil
 	}
 }

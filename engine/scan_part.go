@@ -137,13 +137,7 @@ func (o *scanPartOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 		if o.project != nil {
 			rec = scanProject(rec, o.schema, o.project)
 		}
-		if o.plan.Limit >= 0 && o.emitted+rec.NumRows() > o.plan.Limit {
-			cut := rec.NewSlice(0, o.plan.Limit-o.emitted)
-			rec.Release()
-			rec = cut
-		}
-		o.emitted += rec.NumRows()
-		return rec, nil
+		return scanLimit(rec, o.plan.Limit, &o.emitted), nil
 	}
 }
 
@@ -221,6 +215,18 @@ func (o *scanPartOp) start() error {
 				KeyColumn: mergeKeyColumn(p.Table.Def.Schema, layout)})
 	}
 	return nil
+}
+
+// scanLimit cuts rec to the rows a limit (< 0: none) leaves after the
+// emitted ones, releasing rec if it cuts, and counts them into emitted.
+func scanLimit(rec arrow.RecordBatch, limit int64, emitted *int64) arrow.RecordBatch {
+	if limit >= 0 && *emitted+rec.NumRows() > limit {
+		cut := rec.NewSlice(0, limit-*emitted)
+		rec.Release()
+		rec = cut
+	}
+	*emitted += rec.NumRows()
+	return rec
 }
 
 // scanKeyFunc returns the table's composite row key over batches whose

@@ -21,11 +21,11 @@ import (
 // key (k = $1, k IN (…), k BETWEEN 5 AND 9) on a table without iterators
 // reads each kept file with two calls to its Reader: SortedIntKeyRows
 // finds the rows by binary search, among the key's pages and then in
-// them, and ReadSmall decodes just those rows of the output columns. The general scan gets there too, but
-// through a part operator, a file operator, row group plans, a record
-// reader and its batches, each made for every lookup: at tens of
-// thousands of lookups a second that machinery, not the read, was most of
-// the CPU. A file the short read cannot read (a key column stored other
+// them, and ReadSmall decodes just those rows of the output columns. The
+// general scan gets there too, but through a part operator, a file
+// operator, row group plans, a record reader and its batches, each made
+// for every lookup: at tens of thousands of lookups a second that
+// machinery, not the read, was most of the CPU. A file the short read cannot read (a key column stored other
 // than as PLAIN integers, a type the direct path does not decode, too
 // many rows) is read by the general file operator instead, so answers
 // never depend on the path.
@@ -45,15 +45,11 @@ func (p *TableScan) shortKeys() (SpanSet, bool) {
 			return nil, false // ReadSmall reads distinct columns
 		}
 	}
-	spans := p.Filters[0].Spans
-	for _, f := range p.Filters {
-		if f.Column != 0 {
-			return nil, false
-		}
-		if len(p.Filters) > 1 {
-			spans = spans.Intersect(f.Spans)
-		}
+	merged := scanMergeFilters(p.Filters)
+	if len(merged) != 1 || merged[0].Column != 0 {
+		return nil, false
 	}
+	spans := merged[0].Spans
 	ints := newScanIntSpans(sch.RowKeys[0].Type, spans)
 	if len(ints) == 0 {
 		return nil, false
@@ -183,13 +179,7 @@ func (o *scanShortOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 			}
 			continue
 		}
-		if p.Limit >= 0 && o.emitted+rec.NumRows() > p.Limit {
-			cut := rec.NewSlice(0, p.Limit-o.emitted)
-			rec.Release()
-			rec = cut
-		}
-		o.emitted += rec.NumRows()
-		return rec, nil
+		return scanLimit(rec, p.Limit, &o.emitted), nil
 	}
 }
 
@@ -235,6 +225,12 @@ func (ss SpanSet) within(lo, hi []byte) bool {
 // for each row group holding some, into o.pending. ok is false, with
 // nothing read, when the short read cannot read the file.
 func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err error) {
+	f := &o.filter
+	if f.ints == nil {
+		// The leaf's region clips the ranges at a bound that is no
+		// integer's encoding: only the general scan compares bytes.
+		return false, nil
+	}
 	p := o.plan
 	r, pooled, err := scanOpen(ctx, o.ec, p.Table, key, 0)
 	if err != nil {
@@ -253,12 +249,6 @@ func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err er
 		}
 		o.pending = append(o.pending, recs...)
 	}()
-	f := &o.filter
-	if f.ints == nil {
-		// The leaf's region clips the ranges at a bound that is no
-		// integer's encoding: only the general scan compares bytes.
-		return false, nil
-	}
 	var groups, pagesKept, pagesTotal int64
 	for rg := range r.NumRowGroups() {
 		st, err := r.RowGroupStats(rg)

@@ -326,15 +326,14 @@ func (ss SpanSet) Format(t schema.Type) string {
 // spanLastInt returns the greatest integer below the exclusive bound hi
 // of an integer-like type.
 func spanLastInt(t schema.Type, hi []byte) (int64, bool) {
-	switch t {
-	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
-		v, err := schema.DecodeInt(hi)
-		if err != nil || v == math.MinInt64 {
-			return 0, false
-		}
-		return v - 1, true
+	if !t.IntegerLike() {
+		return 0, false
 	}
-	return 0, false
+	v, err := schema.DecodeInt(hi)
+	if err != nil || v == math.MinInt64 {
+		return 0, false
+	}
+	return v - 1, true
 }
 
 // formatSpanValue renders one bound: numbers and booleans bare, the rest

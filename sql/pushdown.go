@@ -128,13 +128,7 @@ func spansOf(sch *schema.Schema, e expr.Expr) (int, engine.SpanSet, bool) {
 // integer-like types (BIGINT, INTEGER, TIMESTAMP, DATE), whose constants
 // encode exactly, with no collation, NaN or prefix between a value and
 // its spans. NULL is in no span and satisfies none of the predicates.
-func exactType(t schema.Type) bool {
-	switch t {
-	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
-		return true
-	}
-	return false
-}
+func exactType(t schema.Type) bool { return t.IntegerLike() }
 
 // likePrefix is the literal text a LIKE pattern starts with, up to its
 // first wildcard ("" if it starts with one or uses escapes).

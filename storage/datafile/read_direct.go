@@ -149,8 +149,6 @@ type directGroup struct {
 	// want and needDict are fillDirect's scratch.
 	want     []pageWant
 	needDict []*chunkInfo
-	// done empties a Reader's scratch group (scratchDirect).
-	done func()
 	// streaming (read_scan.go): the whole row group is read in order,
 	// each page read when first needed and dropped when the next page of
 	// its column is taken.
@@ -167,26 +165,28 @@ func (r *Reader) startDirect(s Selection, columns []int) (*directGroup, error) {
 
 // scratchDirect is startDirect into the Reader's own directGroup, for a
 // read that is over before it returns (SortedIntRows, ReadSmall): a point
-// lookup then makes no group, map or list of its own. The caller calls
-// the returned done when it is through with the group, which lets go of
-// its pages: an idle Reader in a pool pins none.
-func (r *Reader) scratchDirect(s Selection, columns []int) (g *directGroup, done func(), err error) {
+// lookup then makes no group, map or list of its own. The caller resets
+// the group when it is through with it.
+func (r *Reader) scratchDirect(s Selection, columns []int) (*directGroup, error) {
 	sg := r.scratch
 	if sg == nil {
 		sg = &directGroup{r: r, pages: map[int64]*cachedPage{}}
 		r.scratch = sg
-		sg.done = func() {
-			clear(sg.pages)
-			clear(sg.want)
-			sg.chunks, sg.raw, sg.want = sg.chunks[:0], sg.raw[:0], sg.want[:0]
-		}
 	}
-	sg.done()
-	if g, err = r.fillDirect(sg, s, columns); g == nil {
-		sg.done()
-		return nil, nil, err
+	sg.reset()
+	g, err := r.fillDirect(sg, s, columns)
+	if g == nil {
+		sg.reset()
 	}
-	return g, sg.done, nil
+	return g, err
+}
+
+// reset empties a scratch group (scratchDirect), keeping its room: its
+// pages go, so that an idle Reader in a pool pins none.
+func (g *directGroup) reset() {
+	clear(g.pages)
+	clear(g.want)
+	g.chunks, g.raw, g.want = g.chunks[:0], g.raw[:0], g.want[:0]
 }
 
 // pageWant is a page to fetch, with its chunk.

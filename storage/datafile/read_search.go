@@ -27,11 +27,11 @@ func (r *Reader) ReadSmall(s Selection, columns []int) (cols []arrow.Array, ok b
 	if err := r.checkSelection(s); err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", r.key, err)
 	}
-	g, done, err := r.scratchDirect(s, columns)
+	g, err := r.scratchDirect(s, columns)
 	if g == nil || err != nil {
 		return nil, false, err
 	}
-	defer done()
+	defer g.reset()
 	if cols, err = g.read(columns, s.Rows); err != nil {
 		return nil, false, fmt.Errorf("read %s, row group %d: %w", r.key, s.RowGroup, err)
 	}
@@ -45,13 +45,14 @@ func (r *Reader) ReadSmall(s Selection, columns []int) (cols []arrow.Array, ok b
 // the file's rows are sorted by (its first), so that its values rise
 // through the selection. ok is false when the column cannot be searched
 // so (the direct path does not read it, or it is not 32- or 64-bit
-// integers without NULLs, PLAIN or in a dictionary), and the caller then reads the column.
+// integers without NULLs, PLAIN or in a dictionary), and the caller then
+// reads the column.
 func (r *Reader) SortedIntRows(s Selection, col int, spans []IntSpan) (rows []RowRange, ok bool, err error) {
-	g, done, err := r.scratchDirect(s, []int{col})
+	g, err := r.scratchDirect(s, []int{col})
 	if g == nil || err != nil {
 		return nil, false, err
 	}
-	defer done()
+	defer g.reset()
 	ci := g.chunks[0]
 	var width int
 	switch ci.phys {
@@ -177,9 +178,9 @@ func (r *Reader) SortedIntKeyRows(rowGroup int, spans []IntSpan) (rows []RowRang
 	if len(mins) == 0 {
 		return []RowRange{}, true, nil
 	}
+	n, lowest, highest := len(mins), mins[0], mins[len(mins)-1]
 	var sel []RowRange
 	for _, sp := range spans {
-		n, lowest, highest := len(mins), mins[0], mins[len(mins)-1]
 		first := max(searchFrom(0, n, interpolate(0, n, lowest, highest, sp.Lo), func(i int) bool { return mins[i] >= sp.Lo })-1, 0)
 		end := n
 		if !sp.Open {
@@ -205,9 +206,7 @@ func (r *Reader) SortedIntKeyRows(rowGroup int, spans []IntSpan) (rows []RowRang
 // column as an integer, from the page index, or nil if a page has none
 // (or the column holds no integers).
 func (r *Reader) pageMins(rowGroup int) ([]int64, error) {
-	switch r.sch.Column(0).Type {
-	case schema.BigInt, schema.Integer, schema.Timestamp, schema.Date:
-	default:
+	if !r.sch.Column(0).Type.IntegerLike() {
 		return nil, nil
 	}
 	ps, err := r.PageStats(rowGroup, 0)

@@ -49,6 +49,17 @@ var typeAliases = map[string]Type{
 	"DATE":      Date,
 }
 
+// IntegerLike says whether values of t are integers as keys and spans
+// see them: BIGINT, INTEGER, TIMESTAMP (microseconds) and DATE (days),
+// all encoded by EncodeInt.
+func (t Type) IntegerLike() bool {
+	switch t {
+	case BigInt, Integer, Timestamp, Date:
+		return true
+	}
+	return false
+}
+
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
 		return typeNames[t]

@@ -47,3 +47,13 @@ func TestColumnAt(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegerLike lists the types whose values are EncodeInt's.
+func TestIntegerLike(t *testing.T) {
+	for typ, want := range map[Type]bool{BigInt: true, Integer: true, Timestamp: true, Date: true,
+		Double: false, Boolean: false, Varchar: false, Varbinary: false, Invalid: false} {
+		if typ.IntegerLike() != want {
+			t.Errorf("%s: IntegerLike %v, want %v", typ, !want, want)
+		}
+	}
+}
