@@ -20,6 +20,20 @@ import (
 type planner struct {
 	b  *binder
 	ec *engine.ExecContext
+	// record asks planScan to note each table scan it plans in planned,
+	// for a prepared statement's plan cache (boundCache.keepPlan).
+	record  bool
+	planned []plannedScan
+}
+
+// plannedScan is what planScan noted of a table scan it planned.
+type plannedScan struct {
+	sc *scanRel
+	// cond is the scan's filter over the table's columns, before its
+	// parameters were folded in (nil: none).
+	cond expr.Expr
+	// exact: the scan applies all of cond itself, no Filter above it.
+	exact bool
 }
 
 // plan returns the engine plan of r; its output columns are r's.
@@ -233,6 +247,13 @@ func (p *planner) planScan(sc *scanRel, cond expr.Expr, used map[int]bool) (engi
 		// A table's age_off counts back from the statement's time, in
 		// every part of the scan wherever it runs.
 		scan.Now = time.UnixMicro(p.ec.Eval.Now)
+	}
+	if p.record {
+		ps := plannedScan{sc: sc, exact: residual == nil}
+		if cond != nil {
+			ps.cond = expr.Remap(cond, toStorage)
+		}
+		p.planned = append(p.planned, ps)
 	}
 	var out engine.Plan = scan
 	if residual != nil {

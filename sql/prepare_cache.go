@@ -2,8 +2,11 @@ package sql
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"time"
 
+	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/sql/ast"
 	"github.com/dormousedb/dormouse/storage/catalog"
@@ -29,6 +32,73 @@ type boundCache struct {
 	scans    []*scanRel
 	defs     []*catalog.TableDef // the definition each of scans was bound to
 	settings uint64
+	// plan is pushed's plan when a later execution can take it with only
+	// its one table scan refreshed (replan); nil: plan each time.
+	plan engine.Plan
+	slot plannedScan
+	node *engine.TableScan // the scan in plan that slot describes
+}
+
+// keepPlan keeps plan, the plan of c.pushed planned from scratch, for the
+// executions after this one, when its only parameter-dependent part is a
+// table scan that applies its whole filter itself (planned): then an
+// execution needs only that scan's spans computed from its own
+// parameters, and the table's newest state, not a new plan. A filter the
+// scan does not hold exactly is folded with the parameters into a Filter
+// above it, which would have to be planned again, so such plans are not
+// kept. Every other node of a cached binding (projections, sorts,
+// limits) takes its parameters from the execution context when it runs.
+func (c *boundCache) keepPlan(plan engine.Plan, planned []plannedScan) {
+	c.plan, c.node = nil, nil
+	if len(planned) != 1 || !planned[0].exact {
+		return
+	}
+	if node := chainScan(plan); node != nil {
+		c.plan, c.slot, c.node = plan, planned[0], node
+	}
+}
+
+// chainScan returns the table scan at the bottom of a chain of nodes of
+// one input each, or nil when p is not such a chain.
+func chainScan(p engine.Plan) *engine.TableScan {
+	for {
+		if ts, ok := p.(*engine.TableScan); ok {
+			return ts
+		}
+		ch := p.Children()
+		if len(ch) != 1 {
+			return nil
+		}
+		p = ch[0]
+	}
+}
+
+// replan returns the kept plan with its scan at its table's re-pinned
+// state and with the spans of this execution's parameters, or ok false
+// when there is no kept plan or these parameters make a filter the scan
+// cannot apply exactly (a NULL, say): the caller then plans from scratch.
+func (c *boundCache) replan(ec *engine.ExecContext) (engine.Plan, bool) {
+	if c.plan == nil {
+		return nil, false
+	}
+	ts := c.slot.sc.ts
+	scan := *c.node
+	scan.Table, scan.State, scan.Seq = ts.t, ts.state, ts.seq
+	if ec.Eval != nil {
+		scan.Now = time.UnixMicro(ec.Eval.Now)
+	}
+	if c.slot.cond != nil {
+		folded, err := expr.Fold(ec.Eval, c.slot.cond)
+		if err != nil {
+			return nil, false // planning again reports it
+		}
+		spans, exact := pushdownSpans(ts.t.Def.Schema, conjuncts(folded))
+		if slices.Contains(exact, false) {
+			return nil, false
+		}
+		scan.Filters = spans
+	}
+	return replaceScan(c.plan, c.node, &scan), true
 }
 
 // cacheable returns the table scans of r when the whole of r can be
@@ -97,7 +167,7 @@ func (s *Session) bindCached(ctx context.Context, st *Statement, snap *snapshot,
 		return nil, nil, nil, err
 	}
 	pushed = pushFilters(r)
-	c.r, c.pushed, c.scans, c.cols = nil, nil, nil, nil
+	c.r, c.pushed, c.scans, c.cols, c.plan, c.node = nil, nil, nil, nil, nil, nil
 	if scans, ok := cacheable(r); ok {
 		defs := make([]*catalog.TableDef, len(scans))
 		for i, sc := range scans {

@@ -43,19 +43,26 @@ func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Quer
 	if err != nil {
 		return nil, nil, err
 	}
-	var cols []Column
-	if unlock != nil { // r is the cached relation
-		defer unlock()
-		if st.bound.cols == nil {
-			st.bound.cols = describeRel(r)
-		}
-		cols = st.bound.cols
-	} else {
-		cols = describeRel(r)
+	if unlock == nil {
+		p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec}
+		plan, err := p.planRel(pushed)
+		return plan, describeRel(r), err
 	}
-	p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec}
+	// r is the cached relation.
+	defer unlock()
+	c := &st.bound
+	if c.cols == nil {
+		c.cols = describeRel(r)
+	}
+	if plan, ok := c.replan(ec); ok {
+		return plan, c.cols, nil
+	}
+	p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec, record: c.plan == nil}
 	plan, err := p.planRel(pushed)
-	return plan, cols, err
+	if err == nil && p.record {
+		c.keepPlan(plan, p.planned)
+	}
+	return plan, c.cols, err
 }
 
 // bindPlanIn binds and plans a query against snap (split.go pins its
