@@ -126,6 +126,37 @@ func TestProject(t *testing.T) {
 			t.Errorf("another type kept the old schema: %v", retyped.Schema())
 		}
 	})
+	t.Run("pass through", func(t *testing.T) {
+		// Its input's columns in order under their names: the input's
+		// batches go out as they are. Renamed or reordered: new batches.
+		for _, c := range []struct {
+			exprs []expr.Expr
+			names []string
+			pass  bool
+		}{
+			{[]expr.Expr{tCol(0, "a", tI64), tCol(1, "b", tStr)}, []string{"a", "b"}, true},
+			{[]expr.Expr{tCol(0, "a", tI64), tCol(1, "b", tStr)}, []string{"a", "z"}, false},
+			{[]expr.Expr{tCol(1, "b", tStr), tCol(0, "a", tI64)}, []string{"b", "a"}, false},
+			{[]expr.Expr{tCol(0, "a", tI64)}, []string{"a"}, false},
+		} {
+			p := NewProject(src, c.exprs, c.names)
+			op, err := p.Open(ec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pass := op.(*projectOp).pass; pass != c.pass {
+				t.Errorf("%v %v: pass %v, want %v", c.exprs, c.names, pass, c.pass)
+			}
+			op.Close()
+			got := tRun(t, ec, p)
+			if len(got) != 3 || len(got[0]) != len(c.exprs) {
+				t.Fatalf("%v: got %v", c.names, got)
+			}
+			if got[0][len(c.exprs)-1] != map[string]any{"a": int64(1), "b": "x", "z": "x"}[c.names[len(c.names)-1]] {
+				t.Errorf("%v: got %v", c.names, got)
+			}
+		}
+	})
 	t.Run("no columns", func(t *testing.T) {
 		got := tRun(t, ec, NewProject(src, nil, nil))
 		if len(got) != 3 {

@@ -99,7 +99,23 @@ func (p *Project) Open(ec *ExecContext) (Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &projectOp{plan: p, sch: p.Schema(), ec: ec, input: in}, nil
+	sch := p.Schema()
+	return &projectOp{plan: p, sch: sch, ec: ec, input: in, pass: passes(p.Exprs, in.Schema(), sch)}, nil
+}
+
+// passes reports whether a projection outputs its input as it is: each
+// output column the input's column at its place, under the same field
+// (SELECT v, n over a scan of v and n).
+func passes(exprs []expr.Expr, in, out *arrow.Schema) bool {
+	if len(exprs) != in.NumFields() {
+		return false
+	}
+	for i, e := range exprs {
+		if c, ok := e.(*expr.Column); !ok || c.Index != i {
+			return false
+		}
+	}
+	return in == out || in.Equal(out)
 }
 
 type projectOp struct {
@@ -107,6 +123,7 @@ type projectOp struct {
 	sch   *arrow.Schema
 	ec    *ExecContext
 	input Operator
+	pass  bool // passes: the input's batches go out as they are
 }
 
 func (o *projectOp) Schema() *arrow.Schema { return o.sch }
@@ -116,8 +133,8 @@ func (o *projectOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, err
 	}
 	rec, err := o.input.Next(ctx)
-	if err != nil {
-		return nil, err
+	if err != nil || o.pass {
+		return rec, err
 	}
 	defer rec.Release()
 	cols, err := evalAll(o.ec.evalContext(ctx), o.plan.Exprs, rec)

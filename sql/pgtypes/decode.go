@@ -276,14 +276,18 @@ func parsePlainInt(s string, t arrow.DataType, alloc memory.Allocator) arrow.Arr
 	if len(digits) < len(s) {
 		v = -v
 	}
+	// One value in a buffer of its own, without a builder's bitmap and
+	// growth: a prepared point lookup parses its key this way each time.
+	buf := memory.NewResizableBuffer(alloc)
 	if t.ID() == arrow.INT32 {
-		b := array.NewInt32Builder(alloc)
-		defer b.Release()
-		b.Append(int32(v))
-		return b.NewArray()
+		buf.Resize(4)
+		binary.LittleEndian.PutUint32(buf.Bytes(), uint32(int32(v)))
+	} else {
+		buf.Resize(8)
+		binary.LittleEndian.PutUint64(buf.Bytes(), uint64(v))
 	}
-	b := array.NewInt64Builder(alloc)
-	defer b.Release()
-	b.Append(v)
-	return b.NewArray()
+	d := array.NewData(t, 1, []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer d.Release()
+	return array.MakeFromData(d)
 }
