@@ -75,95 +75,104 @@ func TestDirectReadMatchesPqarrow(t *testing.T) {
 		{name: "v2-none-plain", props: append([]parquet.WriterProperty{parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithDictionaryDefault(false)}, base...)},
 	}
 	for _, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
-			store := newTestStore(t)
-			key := "t/direct.parquet"
-			if v.props == nil {
-				writeFile(t, store, key, directSchema, datafile.WriterOptions{RowGroupRows: 2500, PageSizeBytes: 1 << 10}, all)
-			} else {
-				writeWithProps(t, store, key, all, v.props)
+		for _, cacheBytes := range []int64{64 << 20, 6 << 10} {
+			t.Run(fmt.Sprintf("%s/cache=%d", v.name, cacheBytes), func(t *testing.T) {
+				testDirectRead(t, all, v.props, cacheBytes)
+			})
+		}
+	}
+}
+
+// testDirectRead is TestDirectReadMatchesPqarrow for one kind of file
+// (props; nil: our Writer's) and a page cache of cacheBytes (a small one
+// evicts pages all the time: every read must be the same).
+func testDirectRead(t *testing.T, all arrow.RecordBatch, props []parquet.WriterProperty, cacheBytes int64) {
+	store := newTestStore(t)
+	key := "t/direct.parquet"
+	if props == nil {
+		writeFile(t, store, key, directSchema, datafile.WriterOptions{RowGroupRows: 2500, PageSizeBytes: 1 << 10}, all)
+	} else {
+		writeWithProps(t, store, key, all, props)
+	}
+	cache := datafile.NewPageCache(cacheBytes)
+	ctx := context.Background()
+	direct, err := datafile.Open(ctx, store, key, directSchema, datafile.WithPageCache(cache), datafile.WithBatchRows(300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	plain, err := datafile.Open(ctx, store, key, directSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	datafile.SetDirect(plain, false)
+	rng := rand.New(rand.NewPCG(9, 10))
+	cols := allColumns(directSchema)
+	small := 0
+	for iter := range 40 {
+		var sel []datafile.Selection
+		for rg := range direct.NumRowGroups() {
+			rows := direct.NumRows() - int64(rg)*2500
+			s := datafile.Selection{RowGroup: rg}
+			if rng.IntN(4) == 0 { // the whole row group, streamed
+				sel = append(sel, s)
+				continue
 			}
-			cache := datafile.NewPageCache(64 << 20)
-			ctx := context.Background()
-			direct, err := datafile.Open(ctx, store, key, directSchema, datafile.WithPageCache(cache), datafile.WithBatchRows(300))
+			for start := int64(rng.IntN(100)); start < min(rows, 2500); {
+				end := min(rows, 2500, start+1+int64(rng.IntN(700)))
+				s.Rows = append(s.Rows, datafile.RowRange{Start: start, End: end})
+				start = end + int64(rng.IntN(900))
+			}
+			if len(s.Rows) > 0 {
+				sel = append(sel, s)
+			}
+		}
+		rng.Shuffle(len(cols), func(i, j int) { cols[i], cols[j] = cols[j], cols[i] })
+		pick := cols[:1+rng.IntN(len(cols))]
+		for pass := range 2 {
+			got := readDirectSelection(t, direct, pick, sel)
+			want := readDirectSelection(t, plain, pick, sel)
+			for i := range pick {
+				if !array.Equal(got[i], want[i]) {
+					t.Fatalf("iteration %d pass %d, column %s of %v:\ngot  %v\nwant %v", iter, pass, directSchema.Columns()[pick[i]].Name, sel, got[i], want[i])
+				}
+			}
+			releaseAll(got)
+			releaseAll(want)
+		}
+		// ReadSmall reads each selection of rows as one array per
+		// column.
+		for _, s := range sel {
+			if s.Rows == nil {
+				continue
+			}
+			got, ok, err := direct.ReadSmall(s, pick)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer direct.Close()
-			plain, err := datafile.Open(ctx, store, key, directSchema)
-			if err != nil {
-				t.Fatal(err)
+			if !ok {
+				continue
 			}
-			defer plain.Close()
-			datafile.SetDirect(plain, false)
-			rng := rand.New(rand.NewPCG(9, 10))
-			cols := allColumns(directSchema)
-			small := 0
-			for iter := range 40 {
-				var sel []datafile.Selection
-				for rg := range direct.NumRowGroups() {
-					rows := direct.NumRows() - int64(rg)*2500
-					s := datafile.Selection{RowGroup: rg}
-					if rng.IntN(4) == 0 { // the whole row group, streamed
-						sel = append(sel, s)
-						continue
-					}
-					for start := int64(rng.IntN(100)); start < min(rows, 2500); {
-						end := min(rows, 2500, start+1+int64(rng.IntN(700)))
-						s.Rows = append(s.Rows, datafile.RowRange{Start: start, End: end})
-						start = end + int64(rng.IntN(900))
-					}
-					if len(s.Rows) > 0 {
-						sel = append(sel, s)
-					}
-				}
-				rng.Shuffle(len(cols), func(i, j int) { cols[i], cols[j] = cols[j], cols[i] })
-				pick := cols[:1+rng.IntN(len(cols))]
-				for pass := range 2 {
-					got := readDirectSelection(t, direct, pick, sel)
-					want := readDirectSelection(t, plain, pick, sel)
-					for i := range pick {
-						if !array.Equal(got[i], want[i]) {
-							t.Fatalf("iteration %d pass %d, column %s of %v:\ngot  %v\nwant %v", iter, pass, directSchema.Columns()[pick[i]].Name, sel, got[i], want[i])
-						}
-					}
-					releaseAll(got)
-					releaseAll(want)
-				}
-				// ReadSmall reads each selection of rows as one array per
-				// column.
-				for _, s := range sel {
-					if s.Rows == nil {
-						continue
-					}
-					got, ok, err := direct.ReadSmall(s, pick)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !ok {
-						continue
-					}
-					small++
-					if n := datafile.ScratchPages(direct); n != 0 {
-						t.Fatalf("the reader holds %d pages after ReadSmall", n)
-					}
-					want := readDirectSelection(t, plain, pick, []datafile.Selection{s})
-					for i := range pick {
-						if !array.Equal(got[i], want[i]) {
-							t.Fatalf("iteration %d, ReadSmall, column %s of %v:\ngot  %v\nwant %v", iter, directSchema.Columns()[pick[i]].Name, s, got[i], want[i])
-						}
-					}
-					releaseAll(got)
-					releaseAll(want)
+			small++
+			if n := datafile.ScratchPages(direct); n != 0 {
+				t.Fatalf("the reader holds %d pages after ReadSmall", n)
+			}
+			want := readDirectSelection(t, plain, pick, []datafile.Selection{s})
+			for i := range pick {
+				if !array.Equal(got[i], want[i]) {
+					t.Fatalf("iteration %d, ReadSmall, column %s of %v:\ngot  %v\nwant %v", iter, directSchema.Columns()[pick[i]].Name, s, got[i], want[i])
 				}
 			}
-			if small == 0 {
-				t.Errorf("ReadSmall read no selection")
-			}
-			if st := cache.Stats(); st.Hits == 0 || st.Pages == 0 {
-				t.Fatalf("page cache unused: %+v", st)
-			}
-		})
+			releaseAll(got)
+			releaseAll(want)
+		}
+	}
+	if small == 0 {
+		t.Errorf("ReadSmall read no selection")
+	}
+	if st := cache.Stats(); st.Hits == 0 || st.Pages == 0 {
+		t.Fatalf("page cache unused: %+v", st)
 	}
 }
 
