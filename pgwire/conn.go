@@ -43,6 +43,7 @@ type conn struct {
 	// messages up to Sync); failed when one of them failed.
 	implicit, failed bool
 	reported         map[string]string // ParameterStatus values the client has
+	reportedGen      uint64            // the session's SettingsGeneration when they were reported
 
 	mu      sync.Mutex
 	running context.CancelCauseFunc // the statement running now, for CancelRequest

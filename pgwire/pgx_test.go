@@ -369,6 +369,16 @@ func TestPgxSettings(t *testing.T) {
 	if got := pc.ParameterStatus("application_name"); got != "" {
 		t.Errorf("application_name %q after RESET", got)
 	}
+	// A rollback restores the settings its transaction changed, and
+	// reports them again.
+	execSQL(t, conn, "BEGIN", "SET application_name = 'in a transaction'")
+	if got := pc.ParameterStatus("application_name"); got != "in a transaction" {
+		t.Errorf("application_name %q after SET in a transaction", got)
+	}
+	execSQL(t, conn, "SELECT 1", "ROLLBACK")
+	if got := pc.ParameterStatus("application_name"); got != "" {
+		t.Errorf("application_name %q after ROLLBACK", got)
+	}
 }
 
 // TestPgxConcurrentSessions runs many sessions at once, each with its own

@@ -149,9 +149,13 @@ var reportedSettings = []struct{ name, setting string }{
 // reportSettings sends ParameterStatus for each reported setting whose
 // value the client does not have yet.
 func (c *conn) reportSettings() {
+	gen := c.sess.SettingsGeneration()
 	if c.reported == nil {
 		c.reported = map[string]string{}
+	} else if gen == c.reportedGen {
+		return // no setting changed since the last report
 	}
+	c.reportedGen = gen
 	for _, r := range reportedSettings {
 		var v string
 		switch r.name {

@@ -122,6 +122,11 @@ func (s *Session) Setting(name string) (string, bool) {
 	return v, ok
 }
 
+// SettingsGeneration changes whenever a setting does (SET, RESET, a
+// rollback that restores them), so that a caller can tell that none has
+// without reading each.
+func (s *Session) SettingsGeneration() uint64 { return s.settingsGen }
+
 // Script runs the ';'-separated statements of text in order, handing each
 // statement's rows to fn, which must consume them (Collect does). It stops
 // at the first error.
