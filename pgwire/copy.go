@@ -67,18 +67,24 @@ func (c *conn) copyIn(p *portal) error {
 		return nil
 	}
 	for {
+		m, err := c.next()
+		if err != nil {
+			pw.CloseWithError(errClientGone)
+			<-res
+			return err
+		}
 		select {
 		case r := <-res:
-			// The COPY ended before the data did: it failed.
+			// The COPY ended before the data did: it failed. A message
+			// that is not COPY data is the loop's (a Sync, say).
 			pw.Close()
-			return finish(r)
-		case m, ok := <-c.msgs:
-			if !ok {
-				pw.CloseWithError(errClientGone)
-				<-res
-				_, err := c.next()
-				return err
+			switch m.(type) {
+			case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+			default:
+				c.pending = m
 			}
+			return finish(r)
+		default:
 			switch m := m.(type) {
 			case *pgproto3.CopyData:
 				if _, err := pw.Write(m.Data); err != nil {
