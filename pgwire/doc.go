@@ -15,11 +15,13 @@
 //     (all names open the one store, shown as database "dormouse") is
 //     answered with AuthenticationOk, the ParameterStatus values clients
 //     read, BackendKeyData and ReadyForQuery.
-//  2. A reader goroutine receives messages (each capped at MaxMessageBytes)
-//     and hands owned copies to the connection's loop over a channel, so
-//     that a client that goes away while a statement runs is noticed at
-//     once: the read fails, and the connection's context, under which
-//     every statement runs, is cancelled.
+//  2. The connection's loop receives messages itself (each capped at
+//     MaxMessageBytes), as a PostgreSQL backend does. While a statement
+//     runs nothing reads the socket, so the connection is polled every
+//     200 ms for a client that closed its end (POLLRDHUP, like
+//     PostgreSQL's client_connection_check_interval): then the
+//     connection's context, under which every statement runs, is
+//     cancelled.
 //  3. The loop answers simple queries (Query: each statement's
 //     RowDescription, DataRows and CommandComplete, then ReadyForQuery) and
 //     the extended protocol: Parse prepares a statement (sql.Prepare infers
