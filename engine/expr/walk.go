@@ -166,9 +166,9 @@ func Fold(ctx *Context, e Expr) (Expr, error) {
 	if !ok {
 		return e, nil
 	}
-	cs := slices.Clone(p.Children())
-	changed := false
-	for i, c := range cs {
+	children := p.Children()
+	var cs []Expr // a copy, once a child changes: Children may be the node's own
+	for i, c := range children {
 		if c == nil {
 			continue
 		}
@@ -177,10 +177,13 @@ func Fold(ctx *Context, e Expr) (Expr, error) {
 			return nil, err
 		}
 		if f != c {
-			cs[i], changed = f, true
+			if cs == nil {
+				cs = slices.Clone(children)
+			}
+			cs[i] = f
 		}
 	}
-	if !changed {
+	if cs == nil {
 		return e, nil
 	}
 	return p.WithChildren(cs), nil
