@@ -114,9 +114,11 @@ func (c *conn) next() (pgproto3.FrontendMessage, error) {
 		}
 		return nil, err
 	}
-	// The message's bytes are the reader's, which the next Receive
-	// overwrites; a portal keeps some of them.
-	return ownMessage(m), nil
+	// The message, and the bytes it holds, are the reader's until the
+	// next Receive: each is handled before that, and what outlives it
+	// (a statement's parameter types, a portal's formats and parameter
+	// values) is copied by its handler.
+	return m, nil
 }
 
 // isProtocolError reports whether a read failed on a malformed message
@@ -362,58 +364,6 @@ func (c *conn) closePortals() {
 		p.close()
 		delete(c.portals, name)
 	}
-}
-
-// ownMessage copies what a message holds of the reader's buffer, which
-// the next Receive overwrites.
-func ownMessage(m pgproto3.FrontendMessage) pgproto3.FrontendMessage {
-	switch m := m.(type) {
-	case *pgproto3.Query:
-		return &pgproto3.Query{String: m.String}
-	case *pgproto3.Parse:
-		return &pgproto3.Parse{Name: m.Name, Query: m.Query, ParameterOIDs: append([]uint32(nil), m.ParameterOIDs...)}
-	case *pgproto3.Bind:
-		b := &pgproto3.Bind{DestinationPortal: m.DestinationPortal, PreparedStatement: m.PreparedStatement,
-			ParameterFormatCodes: append([]int16(nil), m.ParameterFormatCodes...),
-			ResultFormatCodes:    append([]int16(nil), m.ResultFormatCodes...)}
-		size := 0
-		for _, p := range m.Parameters {
-			size += len(p)
-		}
-		buf := make([]byte, 0, size)
-		b.Parameters = make([][]byte, len(m.Parameters))
-		for i, p := range m.Parameters {
-			if p != nil {
-				buf = append(buf, p...)
-				b.Parameters[i] = buf[len(buf)-len(p) : len(buf) : len(buf)]
-			}
-		}
-		return b
-	case *pgproto3.Describe:
-		c := *m
-		return &c
-	case *pgproto3.Close:
-		c := *m
-		return &c
-	case *pgproto3.Execute:
-		c := *m
-		return &c
-	case *pgproto3.CopyData:
-		return &pgproto3.CopyData{Data: append([]byte(nil), m.Data...)}
-	case *pgproto3.CopyFail:
-		return &pgproto3.CopyFail{Message: m.Message}
-	case *pgproto3.CopyDone:
-		return &pgproto3.CopyDone{}
-	case *pgproto3.Sync:
-		return &pgproto3.Sync{}
-	case *pgproto3.Flush:
-		return &pgproto3.Flush{}
-	case *pgproto3.Terminate:
-		return &pgproto3.Terminate{}
-	case *pgproto3.FunctionCall:
-		return &pgproto3.FunctionCall{Function: m.Function}
-	}
-	return m
 }
 
 // writer buffers backend messages and writes them in large pieces; after
