@@ -58,6 +58,12 @@ type pgbenchResult struct {
 	P99ms   float64 `json:"p99_ms"`
 	Queries int64   `json:"queries"`
 	Failed  int64   `json:"failed"`
+	// Where the machine's time went: the server's CPU (PostgreSQL's
+	// postmaster and its backends) and pgbench's, per query, and the
+	// share of the cores idle while the clients waited.
+	ServerCPUus  float64 `json:"server_cpu_us_per_query"`
+	PgbenchCPUus float64 `json:"pgbench_cpu_us_per_query"`
+	IdlePct      float64 `json:"idle_percent"`
 }
 
 type streamResult struct {
@@ -123,10 +129,17 @@ func benchPgbench(ctx context.Context, cfg config) error {
 	if err := os.WriteFile(script, []byte(fmt.Sprintf("\\set k random(1, %d)\nSELECT v, n FROM %s WHERE k = :k;\n", cfg.pgbenchRows, pgbenchTable)), 0o644); err != nil {
 		return err
 	}
-	targets := []struct{ name, url string }{{"dormouse", srv.url}, {"postgresql", pgURL}}
+	postmaster, err := postmasterPID(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	targets := []struct {
+		name, url string
+		pid       int
+	}{{"dormouse", srv.url, srv.cmd.Process.Pid}, {"postgresql", pgURL, postmaster}}
 	for _, tg := range targets {
 		// A short warm-up fills caches on both alike.
-		if _, err := runPgbench(ctx, cfg, tg.url, script, 3*time.Second, tg.name); err != nil {
+		if _, err := runPgbench(ctx, cfg, tg.url, script, 3*time.Second, tg.name, tg.pid); err != nil {
 			return err
 		}
 	}
@@ -145,7 +158,7 @@ func benchPgbench(ctx context.Context, cfg config) error {
 			}
 			tg := targets[i]
 			logf("pgbench: point lookups on %s for %s (round %d of %d)", tg.name, each, r+1, rounds)
-			run, err := runPgbench(ctx, cfg, tg.url, script, each, tg.name)
+			run, err := runPgbench(ctx, cfg, tg.url, script, each, tg.name, tg.pid)
 			if err != nil {
 				return err
 			}
@@ -332,6 +345,9 @@ type pgbenchRun struct {
 	queries, failed int64
 	seconds         float64 // without the time to connect
 	lat             []int64 // µs, of every transaction
+	// CPU time of the server and of pgbench, and the machine's busy and
+	// idle time, over the runs.
+	server, pgbench, busy, idle time.Duration
 }
 
 func (a *pgbenchRun) add(b pgbenchRun) {
@@ -339,6 +355,10 @@ func (a *pgbenchRun) add(b pgbenchRun) {
 	a.failed += b.failed
 	a.seconds += b.seconds
 	a.lat = append(a.lat, b.lat...)
+	a.server += b.server
+	a.pgbench += b.pgbench
+	a.busy += b.busy
+	a.idle += b.idle
 }
 
 func (a *pgbenchRun) qps() float64 {
@@ -351,6 +371,13 @@ func (a *pgbenchRun) qps() float64 {
 // result is the runs' queries per second and latency percentiles.
 func (a *pgbenchRun) result(server string) pgbenchResult {
 	res := pgbenchResult{Server: server, Queries: a.queries, Failed: a.failed, QPS: a.qps()}
+	if a.queries > 0 {
+		res.ServerCPUus = float64(a.server.Microseconds()) / float64(a.queries)
+		res.PgbenchCPUus = float64(a.pgbench.Microseconds()) / float64(a.queries)
+	}
+	if all := a.busy + a.idle; all > 0 {
+		res.IdlePct = 100 * float64(a.idle) / float64(all)
+	}
 	if len(a.lat) > 0 {
 		slices.Sort(a.lat)
 		res.P50ms = float64(a.lat[len(a.lat)/2]) / 1000
@@ -359,8 +386,9 @@ func (a *pgbenchRun) result(server string) pgbenchResult {
 	return res
 }
 
-// runPgbench runs pgbench's point lookups on one server for d.
-func runPgbench(ctx context.Context, cfg config, rawURL, script string, d time.Duration, name string) (pgbenchRun, error) {
+// runPgbench runs pgbench's point lookups for d on one server, whose
+// processes are pid and its children.
+func runPgbench(ctx context.Context, cfg config, rawURL, script string, d time.Duration, name string, pid int) (pgbenchRun, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return pgbenchRun{}, err
@@ -375,11 +403,18 @@ func runPgbench(ctx context.Context, cfg config, rawURL, script string, d time.D
 		"-T", strconv.Itoa(int(d.Seconds())), "-f", script, "-l", "--log-prefix", filepath.Join(logDir, "tx"),
 		"-h", host, "-p", port, "-U", u.User.Username(), strings.TrimPrefix(u.Path, "/"))
 	cmd.Env = append(os.Environ(), "PGSSLMODE=disable")
+	server0 := procTreeCPU(pid)
+	busy0, idle0 := machineCPU()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return pgbenchRun{}, fmt.Errorf("pgbench on %s: %v\n%s", name, err, out)
 	}
-	var run pgbenchRun
+	busy1, idle1 := machineCPU()
+	// PostgreSQL's backends end as pgbench leaves; the postmaster counts
+	// their time once it has reaped them, a moment later.
+	time.Sleep(100 * time.Millisecond)
+	run := pgbenchRun{server: procTreeCPU(pid) - server0, busy: busy1 - busy0, idle: idle1 - idle0,
+		pgbench: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	m := tpsRe.FindSubmatch(out)
 	if m == nil {
 		return run, fmt.Errorf("pgbench on %s: no tps in its output:\n%s", name, out)
@@ -511,10 +546,11 @@ func streamOnce(ctx context.Context, rawURL, client, query string) (int64, error
 func (r *pgbenchReport) print(w io.Writer) {
 	fmt.Fprintf(w, "\npgwire: point lookups by key, pgbench -M prepared -c %d -j %d for %s per server in alternating rounds of ~5 s, %d rows (Dormouse: --page-cache %s; PostgreSQL: B-tree primary key)\n",
 		r.Clients, r.Threads, r.Duration, r.Rows, benchPageCache)
-	fmt.Fprintf(w, "%-12s %12s %10s %10s %10s\n", "server", "queries/s", "p50 ms", "p99 ms", "failed")
+	fmt.Fprintf(w, "%-12s %12s %10s %10s %10s %14s %15s %7s\n", "server", "queries/s", "p50 ms", "p99 ms", "failed", "server CPU µs*", "pgbench CPU µs*", "idle %")
 	for _, l := range r.Lookups {
-		fmt.Fprintf(w, "%-12s %12.0f %10.3f %10.3f %10d\n", l.Server, l.QPS, l.P50ms, l.P99ms, l.Failed)
+		fmt.Fprintf(w, "%-12s %12.0f %10.3f %10.3f %10d %14.1f %15.1f %7.1f\n", l.Server, l.QPS, l.P50ms, l.P99ms, l.Failed, l.ServerCPUus, l.PgbenchCPUus, l.IdlePct)
 	}
+	fmt.Fprintf(w, "* per query; the server's processes (PostgreSQL's postmaster and backends), and pgbench; idle: the machine's cores while the runs ran\n")
 	if len(r.Lookups) == 2 && r.Lookups[1].QPS > 0 {
 		fmt.Fprintf(w, "Dormouse/PostgreSQL queries/s: %.2fx (target >= 1.0x, p50 < 2 ms)\n", r.Lookups[0].QPS/r.Lookups[1].QPS)
 	}
@@ -538,4 +574,23 @@ func (r *pgbenchReport) print(w io.Writer) {
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+// postmasterPID finds the PostgreSQL server's postmaster: the parent of a
+// backend.
+func postmasterPID(ctx context.Context, rawURL string) (int, error) {
+	conn, err := pgx.Connect(ctx, rawURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var backend int
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return 0, err
+	}
+	f := procStat(backend)
+	if len(f) < 2 {
+		return 0, fmt.Errorf("pgbench: PostgreSQL backend %d not found in /proc (another machine?)", backend)
+	}
+	return strconv.Atoi(f[1])
 }

@@ -149,3 +149,84 @@ func dirBytes(dir, suffix string) (n int64, files int) {
 	})
 	return n, files
 }
+
+// procCPU is the CPU time process pid has used (0 for pid 0 or if
+// unknown), from /proc/PID/stat in clock ticks of 10ms (Linux's USER_HZ).
+func procCPU(pid int) time.Duration {
+	f := procStat(pid) // f[0] is field 3: utime and stime are fields 14 and 15
+	if len(f) < 13 {
+		return 0
+	}
+	return ticksOf(f[11:13])
+}
+
+// procStat returns the fields of /proc/PID/stat from the third (state)
+// on, or nil.
+func procStat(pid int) []string {
+	if pid == 0 {
+		return nil
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	rest := string(data)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return strings.Fields(rest)
+}
+
+// ticksOf adds up fields of clock ticks (10ms, Linux's USER_HZ).
+func ticksOf(fields []string) time.Duration {
+	var ticks int64
+	for _, s := range fields {
+		n, _ := strconv.ParseInt(s, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// procTreeCPU is the CPU time process pid and its children have used:
+// its own, that of the children it has waited for (cutime, cstime), and
+// that of its live children. PostgreSQL's postmaster forks a backend per
+// connection and reaps it when the client leaves, so this counts every
+// backend of a pgbench run, whether it is still there or not.
+func procTreeCPU(pid int) time.Duration {
+	f := procStat(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	total := ticksOf(f[11:15])
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return total
+	}
+	parent := strconv.Itoa(pid)
+	for _, d := range dirs {
+		child, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if cf := procStat(child); len(cf) >= 13 && cf[1] == parent {
+			total += ticksOf(cf[11:13])
+		}
+	}
+	return total
+}
+
+// machineCPU is the time the machine's CPUs have spent busy and idle
+// (idle and waiting for I/O) since boot, from /proc/stat.
+func machineCPU() (busy, idle time.Duration) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0
+	}
+	return ticksOf(append(f[1:4:4], f[6:9]...)), ticksOf(f[4:6])
+}
