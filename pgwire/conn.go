@@ -33,7 +33,7 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	// watch checks, while a statement runs, that the client is still
-	// there (checkClient); nil until a statement first runs.
+	// there (checkClient).
 	watch *time.Timer
 	// pending is a message read and handed back, next's before the
 	// socket's.
@@ -89,6 +89,9 @@ func (c *conn) serve(ctx context.Context) error {
 	// A transaction the client leaves open is rolled back: its writes go.
 	defer c.sess.Close()
 	defer c.closeAll()
+	c.watch = time.AfterFunc(clientCheckInterval, c.checkClient)
+	c.watch.Stop() // armed while a statement runs (statement)
+	defer c.watch.Stop()
 	err = c.loop()
 	if errors.Is(err, errTerminate) {
 		return nil
@@ -286,11 +289,7 @@ func (c *conn) statement(parent context.Context, cancel context.CancelCauseFunc)
 	c.mu.Lock()
 	c.running = cancel
 	c.mu.Unlock()
-	if c.watch == nil {
-		c.watch = time.AfterFunc(clientCheckInterval, c.checkClient)
-	} else {
-		c.watch.Reset(clientCheckInterval)
-	}
+	c.watch.Reset(clientCheckInterval)
 	c.srv.running.Add(1)
 	return func() {
 		c.srv.running.Add(-1)

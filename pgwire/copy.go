@@ -29,8 +29,10 @@ func (c *conn) copy(p *portal) error {
 }
 
 // copyIn feeds CopyData to the session's COPY through a pipe. An error
-// while the data is still arriving is reported at once; the CopyData that
-// follow are dropped by the loop, as PostgreSQL drops them.
+// while the data is still arriving is reported with the client's next
+// message (nothing reads the socket meanwhile, as in a PostgreSQL
+// backend); the CopyData that follow are dropped by the loop, as
+// PostgreSQL drops them.
 func (c *conn) copyIn(p *portal) error {
 	ci, err := c.sess.CopyIn(p.ctx, p.stmt.st)
 	if err != nil {

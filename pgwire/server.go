@@ -7,9 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
+	"github.com/dormousedb/dormouse/engine/sqlerr"
 	"github.com/dormousedb/dormouse/sql"
 )
 
@@ -80,6 +82,14 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
+	defer func() {
+		// A bug in one statement ends its connection (its transaction
+		// rolled back on the way out), never the server.
+		if p := recover(); p != nil {
+			s.logger().Error("pgwire: panic", "remote", nc.RemoteAddr(), "panic", p, "stack", string(debug.Stack()))
+			c.fatal(sqlerr.InternalError, "internal error: %v", p)
+		}
+	}()
 	if err := c.serve(ctx); err != nil {
 		s.logger().Debug("pgwire connection ended", "remote", nc.RemoteAddr(), "err", err)
 	}

@@ -23,7 +23,9 @@ import (
 // both are unchanged: the cache compares the definitions by identity
 // (a catalog change makes new ones) and the session's settings
 // generation. Only plain queries over tables are kept: virtual tables
-// and correlated subqueries read data while they bind.
+// and subqueries read data while they bind (a correlated one is planned
+// into the binding, an uncorrelated scalar one runs there, its value a
+// constant).
 type boundCache struct {
 	mu       sync.Mutex // held while the cached relation is re-pinned and planned
 	r        rel
@@ -168,7 +170,7 @@ func (s *Session) bindCached(ctx context.Context, st *Statement, snap *snapshot,
 	}
 	pushed = pushFilters(r)
 	c.r, c.pushed, c.scans, c.cols, c.plan, c.node = nil, nil, nil, nil, nil, nil
-	if scans, ok := cacheable(r); ok {
+	if scans, ok := cacheable(r); ok && !snap.boundData {
 		defs := make([]*catalog.TableDef, len(scans))
 		for i, sc := range scans {
 			d, found := snap.def(sc.ts.t.Def.Name)

@@ -429,18 +429,7 @@ func TestPreparedPlanReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var lines []string
-		for _, r := range res.Rows {
-			var b strings.Builder
-			for _, v := range r {
-				if v == nil {
-					b.WriteString("NULL ")
-				} else {
-					b.WriteString(*v + " ")
-				}
-			}
-			lines = append(lines, b.String())
-		}
+		lines := strings.Split(rowsText(res.Rows), "\n")
 		if !ordered {
 			slices.Sort(lines) // in no particular order
 		}
@@ -468,6 +457,128 @@ func TestPreparedPlanReuse(t *testing.T) {
 			if got, want := exec(st, ordered, ps), exec(fresh, ordered, ps); got != want {
 				t.Fatalf("%s, execution %d, params %v: reused statement read\n%s\nwant\n%s", c.sql, i, ps, got, want)
 			}
+		}
+	}
+}
+
+// TestPreparedMatchesLiterals runs prepared statements of shapes that
+// TestPreparedPlanReuse does not (filters above a limit, BETWEEN
+// SYMMETRIC, IN lists mixing parameters and constants, casts, text keys
+// and LIKE prefixes, a scalar subquery) and compares each execution with
+// the same query written with its values as literals, run unprepared.
+func TestPreparedMatchesLiterals(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.NewDB(t, storagetest.LocalStore(t))
+	eng := sql.NewEngine(db, sql.Config{})
+	s, other := eng.NewSession(), eng.NewSession()
+	collect := func(sess *sql.Session, q string) string {
+		t.Helper()
+		var lines []string
+		err := sess.Script(ctx, q, func(r sql.Rows) error {
+			res, err := sql.Collect(ctx, r)
+			if err != nil {
+				return err
+			}
+			lines = append(lines, strings.Split(rowsText(res.Rows), "\n")...)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		slices.Sort(lines)
+		return strings.Join(lines, "| ")
+	}
+	collect(other, "CREATE TABLE rv (k bigint PRIMARY KEY, v text, n integer) WITH (split_points = '50,100,150')")
+	collect(other, "INSERT INTO rv SELECT g, 'v' || g, g % 7 FROM generate_series(1, 200, 2) AS g")
+	collect(other, "CREATE TABLE rt (s text PRIMARY KEY, n bigint) WITH (split_points = 'm')")
+	collect(other, "INSERT INTO rt SELECT 'k' || g, g FROM generate_series(1, 120) AS g")
+
+	type pv struct {
+		typ  arrow.DataType
+		text string // "NULL" for NULL
+	}
+	i8 := func(v string) pv { return pv{expr.Int8Type, v} }
+	tx := func(v string) pv { return pv{arrow.BinaryTypes.String, v} }
+	cases := []struct {
+		sql    string
+		values [][]pv
+	}{
+		{"SELECT * FROM (SELECT k, v FROM rv ORDER BY k LIMIT 20) s WHERE k > $1",
+			[][]pv{{i8("10")}, {i8("30")}, {i8("NULL")}, {i8("0")}}},
+		{"SELECT k FROM rv WHERE k BETWEEN SYMMETRIC $1 AND $2",
+			[][]pv{{i8("11"), i8("21")}, {i8("21"), i8("11")}, {i8("151"), i8("99")}}},
+		{"SELECT k FROM rv WHERE k IN ($1, 51, $2)",
+			[][]pv{{i8("1"), i8("3")}, {i8("99"), i8("NULL")}, {i8("199"), i8("5")}}},
+		{"SELECT k FROM rv WHERE k = $1::int",
+			[][]pv{{tx("5")}, {tx("77")}, {tx("151")}}},
+		{"SELECT n FROM rt WHERE s = $1",
+			[][]pv{{tx("k1")}, {tx("k99")}, {tx("zz")}, {tx("NULL")}, {tx("k120")}}},
+		{"SELECT n FROM rt WHERE s LIKE $1",
+			[][]pv{{tx("k11%")}, {tx("k9%")}, {tx("k1_")}, {tx("k%")}, {tx("k11%")}}},
+		{"SELECT n FROM rt WHERE s >= $1 AND s < $2 ORDER BY s LIMIT 4",
+			[][]pv{{tx("k1"), tx("k2")}, {tx("k5"), tx("k9")}, {tx("a"), tx("z")}}},
+		{"SELECT k, CASE WHEN k > $2 THEN 'big' ELSE v END FROM rv WHERE k < $1",
+			[][]pv{{i8("10"), i8("5")}, {i8("30"), i8("20")}}},
+		// An uncorrelated scalar subquery runs while binding and stands
+		// in as a constant (binder.scalarSubquery): such a binding is not
+		// kept, or it would hold stale data and the first execution's
+		// parameters.
+		{"SELECT k FROM rv WHERE k = (SELECT max(k) FROM rv)", [][]pv{{}, {}, {}}},
+		{"SELECT k FROM rv WHERE k = (SELECT max(k) FROM rv WHERE k < $1)",
+			[][]pv{{i8("10")}, {i8("100")}, {i8("30")}}},
+	}
+	literal := func(q string, vals []pv) string {
+		for i := len(vals) - 1; i >= 0; i-- {
+			v := vals[i]
+			lit := "NULL"
+			if v.text != "NULL" {
+				lit = "'" + v.text + "'"
+			}
+			if v.typ.ID() == arrow.INT64 {
+				lit = "(" + lit + "::bigint)"
+			} else {
+				lit = "(" + lit + "::text)"
+			}
+			q = strings.ReplaceAll(q, fmt.Sprintf("$%d", i+1), lit)
+		}
+		return q
+	}
+	next := 400
+	for _, c := range cases {
+		var types []arrow.DataType
+		for _, v := range c.values[0] {
+			types = append(types, v.typ)
+		}
+		st, err := s.Prepare(ctx, c.sql, types)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		for i, vals := range c.values {
+			ps := make([]arrow.Array, len(vals))
+			for j, v := range vals {
+				if v.text == "NULL" {
+					ps[j] = array.MakeArrayOfNull(memory.DefaultAllocator, v.typ, 1)
+				} else {
+					ps[j] = param(t, v.typ, v.text)
+				}
+			}
+			rows, err := s.Execute(ctx, st, ps)
+			if err != nil {
+				t.Fatalf("%s %v: %v", c.sql, vals, err)
+			}
+			res, err := sql.Collect(ctx, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Split(rowsText(res.Rows), "\n")
+			slices.Sort(got)
+			want := collect(s, literal(c.sql, vals))
+			if strings.Join(got, "| ") != want {
+				t.Errorf("%s, execution %d %v:\n got %s\nwant %s", c.sql, i, vals, strings.Join(got, "| "), want)
+			}
+			// Another session writes between executions.
+			collect(other, fmt.Sprintf("INSERT INTO rv VALUES (%d, 'w', 1)", next))
+			next += 2
 		}
 	}
 }

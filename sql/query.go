@@ -168,6 +168,9 @@ func (b *binder) scalarSubquery(e *ast.ScalarSubquery) (expr.Expr, error) {
 	if len(cols) != 1 {
 		return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
 	}
+	// Its value becomes part of the binding, which a prepared statement
+	// then must not keep (boundCache).
+	b.snap.boundData = true
 	if b.s.params.describing() {
 		// Prepare only needs its type; its parameters have no values yet.
 		return expr.Null(cols[0].typ), nil

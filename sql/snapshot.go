@@ -23,6 +23,10 @@ type snapshot struct {
 	// pending are the uncommitted writes of the session's transaction,
 	// which its statements see on top of each table's committed state.
 	pending *pendingWrites
+	// boundData is set when binding read data (an uncorrelated scalar
+	// subquery runs once, and its value stands in it as a constant): that
+	// binding holds this snapshot's data and must not be reused.
+	boundData bool
 
 	mu     sync.Mutex
 	tables map[string]*tableSnapshot // by lower-case name

@@ -80,7 +80,10 @@ func (l *LikeExpr) Children() []Expr     { return []Expr{l.X, l.Pattern} }
 func (l *LikeExpr) WithChildren(ch []Expr) Expr {
 	n, err := newLike(ch[0], ch[1], l.CaseInsensitive, l.Not)
 	if err != nil {
-		panic(err) // the pattern compiled before
+		// A pattern folded into a constant that does not compile (a
+		// parameter's value, 'a' || '\'): left uncompiled, so that
+		// evaluating it reports the error as a pattern column does.
+		return &LikeExpr{X: ch[0], Pattern: ch[1], CaseInsensitive: l.CaseInsensitive, Not: l.Not}
 	}
 	return n
 }
@@ -440,7 +443,8 @@ func (r *RegexExpr) Children() []Expr     { return []Expr{r.X, r.Pattern} }
 func (r *RegexExpr) WithChildren(ch []Expr) Expr {
 	n, err := newRegex(ch[0], ch[1], r.Op)
 	if err != nil {
-		panic(err)
+		// As LikeExpr's: a bad constant pattern fails when evaluated.
+		return &RegexExpr{X: ch[0], Pattern: ch[1], Op: r.Op}
 	}
 	return n
 }
