@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/dormousedb/dormouse/internal/cores"
 )
 
 // Gather reads its inputs — typically one scan per partition — in
@@ -56,7 +57,7 @@ func (g *Gather) Open(ec *ExecContext) (Operator, error) {
 		par = ec.Parallelism
 	}
 	if par <= 0 {
-		par = runtime.GOMAXPROCS(0)
+		par = cores.N()
 	}
 	par = max(1, min(par, len(g.Inputs)))
 	return &gatherOp{plan: g, ec: ec, sch: g.Schema(), par: par}, nil

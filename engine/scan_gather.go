@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/dormousedb/dormouse/internal/cores"
 	"github.com/dormousedb/dormouse/storage/partition"
 )
 
@@ -174,7 +174,7 @@ func (o *scanTableOp) start(ctx context.Context) {
 	o.cancel = cancel
 	workers := o.ec.Parallelism
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = cores.N()
 	}
 	workers = max(1, min(workers, len(o.units)))
 	o.helper = make(chan struct{})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
+	"github.com/dormousedb/dormouse/internal/cores"
 	"github.com/dormousedb/dormouse/sql/ast"
 	"github.com/dormousedb/dormouse/sql/parser"
 	"github.com/dormousedb/dormouse/storage"
@@ -30,7 +30,7 @@ type Config struct {
 	// Allocator allocates Arrow buffers; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
 	// Parallelism is how many partitions a query scans at once (default
-	// GOMAXPROCS).
+	// cores.N()).
 	Parallelism int
 	// ExportDir confines COPY … TO and FROM a local path to this directory
 	// and below, as PostgreSQL's pg_write_server_files does (dormouse
@@ -69,7 +69,7 @@ func NewEngine(db *storage.DB, cfg Config) *Engine {
 		cfg.Allocator = memory.DefaultAllocator
 	}
 	if cfg.Parallelism <= 0 {
-		cfg.Parallelism = runtime.GOMAXPROCS(0)
+		cfg.Parallelism = cores.N()
 	}
 	return &Engine{db: db, cfg: cfg, readers: engine.NewReaderPool(0, cfg.PageCacheBytes), now: time.Now}
 }

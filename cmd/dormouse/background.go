@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/dormousedb/dormouse/compactor"
 	"github.com/dormousedb/dormouse/engine"
 	"github.com/dormousedb/dormouse/export"
+	"github.com/dormousedb/dormouse/internal/cores"
 	"github.com/dormousedb/dormouse/metrics"
 	"github.com/dormousedb/dormouse/splitter"
 	"github.com/dormousedb/dormouse/sql"
@@ -225,6 +227,13 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	if *wf.once {
 		return usageError{"serve does not take --once; use compactor, split or gc --once"}
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// Twice as many Ps as cores: a goroutine writing to a client's
+		// socket holds its P for the write (~10 µs), and with one P per
+		// core the other sessions' statements wait for it. Work that
+		// splits itself by core keeps to cores.N().
+		runtime.GOMAXPROCS(2 * cores.N())
 	}
 	db, tables, log, stop, err := wf.setUp(ctx)
 	if err != nil {

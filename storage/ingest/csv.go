@@ -3,12 +3,12 @@ package ingest
 import (
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/internal/cores"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
@@ -55,7 +55,7 @@ func (o CSVOptions) withDefaults() (CSVOptions, error) {
 		o.BatchRows = DefaultBatchRows
 	}
 	if o.Workers <= 0 {
-		o.Workers = min(runtime.GOMAXPROCS(0), 8)
+		o.Workers = min(cores.N(), 8)
 	}
 	if o.Allocator == nil {
 		o.Allocator = memory.DefaultAllocator

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/dormousedb/dormouse/internal/cores"
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/schema"
 	"github.com/dormousedb/dormouse/storage/state"
@@ -115,7 +115,7 @@ func Write(ctx context.Context, t *table.Table, inputs []RecordReader, opts Opti
 		return Written{}, err
 	}
 	sch := t.Def.Schema
-	lw := newLeafWriter(ctx, t, s.Partitions.Leaves(), runtime.GOMAXPROCS(0), opts.MemoryBytes/8, datafile.WriterOptions{
+	lw := newLeafWriter(ctx, t, s.Partitions.Leaves(), cores.N(), opts.MemoryBytes/8, datafile.WriterOptions{
 		RowGroupRows:     t.Def.Properties.Int("row_group_rows"),
 		PageSizeBytes:    t.Def.Properties.Int("page_size_bytes"),
 		Codec:            t.Def.Properties.Get("compression_codec"),

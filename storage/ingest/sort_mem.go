@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
 	"slices"
 	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dormousedb/dormouse/internal/cores"
 )
 
 // entryBytes is the size of an entry; sorting a bucket needs two per row.
@@ -283,7 +284,7 @@ func (b *bucket) splitters(nb int) []uint64 {
 // two goroutines, then joins each pair of buckets, first half first, so
 // that rows stay in arrival order.
 func (b *bucket) dealParallel(alloc memory.Allocator, splitters []uint64) []*bucket {
-	if runtime.GOMAXPROCS(0) < 2 || len(b.data) < 2 || b.size < parallelDeal {
+	if cores.N() < 2 || len(b.data) < 2 || b.size < parallelDeal {
 		return b.deal(alloc, splitters)
 	}
 	h := len(b.data) / 2
