@@ -24,7 +24,7 @@ type ExecContext struct {
 	// Stats is nil unless the statement is EXPLAIN ANALYZE.
 	Stats *Stats
 	// Parallelism is how many partitions are scanned at once (default
-	// GOMAXPROCS).
+	// cores.N()).
 	Parallelism int
 	// Readers keeps open data file readers between statements (nil: each
 	// scan opens and closes its own).

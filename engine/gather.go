@@ -15,7 +15,7 @@ import (
 
 // Gather reads its inputs — typically one scan per partition — in
 // parallel, on up to Parallelism goroutines (0: ec.Parallelism, else
-// GOMAXPROCS), and passes their batches on in order of arrival. Sch is the
+// cores.N()), and passes their batches on in order of arrival. Sch is the
 // schema when there are no inputs; otherwise it is the first input's.
 //
 // Each input is opened when a goroutine takes it up and closed when it is

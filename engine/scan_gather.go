@@ -12,7 +12,7 @@ import (
 )
 
 // Open returns the scan's operator. It reads the parts on
-// ec.Parallelism goroutines (GOMAXPROCS when unset):
+// ec.Parallelism goroutines (cores.N() when unset):
 //
 //   - not Ordered: workers take parts in turn and send their batches to
 //     one channel, so batches arrive in no particular order;

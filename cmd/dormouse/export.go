@@ -33,7 +33,7 @@ func addBulkFlags(fs *flag.FlagSet, exporting bool) *bulkFlags {
 		header:    fs.Bool("header", false, "CSV: a header line names the columns"),
 		delimiter: fs.String("delimiter", "", "CSV field delimiter (default ',')"),
 		null:      fs.String("null", "", "CSV text of NULL (default: an empty field)"),
-		workers:   fs.Int("workers", 0, "tasks this process runs at a time (default GOMAXPROCS)"),
+		workers:   fs.Int("workers", 0, "tasks this process runs at a time (default: one per core)"),
 	}
 	if exporting {
 		b.compression = fs.String("compression", "", "Parquet codec: zstd (default), snappy or none")

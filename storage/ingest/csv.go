@@ -34,7 +34,7 @@ type CSVOptions struct {
 	Null string
 	// BatchRows bounds the rows of a batch; 0 means DefaultBatchRows.
 	BatchRows int
-	// Workers is the number of parsing goroutines; 0 means GOMAXPROCS, at
+	// Workers is the number of parsing goroutines; 0 means cores.N(), at
 	// most 8.
 	Workers int
 	// Allocator allocates the batches; nil means memory.DefaultAllocator.
