@@ -87,24 +87,24 @@ func (c *conn) copyIn(p *portal) error {
 			}
 			return finish(r)
 		default:
-			switch m := m.(type) {
-			case *pgproto3.CopyData:
-				if _, err := pw.Write(m.Data); err != nil {
-					return finish(<-res)
-				}
-			case *pgproto3.CopyDone:
-				pw.Close()
+		}
+		switch m := m.(type) {
+		case *pgproto3.CopyData:
+			if _, err := pw.Write(m.Data); err != nil {
 				return finish(<-res)
-			case *pgproto3.CopyFail:
-				pw.CloseWithError(sql.CopyFailed(m.Message))
-				return finish(<-res)
-			case *pgproto3.Flush, *pgproto3.Sync:
-				// Ignored during COPY, as PostgreSQL ignores them.
-			default:
-				pw.CloseWithError(errCopyProtocol)
-				<-res
-				return errorf("08P01", "unexpected message type %T during COPY from stdin", m)
 			}
+		case *pgproto3.CopyDone:
+			pw.Close()
+			return finish(<-res)
+		case *pgproto3.CopyFail:
+			pw.CloseWithError(sql.CopyFailed(m.Message))
+			return finish(<-res)
+		case *pgproto3.Flush, *pgproto3.Sync:
+			// Ignored during COPY, as PostgreSQL ignores them.
+		default:
+			pw.CloseWithError(errCopyProtocol)
+			<-res
+			return errorf("08P01", "unexpected message type %T during COPY from stdin", m)
 		}
 	}
 }
