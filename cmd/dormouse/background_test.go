@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -148,8 +149,14 @@ func TestServeMetrics(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// serve runs twice as many Ps as cores, unless GOMAXPROCS says.
+	procs := 2 * runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") != "" {
+		procs = runtime.GOMAXPROCS(0)
+	}
 	for _, want := range []string{`dormouse_commits_total{kind="replace_files",table="sv"} 1`, `dormouse_table_leaf_partitions{table="sv"} 1`,
-		fmt.Sprintf("dormouse_page_cache_limit_bytes %g", float64(engine.DefaultPageCacheBytes)), "dormouse_page_cache_misses_total 0"} {
+		fmt.Sprintf("dormouse_page_cache_limit_bytes %g", float64(engine.DefaultPageCacheBytes)), "dormouse_page_cache_misses_total 0",
+		fmt.Sprintf("go_sched_gomaxprocs_threads %d\n", procs)} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s:\n%s", want, text)
 		}
