@@ -238,7 +238,7 @@ func BenchmarkReader(b *testing.B) {
 
 // writePqarrow writes with the settings the package's Writer uses.
 func writePqarrow(w io.Writer, batches []arrow.RecordBatch) error {
-	props := datafile.DefaultParquetProps(benchSchema)
+	props := datafile.DefaultParquetProps(benchSchema, batches[0])
 	fw, err := pqarrow.NewFileWriter(benchSchema.Arrow(), w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return err

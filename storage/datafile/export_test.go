@@ -1,15 +1,17 @@
 package datafile
 
 import (
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // DefaultParquetProps are the Parquet writer properties a Writer with
-// default options uses, for the benchmark's bare pqarrow writer.
-func DefaultParquetProps(sch *schema.Schema) *parquet.WriterProperties {
-	return parquetProps(sch, WriterOptions{}.withDefaults())
+// default options uses for a file whose first rows are first, for the
+// benchmark's bare pqarrow writer.
+func DefaultParquetProps(sch *schema.Schema, first arrow.RecordBatch) *parquet.WriterProperties {
+	return parquetProps(sch, WriterOptions{}.withDefaults(), first)
 }
 
 // SetDirect turns the direct read path (read_direct.go) on or off for r,

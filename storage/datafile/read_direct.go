@@ -30,12 +30,12 @@ import (
 // RLE_DICTIONARY over a PLAIN dictionary, with RLE definition levels,
 // data pages v1 and v2) for flat columns; a column chunk in any other
 // shape is read by pqarrow. ReadRows takes it for page-pruned selections
-// of at most directMaxRows rows, fetched at once, and for whole row
-// groups, streamed (read_scan.go).
+// of at most directMaxRows rows, fetched and decoded at once, and for
+// whole row groups and larger selections, streamed (read_scan.go).
 
 // directMaxRows is the largest page-pruned selection of a row group that
-// ReadRows reads by the direct path, its pages fetched at once; larger
-// ones go through pqarrow, which reads them a page at a time.
+// ReadRows reads by the direct path with its pages fetched and decoded at
+// once; larger ones are streamed, a decoded page per column at a time.
 const directMaxRows = 16 << 10
 
 // pageLoc is one data page of a column chunk, from the offset index.
@@ -356,9 +356,16 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 	}
 	body = body[:h.compressedSize]
 	pg := &cachedPage{id: id, hdr: h}
+	var scratch *recodeScratch
+	if h.typ != pageDictionary && recoded(h.encoding) {
+		// Decompressed into scratch, then recoded into dst.
+		scratch = recodeScratchPool.Get().(*recodeScratch)
+		defer recodeScratchPool.Put(scratch)
+		dst, scratch.raw = scratch.raw, dst
+	}
 	switch h.typ {
 	case pageData, pageDictionary:
-		if h.typ == pageData && h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict {
+		if h.typ == pageData && h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict && !recoded(h.encoding) {
 			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
 		}
 		if h.typ == pageDictionary && h.encoding != encPlain && h.encoding != encPlainDict {
@@ -369,7 +376,7 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 		}
 		pg.data, err = decompress(ci.codec, body, int(h.uncompressedSize), dst)
 	case pageDataV2:
-		if h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict {
+		if h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict && !recoded(h.encoding) {
 			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
 		}
 		lv := int(h.repBytes + h.defBytes)
@@ -390,6 +397,16 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 	}
 	if err != nil {
 		return nil, err
+	}
+	if scratch != nil {
+		raw := pg.data
+		pg.data, pg.offsets, err = recode(ci, h, raw, scratch.raw, offs, scratch)
+		scratch.raw = raw[:0]
+		if err != nil {
+			return nil, err
+		}
+		pg.hdr.encoding = encPlain
+		return pg, nil
 	}
 	if ci.phys == parquet.Types.ByteArray && (h.typ == pageDictionary || h.encoding == encPlain) {
 		start, err := valuesStart(ci, h, pg.data)

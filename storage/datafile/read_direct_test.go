@@ -73,6 +73,18 @@ func TestDirectReadMatchesPqarrow(t *testing.T) {
 		{name: "v2-zstd", props: append([]parquet.WriterProperty{parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithCompression(compress.Codecs.Zstd)}, base...)},
 		{name: "v1-snappy-dict", props: append([]parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(true)}, base...)},
 		{name: "v2-none-plain", props: append([]parquet.WriterProperty{parquet.WithDataPageVersion(parquet.DataPageV2), parquet.WithDictionaryDefault(false)}, base...)},
+		// Every encoding the direct path recodes to PLAIN, in pages v1
+		// and v2, compressed or not.
+		{name: "v1-zstd-delta", props: append(encodingProps(map[string]parquet.Encoding{
+			"k": parquet.Encodings.DeltaBinaryPacked, "word": parquet.Encodings.DeltaByteArray, "text": parquet.Encodings.DeltaLengthByteArray,
+			"i": parquet.Encodings.DeltaBinaryPacked, "d": parquet.Encodings.ByteStreamSplit, "ts": parquet.Encodings.ByteStreamSplit,
+			"day": parquet.Encodings.ByteStreamSplit, "bin": parquet.Encodings.DeltaByteArray, "small": parquet.Encodings.DeltaBinaryPacked,
+		}), append([]parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd)}, base...)...)},
+		{name: "v2-none-delta", props: append(encodingProps(map[string]parquet.Encoding{
+			"k": parquet.Encodings.ByteStreamSplit, "word": parquet.Encodings.DeltaLengthByteArray, "text": parquet.Encodings.DeltaByteArray,
+			"i": parquet.Encodings.ByteStreamSplit, "ts": parquet.Encodings.DeltaBinaryPacked, "day": parquet.Encodings.DeltaBinaryPacked,
+			"bin": parquet.Encodings.DeltaLengthByteArray, "small": parquet.Encodings.ByteStreamSplit,
+		}), append([]parquet.WriterProperty{parquet.WithDataPageVersion(parquet.DataPageV2)}, base...)...)},
 	}
 	for _, v := range variants {
 		for _, cacheBytes := range []int64{64 << 20, 6 << 10} {
@@ -210,6 +222,64 @@ func readDirectSelection(t *testing.T, r *datafile.Reader, cols []int, sel []dat
 		out[c] = a
 	}
 	return out
+}
+
+// encodingProps sets the encodings of the named columns, without
+// dictionaries.
+func encodingProps(encs map[string]parquet.Encoding) []parquet.WriterProperty {
+	var props []parquet.WriterProperty
+	for name, enc := range encs {
+		props = append(props, parquet.WithDictionaryFor(name, false), parquet.WithEncodingFor(name, enc))
+	}
+	return props
+}
+
+// TestReadLargeSelection reads selections of more rows than the direct
+// path decodes at once, streamed a page at a time, through the direct
+// path and through pqarrow, with a checked allocator: the same rows, and
+// every buffer released.
+func TestReadLargeSelection(t *testing.T) {
+	const n = 50000
+	all := directRows(t, n)
+	defer all.Release()
+	store := newTestStore(t)
+	writeFile(t, store, "t/large.parquet", directSchema, datafile.WriterOptions{RowGroupRows: n, PageSizeBytes: 4 << 10}, all)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	direct, err := datafile.Open(ctx, store, "t/large.parquet", directSchema, datafile.WithAllocator(mem), datafile.WithBatchRows(3000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	plain, err := datafile.Open(ctx, store, "t/large.parquet", directSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	datafile.SetDirect(plain, false)
+	cols := allColumns(directSchema)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for iter := range 5 {
+		s := datafile.Selection{}
+		for start := int64(rng.IntN(500)); start < n; {
+			end := min(n, start+1+int64(rng.IntN(9000)))
+			s.Rows = append(s.Rows, datafile.RowRange{Start: start, End: end})
+			start = end + int64(rng.IntN(3000))
+		}
+		got := readDirectSelection(t, direct, cols, []datafile.Selection{s})
+		want := readDirectSelection(t, plain, cols, []datafile.Selection{s})
+		if got[0].Len() <= 16<<10 {
+			t.Fatalf("iteration %d selects %d rows: not a large selection", iter, got[0].Len())
+		}
+		for i := range cols {
+			if !array.Equal(got[i], want[i]) {
+				t.Fatalf("iteration %d, column %s differs", iter, directSchema.Columns()[cols[i]].Name)
+			}
+		}
+		releaseAll(got)
+		releaseAll(want)
+	}
 }
 
 // writeWithProps writes rec with pqarrow and the given properties: files in

@@ -288,10 +288,11 @@ func (rr *rowReader) startRowGroup() error {
 	if err != nil {
 		return err
 	}
-	if s.Rows == nil {
-		if rr.direct, err = rr.r.streamDirect(s, rr.columns); err != nil || rr.direct != nil {
-			return err
-		}
+	// Decoded page by page, each dropped when the next of its column is
+	// taken: a large selection holds no more decoded pages than a whole
+	// row group does.
+	if rr.direct, err = rr.r.streamDirect(s, rr.columns); err != nil || rr.direct != nil {
+		return err
 	}
 	rr.readers = make([]*pqarrow.ColumnReader, 0, len(rr.columns))
 	rr.allocs = rr.allocs[:0]

@@ -30,9 +30,10 @@ import (
 // is kept there when the cache has room to spare, never at the expense of
 // the pages point reads keep there (see PageCache).
 
-// streamDirect returns a directGroup that streams a whole row group, or
-// nil if the direct path cannot read one of its column chunks. The read
-// cache must already be streaming the chunks.
+// streamDirect returns a directGroup that streams the selected rows of a
+// row group in order, or nil if the direct path cannot read one of its
+// column chunks. The read cache must already be streaming the chunks, or
+// hold the selected pages (and the dictionary pages) fetched.
 func (r *Reader) streamDirect(s Selection, columns []int) (*directGroup, error) {
 	if r.noDirect || len(columns) == 0 {
 		return nil, nil

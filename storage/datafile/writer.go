@@ -61,7 +61,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/schema"
@@ -170,7 +170,11 @@ type Writer struct {
 
 	obj  objstore.Writer
 	sink *sink
-	fw   *pqarrow.FileWriter
+	// fw is made with the first rows (open), which choose the encodings
+	// of the columns (columnEncodings).
+	fw   *columnWriter
+	opts WriterOptions
+	meta string // the table schema, JSON, for the footer
 
 	keys     keyTracker
 	sketches []*Sketch
@@ -205,16 +209,8 @@ func NewWriter(ctx context.Context, store objstore.Store, key string, sch *schem
 	if err != nil {
 		return nil, fmt.Errorf("new data file %s: %w", key, err)
 	}
-	w := &Writer{ctx: ctx, store: store, key: key, sch: sch, arrow: sch.Arrow(), obj: obj}
+	w := &Writer{ctx: ctx, store: store, key: key, sch: sch, arrow: sch.Arrow(), obj: obj, opts: opts, meta: string(meta)}
 	w.sink = &sink{buf: bufio.NewWriterSize(obj, writeBufferBytes)}
-	w.fw, err = pqarrow.NewFileWriter(w.arrow, w.sink, parquetProps(sch, opts), pqarrow.NewArrowWriterProperties(
-		pqarrow.WithStoreSchema(), pqarrow.WithAllocator(opts.Allocator)))
-	if err == nil {
-		err = w.fw.AppendKeyValueMetadata(schemaMetadataKey, string(meta))
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("new data file %s: %w", key, err), obj.Abort())
-	}
 	w.keys = newKeyTracker(sch)
 	if opts.Sketches != nil {
 		if len(opts.Sketches) != len(sch.RowKeys) {
@@ -229,9 +225,24 @@ func NewWriter(ctx context.Context, store objstore.Store, key string, sch *schem
 	return w, nil
 }
 
+// open starts the Parquet writer, with encodings chosen from first (the
+// first rows written; nil when there are none).
+func (w *Writer) open(first arrow.RecordBatch) error {
+	var meta metadata.KeyValueMetadata
+	meta.Append(schemaMetadataKey, w.meta)
+	fw, err := newColumnWriter(w.arrow, w.sink, parquetProps(w.sch, w.opts, first), meta, maxPageRows(w.opts.PageSizeBytes))
+	w.fw = fw
+	return err
+}
+
+// maxPageRows is the most rows a data page holds: as many as 8-byte
+// values fill a page of pageBytes. Delta-encoded integers would otherwise
+// fill a page with a whole row group.
+func maxPageRows(pageBytes int64) int64 { return max(pageBytes/8, 1) }
+
 // parquetProps are the Parquet writer properties of opts, whose Codec
-// NewWriter has checked.
-func parquetProps(sch *schema.Schema, opts WriterOptions) *parquet.WriterProperties {
+// NewWriter has checked, for a file whose first rows are first (or nil).
+func parquetProps(sch *schema.Schema, opts WriterOptions, first arrow.RecordBatch) *parquet.WriterProperties {
 	codec, _ := parseCodec(opts.Codec)
 	sorting := make([]parquet.SortingColumn, sch.NumKeys())
 	for i := range sorting {
@@ -246,12 +257,7 @@ func parquetProps(sch *schema.Schema, opts WriterOptions) *parquet.WriterPropert
 		parquet.WithMaxRowGroupLength(opts.RowGroupRows),
 		parquet.WithDataPageSize(opts.PageSizeBytes),
 	}
-	for _, c := range sch.Columns() {
-		// Keep a dictionary only where it pays: decided per column chunk
-		// from its first page (low-cardinality values keep it; unique keys
-		// and random numbers, which only waste hashing, drop it).
-		props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
-	}
+	props = append(props, columnEncodings(sch, first)...)
 	// The writer weighs the dictionary after each write batch, but only
 	// until the first data page is cut. A batch bigger than a page (1024
 	// values of 24-byte strings against a 16 KiB page) cuts the page first,
@@ -297,7 +303,12 @@ func (w *Writer) write(rec arrow.RecordBatch) error {
 	if err := w.observeKeys(rec); err != nil {
 		return err
 	}
-	if err := w.fw.WriteBuffered(rec); err != nil {
+	if w.fw == nil {
+		if err := w.open(rec); err != nil {
+			return err
+		}
+	}
+	if err := w.fw.write(rec); err != nil {
 		return err
 	}
 	w.rows += rec.NumRows()
@@ -460,7 +471,12 @@ func (w *Writer) Close() (Info, error) {
 }
 
 func (w *Writer) finish() (Info, error) {
-	if err := w.fw.Close(); err != nil {
+	if w.fw == nil {
+		if err := w.open(nil); err != nil {
+			return Info{}, errors.Join(err, w.obj.Abort())
+		}
+	}
+	if err := w.fw.close(); err != nil {
 		return Info{}, errors.Join(err, w.obj.Abort())
 	}
 	if err := w.sink.buf.Flush(); err != nil {
@@ -493,9 +509,12 @@ func (w *Writer) Abort() error {
 	}
 	w.closed = true
 	w.sink.discard = true
+	if w.fw == nil {
+		return w.obj.Abort()
+	}
 	// Closing the Parquet writer returns its buffers to the allocator; what
 	// it writes goes nowhere.
-	return errors.Join(w.fw.Close(), w.obj.Abort())
+	return errors.Join(w.fw.close(), w.obj.Abort())
 }
 
 // sink counts the bytes of the file on their way to the object and, once

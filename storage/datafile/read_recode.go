@@ -1,0 +1,309 @@
+package datafile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+)
+
+// Pages in the delta and byte-stream-split encodings.
+//
+// The Writer encodes integers DELTA_BINARY_PACKED, byte arrays that are
+// not dictionary-encoded DELTA_BYTE_ARRAY and floating point values
+// BYTE_STREAM_SPLIT (see encodings in writer.go: they spare zstd most of
+// its work). The direct path decodes such a page once, when it is read,
+// into the layout of a PLAIN page (fixed-width values one after another;
+// byte arrays laid out as layOutByteArrays leaves them, with offsets) and
+// marks it PLAIN, so that everything that reads decoded pages (scans,
+// point reads, the page cache, key searches) knows one layout for all of
+// them. DELTA_LENGTH_BYTE_ARRAY, which other writers use, is read too.
+
+// Parquet encodings (parquet.thrift Encoding) recoded to PLAIN.
+const (
+	encDeltaBinaryPacked    = 5
+	encDeltaLengthByteArray = 6
+	encDeltaByteArray       = 7
+	encByteStreamSplit      = 9
+)
+
+// recoded says whether a data page in encoding enc is recoded to PLAIN
+// when it is decoded.
+func recoded(enc int32) bool {
+	switch enc {
+	case encDeltaBinaryPacked, encDeltaLengthByteArray, encDeltaByteArray, encByteStreamSplit:
+		return true
+	}
+	return false
+}
+
+// recodeScratch holds a page's decompressed bytes, and the lengths of its
+// byte arrays, while the page is recoded into its own buffer.
+type recodeScratch struct {
+	raw, lens, prefixes []byte
+}
+
+var recodeScratchPool = sync.Pool{New: func() any { return new(recodeScratch) }}
+
+// recode decodes the values of a data page, src being its decompressed
+// data (levels, then values in encoding h.encoding), into the PLAIN
+// layout appended to dst[:0]: the levels as they are, then the values.
+// For byte arrays it returns their offsets (appended to offs[:0]) from
+// where the values start, as decodePage does for PLAIN pages.
+func recode(ci *chunkInfo, h pageHeader, src, dst []byte, offs []int32, s *recodeScratch) ([]byte, []int32, error) {
+	start, err := valuesStart(ci, h, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	dst = append(dst[:0], src[:start]...)
+	vals, limit := src[start:], int(h.numValues)
+	width := 0
+	switch ci.phys {
+	case parquet.Types.Int32, parquet.Types.Float:
+		width = 4
+	case parquet.Types.Int64, parquet.Types.Double:
+		width = 8
+	}
+	switch {
+	case h.encoding == encDeltaBinaryPacked && (ci.phys == parquet.Types.Int32 || ci.phys == parquet.Types.Int64):
+		dst, _, err = appendDeltaInts(dst, width, vals, limit)
+		return dst, nil, err
+	case h.encoding == encByteStreamSplit && width > 0:
+		dst, err = appendUnsplit(dst, width, vals, limit)
+		return dst, nil, err
+	case h.encoding == encDeltaLengthByteArray && ci.phys == parquet.Types.ByteArray:
+		return appendDeltaLengthBytes(dst, vals, limit, offs, s)
+	case h.encoding == encDeltaByteArray && ci.phys == parquet.Types.ByteArray:
+		return appendDeltaBytes(dst, vals, limit, offs, s)
+	}
+	return nil, nil, fmt.Errorf("unsupported encoding %d for %s", h.encoding, ci.phys)
+}
+
+var errBadDelta = errors.New("malformed delta encoding")
+
+// appendDeltaInts decodes DELTA_BINARY_PACKED integers from b, at most
+// limit of them, appending each to dst as a width-byte little-endian
+// value (4 or 8: INT32 values wrap as the writer's 32-bit deltas did). It
+// returns how many bytes of b they took.
+func appendDeltaInts(dst []byte, width int, b []byte, limit int) ([]byte, int, error) {
+	pos := 0
+	uvarint := func() uint64 {
+		if pos < 0 {
+			return 0
+		}
+		v, k := binary.Uvarint(b[pos:])
+		if k <= 0 {
+			pos = -1
+			return 0
+		}
+		pos += k
+		return v
+	}
+	blockSize, miniBlocks, total := uvarint(), uvarint(), uvarint()
+	prev := zigzag(uvarint())
+	if pos < 0 || blockSize == 0 || blockSize%128 != 0 || blockSize > 1<<16 ||
+		miniBlocks == 0 || blockSize%miniBlocks != 0 || (blockSize/miniBlocks)%32 != 0 {
+		return nil, 0, fmt.Errorf("%w: header", errBadDelta)
+	}
+	if total > uint64(limit) {
+		return nil, 0, fmt.Errorf("%w: %d values in a page of %d", errBadDelta, total, limit)
+	}
+	perMini, nMini := int(blockSize/miniBlocks), int(miniBlocks)
+	// Every block takes at least its minimum delta and its widths: a
+	// count that b cannot hold is a corrupt page, not memory to allocate.
+	if blocks := (total + blockSize - 1) / blockSize; total > 1 && blocks > uint64(len(b)-pos)/uint64(1+nMini) {
+		return nil, 0, fmt.Errorf("%w: %d values in %d bytes", errBadDelta, total, len(b))
+	}
+	n := len(dst)
+	dst = growLen(dst, int(total)*width)
+	var out32 []uint32
+	var out64 []uint64
+	if width == 4 {
+		out32 = arrow.Uint32Traits.CastFromBytes(dst[n:])
+	} else {
+		out64 = arrow.Uint64Traits.CastFromBytes(dst[n:])
+	}
+	if total > 0 {
+		if width == 4 {
+			out32[0] = uint32(prev)
+		} else {
+			out64[0] = prev
+		}
+	}
+	i := 1
+	for i < int(total) {
+		minDelta := zigzag(uvarint())
+		if pos < 0 || pos+nMini > len(b) {
+			return nil, 0, fmt.Errorf("%w: block header", errBadDelta)
+		}
+		widths := b[pos : pos+nMini]
+		pos += nMini
+		for m := 0; m < nMini && i < int(total); m++ {
+			w := int(widths[m])
+			size := perMini * w / 8
+			if w > 64 || pos+size > len(b) {
+				return nil, 0, fmt.Errorf("%w: miniblock of width %d", errBadDelta, w)
+			}
+			k := min(perMini, int(total)-i)
+			if width == 4 {
+				prev = unpackDeltas(b[pos:pos+size], w, minDelta, prev, out32[i:i+k])
+			} else {
+				prev = unpackDeltas(b[pos:pos+size], w, minDelta, prev, out64[i:i+k])
+			}
+			pos += size
+			i += k
+		}
+	}
+	return dst, pos, nil
+}
+
+// unpackDeltas adds bit-packed deltas of width w (each plus minDelta) to
+// prev in turn, one per value of out, and puts each sum there. It returns
+// the last.
+func unpackDeltas[T uint32 | uint64](p []byte, w int, minDelta, prev uint64, out []T) uint64 {
+	if w == 0 {
+		for j := range out {
+			prev += minDelta
+			out[j] = T(prev)
+		}
+		return prev
+	}
+	mask := ^uint64(0) >> (64 - w)
+	bit := 0
+	for j := range out {
+		at, shift := bit>>3, uint(bit&7)
+		bit += w
+		var v uint64
+		if at+8 <= len(p) {
+			v = binary.LittleEndian.Uint64(p[at:])
+		} else {
+			var buf [8]byte
+			copy(buf[:], p[at:])
+			v = binary.LittleEndian.Uint64(buf[:])
+		}
+		v >>= shift
+		if int(shift)+w > 64 {
+			v |= uint64(p[at+8]) << (64 - shift)
+		}
+		prev += minDelta + v&mask
+		out[j] = T(prev)
+	}
+	return prev
+}
+
+func zigzag(u uint64) uint64 { return u>>1 ^ -(u & 1) }
+
+// growLen extends b by n bytes, reallocating when it has no room.
+func growLen(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		nb := noZeroBytes(len(b) + n)
+		copy(nb, b)
+		return nb
+	}
+	return b[:len(b)+n]
+}
+
+// appendUnsplit decodes BYTE_STREAM_SPLIT values of width bytes (byte k
+// of every value, then byte k+1 ...) from b, appending them to dst in
+// order.
+func appendUnsplit(dst []byte, width int, b []byte, limit int) ([]byte, error) {
+	n := len(b) / width
+	if len(b)%width != 0 || n > limit {
+		return nil, fmt.Errorf("%w: %d bytes of byte stream split %d-byte values", errBadDelta, len(b), width)
+	}
+	at := len(dst)
+	dst = growLen(dst, len(b))
+	out := dst[at:]
+	for k := range width {
+		stream := b[k*n : (k+1)*n]
+		for i, c := range stream {
+			out[i*width+k] = c
+		}
+	}
+	return dst, nil
+}
+
+// deltaLengths decodes the DELTA_BINARY_PACKED lengths that start b (at
+// most limit) into buf, and returns them, with the bytes they took.
+func deltaLengths(buf, b []byte, limit int) ([]int32, []byte, int, error) {
+	buf, used, err := appendDeltaInts(buf[:0], 4, b, limit)
+	if err != nil {
+		return nil, buf, 0, err
+	}
+	return arrow.Int32Traits.CastFromBytes(buf), buf, used, nil
+}
+
+// appendDeltaLengthBytes decodes DELTA_LENGTH_BYTE_ARRAY values (their
+// lengths, then their bytes one after another) from b, appending their
+// bytes to dst and their offsets, from where they start in dst, to offs.
+func appendDeltaLengthBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) ([]byte, []int32, error) {
+	lens, buf, used, err := deltaLengths(s.lens, b, limit)
+	s.lens = buf
+	if err != nil {
+		return nil, nil, fmt.Errorf("lengths: %w", err)
+	}
+	start := len(dst)
+	offs = append(offs[:0], 0)
+	total := 0
+	for _, l := range lens {
+		if l < 0 || int(l) > len(b)-used-total {
+			return nil, nil, fmt.Errorf("%w: byte array past the page", errBadDelta)
+		}
+		total += int(l)
+		offs = append(offs, int32(total))
+	}
+	dst = growLen(dst, total)
+	copy(dst[start:], b[used:used+total])
+	return dst, offs, nil
+}
+
+// appendDeltaBytes decodes DELTA_BYTE_ARRAY values (the lengths of the
+// prefixes they share with the value before, then their suffixes as
+// DELTA_LENGTH_BYTE_ARRAY) from b, appending their bytes to dst and their
+// offsets, from where they start in dst, to offs.
+func appendDeltaBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) ([]byte, []int32, error) {
+	prefixes, buf, used, err := deltaLengths(s.prefixes, b, limit)
+	s.prefixes = buf
+	if err != nil {
+		return nil, nil, fmt.Errorf("prefix lengths: %w", err)
+	}
+	b = b[used:]
+	lens, buf, used, err := deltaLengths(s.lens, b, limit)
+	s.lens = buf
+	if err != nil {
+		return nil, nil, fmt.Errorf("suffix lengths: %w", err)
+	}
+	if len(lens) != len(prefixes) {
+		return nil, nil, fmt.Errorf("%w: %d suffixes for %d prefixes", errBadDelta, len(lens), len(prefixes))
+	}
+	suffixes := b[used:]
+	// Size the output once: every value is its prefix and its suffix.
+	total, sufTotal, prevLen := 0, 0, 0
+	for i, p := range prefixes {
+		l := lens[i]
+		if p < 0 || int(p) > prevLen || l < 0 || int(l) > len(suffixes)-sufTotal {
+			return nil, nil, fmt.Errorf("%w: value %d's prefix or suffix out of range", errBadDelta, i)
+		}
+		prevLen = int(p) + int(l)
+		total += prevLen
+		sufTotal += int(l)
+	}
+	start := len(dst)
+	dst = growLen(dst, total)
+	out := dst[start:]
+	offs = append(offs[:0], 0)
+	w, prev := 0, 0 // where the value being written and the one before start in out
+	for i, p := range prefixes {
+		copy(out[w:], out[prev:prev+int(p)])
+		l := int(lens[i])
+		copy(out[w+int(p):], suffixes[:l])
+		suffixes = suffixes[l:]
+		prev = w
+		w += int(p) + l
+		offs = append(offs, int32(w))
+	}
+	return dst, offs, nil
+}

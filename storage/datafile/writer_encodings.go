@@ -1,0 +1,110 @@
+package datafile
+
+import (
+	"math/bits"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+
+	"github.com/dormousedb/dormouse/storage/schema"
+)
+
+// Why delta encodings.
+//
+// zstd was half of a compaction's CPU: at level 1 it compresses PLAIN
+// pages of the benchmark rows at about 150 MB/s, because it searches each
+// one for repeats byte by byte (sorted keys share long prefixes with their
+// neighbours; numbers repeat their high bytes). Encodings that remove the
+// repeats first leave it literals to entropy-code, which it does at
+// 400-500 MB/s on fewer bytes. Per row of the benchmark (go test
+// ./compactor -bench Run/files=4, 16-byte sorted VARCHAR key, random
+// BIGINT, DOUBLE, short VARCHAR of 100,000 values), zstd level 1 on 64
+// KiB pages, input bytes -> output bytes and CPU:
+//
+//	key  PLAIN 20.0 -> 6.5 B, 140 ns    DELTA_BYTE_ARRAY   11.7 -> 4.7 B, 33 ns
+//	a    PLAIN  8.0 -> 3.5 B,  70 ns    DELTA_BINARY_PACKED 2.7 -> 2.7 B,  2 ns
+//	b    PLAIN  8.0 -> 3.8 B,  70 ns    BYTE_STREAM_SPLIT   8.0 -> 6.1 B, 14 ns
+//	c    PLAIN 14.9 -> 3.2 B,  70 ns    DELTA_BYTE_ARRAY   ~8   -> ~2.5 B, ~15 ns
+//
+// So integers (BIGINT, INTEGER, TIMESTAMP, DATE) are written
+// DELTA_BINARY_PACKED: sorted keys and timestamps become a few bits a
+// value, random ones their width. Byte arrays are DELTA_BYTE_ARRAY unless
+// a dictionary pays (few distinct values: then dictionary indexes,
+// smaller still and the fastest to read); key columns always, as sorted
+// keys share prefixes and repeat a key in a zero-length suffix. DOUBLE
+// stays PLAIN (or a dictionary): BYTE_STREAM_SPLIT made the benchmark's
+// decimal-like doubles 60% larger for little CPU in the whole job.
+// Compaction output went from 17.0 to 13.7 bytes a row. The readers
+// decode each page once into PLAIN's layout (read_recode.go).
+
+// dictionarySample is how many of a column's first values decide whether
+// it is dictionary-encoded.
+const dictionarySample = 4096
+
+// columnEncodings returns the writer properties that choose each column's
+// encoding, from the file's first rows (nil: none).
+func columnEncodings(sch *schema.Schema, first arrow.RecordBatch) []parquet.WriterProperty {
+	var props []parquet.WriterProperty
+	delta := func(name string, enc parquet.Encoding) {
+		props = append(props, parquet.WithDictionaryFor(name, false), parquet.WithEncodingFor(name, enc))
+	}
+	for i, c := range sch.Columns() {
+		switch {
+		case c.Type.IntegerLike():
+			delta(c.Name, parquet.Encodings.DeltaBinaryPacked)
+		case (c.Type == schema.Varchar || c.Type == schema.Varbinary) &&
+			(i < sch.NumKeys() || first == nil || !dictionaryPays(first.Column(i))):
+			delta(c.Name, parquet.Encodings.DeltaByteArray)
+		default:
+			// Keep a dictionary only where it pays: decided per column
+			// chunk from its first page (low-cardinality values keep it;
+			// random numbers, which only waste hashing, drop it).
+			props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
+		}
+	}
+	return props
+}
+
+// dictionaryPays says whether a byte array column's first values
+// (dictionarySample of them) take less than half their PLAIN size as a
+// dictionary and its indexes: few distinct values, often repeated.
+// Half, because the alternative, DELTA_BYTE_ARRAY, is smaller than PLAIN.
+func dictionaryPays(col arrow.Array) bool {
+	var offs []int32
+	switch a := col.(type) {
+	case *array.String:
+		offs = a.ValueOffsets()
+	case *array.Binary:
+		offs = a.ValueOffsets()
+	default:
+		return false
+	}
+	var data []byte
+	if bufs := col.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
+		data = bufs[2].Bytes()
+	}
+	n := min(col.Len(), dictionarySample)
+	distinct := make(map[string]struct{}, 256)
+	plain, dict, values := 0, 0, 0
+	for i := range n {
+		if col.IsNull(i) {
+			continue
+		}
+		v := data[offs[i]:offs[i+1]]
+		values++
+		plain += 4 + len(v)
+		// A view of the batch's bytes: the map does not outlive them.
+		k := unsafe.String(unsafe.SliceData(v), len(v))
+		if _, ok := distinct[k]; !ok {
+			distinct[k] = struct{}{}
+			dict += 4 + len(v)
+		}
+	}
+	if values == 0 {
+		return true
+	}
+	dict += values * bits.Len(uint(len(distinct))) / 8
+	return dict < plain/2
+}
