@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -291,19 +292,32 @@ func appendDeltaBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) 
 		total += prevLen
 		sufTotal += int(l)
 	}
+	// 16 bytes of slack past the end let short prefixes and suffixes move
+	// as one 16-byte word each (keys and codes are short), the bytes past
+	// their end overwritten by the next move.
 	start := len(dst)
-	dst = growLen(dst, total)
+	dst = growLen(dst, total+16)
 	out := dst[start:]
-	offs = append(offs[:0], 0)
+	offs = slices.Grow(offs[:0], len(prefixes)+1)[:len(prefixes)+1]
+	offs[0] = 0
 	w, prev := 0, 0 // where the value being written and the one before start in out
-	for i, p := range prefixes {
-		copy(out[w:], out[prev:prev+int(p)])
-		l := int(lens[i])
-		copy(out[w+int(p):], suffixes[:l])
+	for i, pl := range prefixes {
+		p, l := int(pl), int(lens[i])
+		if p <= 16 {
+			v := *(*[16]byte)(out[prev:]) // loaded first: the two may overlap
+			*(*[16]byte)(out[w:]) = v
+		} else {
+			copy(out[w:w+p], out[prev:prev+p])
+		}
+		if l <= 16 && len(suffixes) >= 16 {
+			*(*[16]byte)(out[w+p:]) = *(*[16]byte)(suffixes)
+		} else {
+			copy(out[w+p:], suffixes[:l])
+		}
 		suffixes = suffixes[l:]
 		prev = w
-		w += int(p) + l
-		offs = append(offs, int32(w))
+		w += p + l
+		offs[i+1] = int32(w)
 	}
-	return dst, offs, nil
+	return dst[:start+total], offs, nil
 }

@@ -18,15 +18,16 @@ import (
 // one for repeats byte by byte (sorted keys share long prefixes with their
 // neighbours; numbers repeat their high bytes). Encodings that remove the
 // repeats first leave it literals to entropy-code, which it does at
-// 400-500 MB/s on fewer bytes. Per row of the benchmark (go test
-// ./compactor -bench Run/files=4, 16-byte sorted VARCHAR key, random
-// BIGINT, DOUBLE, short VARCHAR of 100,000 values), zstd level 1 on 64
-// KiB pages, input bytes -> output bytes and CPU:
+// 400-500 MB/s on fewer bytes. Per row of the benchmark's columns (bench/gen:
+// 16-byte sorted VARCHAR key, random BIGINT, DOUBLE of three decimals,
+// VARCHAR of 100,000 values), zstd level 1 on 64 KiB pages of each
+// column's values so encoded (lengths as bytes), input bytes -> output
+// bytes and CPU on a shared 2-core AMD EPYC:
 //
-//	key  PLAIN 20.0 -> 6.5 B, 140 ns    DELTA_BYTE_ARRAY   11.7 -> 4.7 B, 33 ns
-//	a    PLAIN  8.0 -> 3.5 B,  70 ns    DELTA_BINARY_PACKED 2.7 -> 2.7 B,  2 ns
-//	b    PLAIN  8.0 -> 3.8 B,  70 ns    BYTE_STREAM_SPLIT   8.0 -> 6.1 B, 14 ns
-//	c    PLAIN 14.9 -> 3.2 B,  70 ns    DELTA_BYTE_ARRAY   ~8   -> ~2.5 B, ~15 ns
+//	key  PLAIN 20.0 -> 6.5 B, 115-140 ns   DELTA_BYTE_ARRAY    11.7 -> 4.7 B, 30 ns
+//	a    PLAIN  8.0 -> 3.5 B,  50-70 ns    DELTA_BINARY_PACKED ~3   -> ~3 B,   2 ns
+//	b    PLAIN  8.0 -> 3.8 B,  55-70 ns    BYTE_STREAM_SPLIT    8.0 -> 6.1 B, 15 ns
+//	c    PLAIN 14.9 -> 3.2 B,  70 ns       DELTA_BYTE_ARRAY     6.8 -> 2.4 B, 17 ns
 //
 // So integers (BIGINT, INTEGER, TIMESTAMP, DATE) are written
 // DELTA_BINARY_PACKED: sorted keys and timestamps become a few bits a
@@ -35,9 +36,11 @@ import (
 // smaller still and the fastest to read); key columns always, as sorted
 // keys share prefixes and repeat a key in a zero-length suffix. DOUBLE
 // stays PLAIN (or a dictionary): BYTE_STREAM_SPLIT made the benchmark's
-// decimal-like doubles 60% larger for little CPU in the whole job.
-// Compaction output went from 17.0 to 13.7 bytes a row. The readers
-// decode each page once into PLAIN's layout (read_recode.go).
+// decimal-like doubles 60% larger and saved about 15 ns of a compaction's
+// ~450 ns a row (CPU profile). Compaction output went from 17.0 to 13.7
+// bytes a row, and make bench's compaction from ~1.8M to 2.3M rows per
+// CPU-second. The readers decode each page once into PLAIN's layout
+// (read_recode.go).
 
 // dictionarySample is how many of a column's first values decide whether
 // it is dictionary-encoded.
