@@ -174,6 +174,24 @@ func unpackDeltas[T uint32 | uint64](p []byte, w int, minDelta, prev uint64, out
 	}
 	mask := ^uint64(0) >> (64 - w)
 	bit := 0
+	// A miniblock of 32 or 64 values, copied where 16 bytes follow it,
+	// takes one 8-byte load a value with no check of its end.
+	var padded [64*8 + 16]byte
+	if len(p)+16 <= len(padded) {
+		q := padded[:len(p)+16]
+		copy(q, p)
+		for j := range out {
+			at, shift := bit>>3, uint(bit&7)
+			bit += w
+			v := binary.LittleEndian.Uint64(q[at:]) >> shift
+			if int(shift)+w > 64 {
+				v |= uint64(q[at+8]) << (64 - shift)
+			}
+			prev += minDelta + v&mask
+			out[j] = T(prev)
+		}
+		return prev
+	}
 	for j := range out {
 		at, shift := bit>>3, uint(bit&7)
 		bit += w
