@@ -47,6 +47,9 @@ type conn struct {
 	// implicit is set while the session runs an implicit transaction (the
 	// messages up to Sync); failed when one of them failed.
 	implicit, failed bool
+	tag              []byte // scratch: a CommandComplete's tag (sendComplete)
+	complete         pgproto3.CommandComplete
+	spareRows        *rowWriter        // a row writer no portal holds, for the next one
 	reported         map[string]string // ParameterStatus values the client has
 	reportedGen      uint64            // the session's SettingsGeneration when they were reported
 
@@ -278,29 +281,31 @@ func noticeResponse(n *sql.Notice) *pgproto3.NoticeResponse {
 	return &pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: n.Code, Message: n.Message}
 }
 
-// statement starts running a statement under parent: CancelRequest and
-// statement_timeout cancel the returned context (parent itself is
-// cancelled only through cancel). done ends the statement's run.
-func (c *conn) statement(parent context.Context, cancel context.CancelCauseFunc) (done func()) {
-	var timer *time.Timer
+// statement starts running a statement: CancelRequest and
+// statement_timeout call cancel, which cancels the statement's context.
+// endStatement, given what statement returns, ends the statement's run.
+func (c *conn) statement(cancel context.CancelCauseFunc) (timeout *time.Timer) {
 	if d := statementTimeout(c.sess); d > 0 {
-		timer = time.AfterFunc(d, func() { cancel(errTimeout) })
+		timeout = time.AfterFunc(d, func() { cancel(errTimeout) })
 	}
 	c.mu.Lock()
 	c.running = cancel
 	c.mu.Unlock()
 	c.watch.Reset(clientCheckInterval)
 	c.srv.running.Add(1)
-	return func() {
-		c.srv.running.Add(-1)
-		if timer != nil {
-			timer.Stop()
-		}
-		c.watch.Stop()
-		c.mu.Lock()
-		c.running = nil
-		c.mu.Unlock()
+	return timeout
+}
+
+// endStatement ends the run that statement started.
+func (c *conn) endStatement(timeout *time.Timer) {
+	c.srv.running.Add(-1)
+	if timeout != nil {
+		timeout.Stop()
 	}
+	c.watch.Stop()
+	c.mu.Lock()
+	c.running = nil
+	c.mu.Unlock()
 }
 
 // clientCheckInterval is how often a running statement's connection is

@@ -17,8 +17,7 @@ func (c *conn) copy(p *portal) error {
 		// COPY to or from a file: let the session explain why not.
 		return c.run(p, 0)
 	}
-	done := c.statement(p.ctx, p.cancel)
-	defer done()
+	defer c.endStatement(c.statement(p.cancel))
 	var err error
 	if from {
 		err = c.copyIn(p)

@@ -34,9 +34,9 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		declared[i] = t
 	}
 	ctx, cancel := context.WithCancelCause(c.ctx)
-	done := c.statement(ctx, cancel)
+	timeout := c.statement(cancel)
 	st, err := c.sess.Prepare(ctx, m.Query, declared)
-	done()
+	c.endStatement(timeout)
 	cancel(nil)
 	if err != nil {
 		return stmtError(ctx, err)
@@ -178,7 +178,11 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		if !ok {
 			return errorf("34000", "portal \"%s\" does not exist", m.Name)
 		}
-		c.sendRowDescription(p.cols, p.formats)
+		if p.cols == nil {
+			c.w.send(&pgproto3.NoData{})
+			break
+		}
+		c.w.send(p.stmt.portalDescription(p.cols, p.formats))
 	default:
 		return errorf("08P01", "invalid DESCRIBE message subtype %d", m.ObjectType)
 	}

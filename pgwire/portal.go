@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -18,6 +20,23 @@ type prepared struct {
 	// paramOIDs are the parameter types as the client sees them: those it
 	// declared, else those the statement inferred.
 	paramOIDs []uint32
+	// desc is the RowDescription last sent for a portal of the statement,
+	// for its columns descCols in formats descFormats: libpq describes
+	// every portal it executes (PQexecPrepared), the same each time.
+	desc        *pgproto3.RowDescription
+	descCols    []sql.Column
+	descFormats []int16
+}
+
+// portalDescription returns the RowDescription of a portal of the
+// statement, with columns cols in the given formats.
+func (st *prepared) portalDescription(cols []sql.Column, formats []int16) *pgproto3.RowDescription {
+	same := st.desc != nil && len(cols) == len(st.descCols) && (len(cols) == 0 || &cols[0] == &st.descCols[0]) &&
+		slices.Equal(formats, st.descFormats)
+	if !same {
+		st.desc, st.descCols, st.descFormats = rowDescription(cols, formats), cols, formats
+	}
+	return st.desc
 }
 
 // portal is a statement ready to run with its parameters (Bind), and once
@@ -103,18 +122,21 @@ func (c *conn) start(p *portal) error {
 // max: as in PostgreSQL, reaching max suspends the portal even if no row
 // is left, and the next Execute completes it.
 func (c *conn) run(p *portal, max int) error {
-	done := c.statement(p.ctx, p.cancel)
-	defer done()
+	defer c.endStatement(c.statement(p.cancel))
 	if err := c.start(p); err != nil {
 		return err
 	}
 	if p.done {
-		c.w.send(&pgproto3.CommandComplete{CommandTag: []byte(withCount(p.tag, 0))})
+		c.sendComplete(p.tag, 0)
 		return nil
 	}
 	if p.rw == nil {
 		tz, _ := c.sess.Setting("timezone")
-		p.rw = newRowWriter(p.cols, p.formats, tz)
+		p.rw, c.spareRows = c.spareRows, nil
+		if p.rw == nil {
+			p.rw = &rowWriter{}
+		}
+		p.rw.start(p.cols, p.formats, tz)
 	}
 	n := 0
 	for {
@@ -135,7 +157,9 @@ func (c *conn) run(p *portal, max int) error {
 			if err == io.EOF {
 				p.tag = p.rows.Tag()
 				p.finish()
-				c.w.send(&pgproto3.CommandComplete{CommandTag: []byte(withCount(p.tag, n))})
+				// Done with rows: the next portal writes with it.
+				c.spareRows, p.rw = p.rw, nil
+				c.sendComplete(p.tag, n)
 				return nil
 			}
 			if err != nil {
@@ -161,12 +185,17 @@ func (c *conn) run(p *portal, max int) error {
 	}
 }
 
-// withCount is a SELECT tag with the rows this Execute returned: a portal
-// read in several Executes reports the last one's rows, as PostgreSQL
-// does. Other tags are kept.
-func withCount(tag string, n int) string {
+// sendComplete sends CommandComplete for a portal's statement with tag,
+// a SELECT's with the rows this Execute returned: a portal read in
+// several Executes reports the last one's rows, as PostgreSQL does. Other
+// tags are kept. The message and its tag are the connection's scratch:
+// send encodes it at once.
+func (c *conn) sendComplete(tag string, n int) {
 	if tag == "SELECT" || strings.HasPrefix(tag, "SELECT ") {
-		return fmt.Sprintf("SELECT %d", n)
+		c.tag = strconv.AppendInt(append(c.tag[:0], "SELECT "...), int64(n), 10)
+	} else {
+		c.tag = append(c.tag[:0], tag...)
 	}
-	return tag
+	c.complete.CommandTag = c.tag
+	c.w.send(&c.complete)
 }

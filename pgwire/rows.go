@@ -26,8 +26,13 @@ type rowWriter struct {
 	encs []pgtypes.Encoder
 }
 
-func newRowWriter(cols []sql.Column, formats []int16, timeZone string) *rowWriter {
-	return &rowWriter{cols: cols, formats: formats, loc: expr.Location(timeZone)}
+// start makes the writer write rows of the given columns in the given
+// formats, timestamps with time zone in timeZone. A connection reuses
+// one writer from portal to portal, keeping its room.
+func (rw *rowWriter) start(cols []sql.Column, formats []int16, timeZone string) {
+	rw.cols, rw.formats, rw.loc = cols, formats, expr.Location(timeZone)
+	clear(rw.encs) // they hold the last batch's arrays
+	rw.rec, rw.arrs, rw.encs = nil, nil, rw.encs[:0]
 }
 
 // reset makes the writer write rows of rec.

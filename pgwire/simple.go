@@ -43,9 +43,9 @@ func (c *conn) simpleStatement(st *sql.Statement) error {
 	if st.Command() == "COPY" {
 		return c.copy(p)
 	}
-	done := c.statement(p.ctx, p.cancel)
+	timeout := c.statement(p.cancel)
 	err := c.start(p)
-	done()
+	c.endStatement(timeout)
 	if err != nil {
 		return err
 	}
