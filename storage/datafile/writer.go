@@ -36,6 +36,11 @@ package datafile
 // its hash table lookup) is the one wart: 1M small allocations per 1M-row
 // file, collected cheaply.
 //
+// (Those figures are for pqarrow's FileWriter and PLAIN or dictionary
+// pages. The Writer now drives arrow-go's column writers itself, to cut
+// pages by rows as well as bytes (write_columns.go), and chooses delta
+// encodings (writer_encodings.go).)
+//
 // The Writer adds to the bare pqarrow figures the order check and the row
 // key sketches: 2.5M rows/s end to end (about 400 ns of CPU per row, of
 // which the KLL sketch update is about 80-100 ns and one string copy per
