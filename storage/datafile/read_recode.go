@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -115,8 +116,17 @@ func appendDeltaInts(dst []byte, width int, b []byte, limit int) ([]byte, int, e
 	perMini, nMini := int(blockSize/miniBlocks), int(miniBlocks)
 	// Every block takes at least its minimum delta and its widths: a
 	// count that b cannot hold is a corrupt page, not memory to allocate.
-	if blocks := (total + blockSize - 1) / blockSize; total > 1 && blocks > uint64(len(b)-pos)/uint64(1+nMini) {
-		return nil, 0, fmt.Errorf("%w: %d values in %d bytes", errBadDelta, total, len(b))
+	// The blocks hold the deltas of the values after the first (in the
+	// header): 129 values take one block of 128.
+	if total > 1 {
+		if blocks := (total-2)/blockSize + 1; blocks > uint64(len(b)-pos)/uint64(1+nMini) {
+			return nil, 0, fmt.Errorf("%w: %d values in %d bytes", errBadDelta, total, len(b))
+		}
+	}
+	if total == 0 {
+		// A page of NULLs. (No cast of dst's slack either: the race
+		// detector's checkptr rejects a *uint64 to its last few bytes.)
+		return dst, pos, nil
 	}
 	n := len(dst)
 	dst = growLen(dst, int(total)*width)
@@ -127,12 +137,10 @@ func appendDeltaInts(dst []byte, width int, b []byte, limit int) ([]byte, int, e
 	} else {
 		out64 = arrow.Uint64Traits.CastFromBytes(dst[n:])
 	}
-	if total > 0 {
-		if width == 4 {
-			out32[0] = uint32(prev)
-		} else {
-			out64[0] = prev
-		}
+	if width == 4 {
+		out32[0] = uint32(prev)
+	} else {
+		out64[0] = prev
 	}
 	i := 1
 	for i < int(total) {
@@ -289,6 +297,12 @@ func appendDeltaBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("prefix lengths: %w", err)
 	}
+	if len(prefixes) == 0 {
+		// A page of NULLs. arrow-go writes one that follows a page of
+		// values with stale bytes after the prefix lengths, not the
+		// suffixes' header: there are no values to read from them.
+		return dst, append(offs[:0], 0), nil
+	}
 	b = b[used:]
 	lens, buf, used, err := deltaLengths(s.lens, b, limit)
 	s.lens = buf
@@ -309,6 +323,11 @@ func appendDeltaBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) 
 		prevLen = int(p) + int(l)
 		total += prevLen
 		sufTotal += int(l)
+		if total > math.MaxInt32 {
+			// Prefixes repeat bytes: a corrupt page of a few KB can
+			// ask for terabytes. Offsets are int32.
+			return nil, nil, fmt.Errorf("%w: values of more than 2 GiB", errBadDelta)
+		}
 	}
 	// 16 bytes of slack past the end let short prefixes and suffixes move
 	// as one 16-byte word each (keys and codes are short), the bytes past

@@ -52,7 +52,7 @@ func TestReadWholeRowGroupWindows(t *testing.T) {
 	storagetest.Backends(t, func(t *testing.T, base objstore.Store) {
 		mem := newMem(t)
 		store := &requestStore{Store: base}
-		const n = 60000
+		const n = 80000
 		all := writePagedFile(t, store, mem, n, n, 4<<10)
 		defer all.Release()
 		cols := []int{0, 1, 2, 3}
