@@ -190,38 +190,7 @@ func testDirectRead(t *testing.T, all arrow.RecordBatch, props []parquet.WriterP
 
 func readDirectSelection(t *testing.T, r *datafile.Reader, cols []int, sel []datafile.Selection) []arrow.Array {
 	t.Helper()
-	rr, err := r.ReadRows(context.Background(), cols, sel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rr.Close()
-	parts := make([][]arrow.Array, len(cols))
-	for {
-		rec, err := rr.Next()
-		if err != nil {
-			break
-		}
-		for c := range cols {
-			a := rec.Column(c)
-			a.Retain()
-			parts[c] = append(parts[c], a)
-		}
-		rec.Release()
-	}
-	out := make([]arrow.Array, len(cols))
-	for c, p := range parts {
-		if len(p) == 0 {
-			out[c] = array.MakeArrayOfNull(memory.DefaultAllocator, directSchema.Arrow().Field(cols[c]).Type, 0)
-			continue
-		}
-		a, err := array.Concatenate(p, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		releaseAll(p)
-		out[c] = a
-	}
-	return out
+	return readSel(t, r, directSchema, cols, sel)
 }
 
 // encodingProps sets the encodings of the named columns, without

@@ -403,18 +403,9 @@ func (w *Writer) observeKeys(rec arrow.RecordBatch) error {
 // other types. A compaction's output, whose sketches come merged, has its
 // order checked here at the cost of one comparison a row.
 func firstDescent(col arrow.Array) (row int, ok bool) {
-	var offs []int32
-	switch a := col.(type) {
-	case *array.String:
-		offs = a.ValueOffsets()
-	case *array.Binary:
-		offs = a.ValueOffsets()
-	default:
+	offs, data, ok := byteArrays(col)
+	if !ok {
 		return 0, false
-	}
-	var data []byte // offsets index the whole data buffer
-	if bufs := col.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
-		data = bufs[2].Bytes()
 	}
 	prev := data[offs[0]:offs[1]]
 	for r := 1; r < len(offs)-1; r++ {
@@ -425,6 +416,24 @@ func firstDescent(col arrow.Array) (row int, ok bool) {
 		prev = cur
 	}
 	return 0, true
+}
+
+// byteArrays returns the offsets and the data buffer of a VARCHAR or
+// VARBINARY column (value i is data[offs[i]:offs[i+1]]: the offsets index
+// the whole buffer), or ok false for other types.
+func byteArrays(col arrow.Array) (offs []int32, data []byte, ok bool) {
+	switch a := col.(type) {
+	case *array.String:
+		offs = a.ValueOffsets()
+	case *array.Binary:
+		offs = a.ValueOffsets()
+	default:
+		return nil, nil, false
+	}
+	if bufs := col.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
+		data = bufs[2].Bytes()
+	}
+	return offs, data, true
 }
 
 // sketchRow adds row's row keys to the sketches, unless they were given.

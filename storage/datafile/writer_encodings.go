@@ -5,7 +5,6 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 
 	"github.com/dormousedb/dormouse/storage/schema"
@@ -88,18 +87,9 @@ func columnEncodings(sch *schema.Schema, first arrow.RecordBatch) []parquet.Writ
 // dictionary and its indexes: few distinct values, often repeated.
 // Half, because the alternative, DELTA_BYTE_ARRAY, is smaller than PLAIN.
 func dictionaryPays(col arrow.Array) bool {
-	var offs []int32
-	switch a := col.(type) {
-	case *array.String:
-		offs = a.ValueOffsets()
-	case *array.Binary:
-		offs = a.ValueOffsets()
-	default:
+	offs, data, ok := byteArrays(col)
+	if !ok {
 		return false
-	}
-	var data []byte
-	if bufs := col.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
-		data = bufs[2].Bytes()
 	}
 	n := min(col.Len(), dictionarySample)
 	distinct := make(map[string]struct{}, 256)
