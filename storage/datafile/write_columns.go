@@ -127,7 +127,9 @@ func (w *columnWriter) writeColumn(c int, col arrow.Array, off, k int64) error {
 		if err != nil {
 			return err
 		}
-		if inPage+m >= w.maxPageRows && pageRows(cw) > 0 {
+		// Cut only a page that is full: when arrow-go cut one for size
+		// within the slice, the rows after it start the next page.
+		if pageRows(cw) >= w.maxPageRows {
 			f, ok := cw.(pageFlusher)
 			if !ok {
 				return fmt.Errorf("column writer %T cannot cut pages", cw)
