@@ -1,6 +1,8 @@
 package datafile
 
 import (
+	"slices"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 
@@ -31,4 +33,28 @@ func ScratchPages(r *Reader) int {
 		return 0
 	}
 	return len(r.scratch.pages)
+}
+
+// DecodeShrunkPage decodes data page p of a column chunk of r as though
+// its offset index gave the page only rows rows: how the reader meets a
+// page header that claims more values than the page has rows.
+func DecodeShrunkPage(r *Reader, rowGroup, column, p int, rows int64) error {
+	ci, err := r.chunk(rowGroup, column)
+	if err != nil {
+		return err
+	}
+	c := *ci
+	c.pages = slices.Clone(ci.pages)
+	if p+1 < len(c.pages) {
+		c.pages[p+1].firstRow = c.pages[p].firstRow + rows
+	} else {
+		c.numRows = c.pages[p].firstRow + rows
+	}
+	loc := c.pages[p]
+	raw := make([]byte, loc.size)
+	if _, err := r.obj.ReadAt(raw, loc.offset); err != nil {
+		return err
+	}
+	_, err = decodePage(&c, r.pageID(loc.offset), raw, nil)
+	return err
 }

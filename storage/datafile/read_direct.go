@@ -75,6 +75,16 @@ func (c *chunkInfo) pageEnd(p int) int64 {
 	return c.numRows
 }
 
+// pageRowsAt returns the rows of the data page at offset off, if the
+// chunk's offset index lists one there.
+func (c *chunkInfo) pageRowsAt(off int64) (int64, bool) {
+	p := sort.Search(len(c.pages), func(i int) bool { return c.pages[i].offset >= off })
+	if p == len(c.pages) || c.pages[p].offset != off {
+		return 0, false
+	}
+	return c.pageEnd(p) - c.pages[p].firstRow, true
+}
+
 // chunk returns the Reader's chunkInfo of a column of a row group,
 // decoding the offset index once.
 func (r *Reader) chunk(rowGroup, column int) (*chunkInfo, error) {
@@ -355,6 +365,14 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 		return nil, fmt.Errorf("%w: body of %d bytes, %d there", errBadHeader, h.compressedSize, len(body))
 	}
 	body = body[:h.compressedSize]
+	if h.typ != pageDictionary {
+		// A flat column's page holds a value or a NULL per row: a count
+		// past the offset index's rows is a corrupt header, not memory
+		// to allocate for its values.
+		if rows, ok := ci.pageRowsAt(id.offset); ok && int64(h.numValues) > rows {
+			return nil, fmt.Errorf("%w: %d values in a page of %d rows", errBadHeader, h.numValues, rows)
+		}
+	}
 	pg := &cachedPage{id: id, hdr: h}
 	var scratch *recodeScratch
 	if h.typ != pageDictionary && recoded(h.encoding) {

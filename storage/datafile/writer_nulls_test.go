@@ -2,6 +2,7 @@ package datafile_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -71,5 +72,30 @@ func TestNullRunInDeltaBytes(t *testing.T) {
 		got := readColumns(t, r, mem, []int{0, 1, 2}, nil)
 		assertColumnsEqual(t, all, []int{0, 1, 2}, got)
 		releaseAll(got)
+	}
+}
+
+// TestPageHeaderCountChecked decodes a delta-encoded page whose header
+// claims more values than the offset index gives its page rows: an
+// error, not memory allocated for the values claimed.
+func TestPageHeaderCountChecked(t *testing.T) {
+	sch := &schema.Schema{RowKeys: []schema.Column{{Name: "k", Type: schema.BigInt}},
+		Values: []schema.Column{{Name: "s", Type: schema.Varchar}}}
+	rows := make([][]any, 1000)
+	for i := range rows {
+		rows[i] = []any{int64(i), fmt.Sprintf("value-%d", i*7919)}
+	}
+	all := batch(t, memory.DefaultAllocator, sch, rows...)
+	defer all.Release()
+	store := newTestStore(t)
+	writeFile(t, store, "t/count.parquet", sch, datafile.WriterOptions{}, all)
+	r := openFile(t, store, "t/count.parquet", sch, memory.DefaultAllocator)
+	for c := range 2 {
+		if err := datafile.DecodeShrunkPage(r, 0, c, 0, 1000); err != nil {
+			t.Fatalf("column %d, the page as written: %v", c, err)
+		}
+		if err := datafile.DecodeShrunkPage(r, 0, c, 0, 999); err == nil || !strings.Contains(err.Error(), "values in a page of 999 rows") {
+			t.Errorf("column %d, a page of 999 rows whose header says 1000: %v", c, err)
+		}
 	}
 }
