@@ -26,9 +26,10 @@ import (
 // index (decoded once per Reader, pageLocs), takes them decompressed from
 // the PageCache when the Reader has one, else fetches and decompresses
 // them, and decodes just the selected rows into Arrow buffers
-// (read_scan.go). It knows the encodings our Writer produces (PLAIN, and
-// RLE_DICTIONARY over a PLAIN dictionary, with RLE definition levels,
-// data pages v1 and v2) for flat columns; a column chunk in any other
+// (read_scan.go). It knows the encodings our Writer produces (PLAIN,
+// RLE_DICTIONARY over a PLAIN dictionary, and the delta encodings, which
+// it recodes to PLAIN (read_recode.go), with RLE definition levels, data
+// pages v1 and v2) for flat columns; a column chunk in any other
 // shape is read by pqarrow. ReadRows takes it for page-pruned selections
 // of at most directMaxRows rows, fetched and decoded at once, and for
 // whole row groups and larger selections, streamed (read_scan.go).
@@ -383,7 +384,7 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 	}
 	switch h.typ {
 	case pageData, pageDictionary:
-		if h.typ == pageData && h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict && !recoded(h.encoding) {
+		if h.typ == pageData && !dataEncoding(h.encoding) {
 			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
 		}
 		if h.typ == pageDictionary && h.encoding != encPlain && h.encoding != encPlainDict {
@@ -394,7 +395,7 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 		}
 		pg.data, err = decompress(ci.codec, body, int(h.uncompressedSize), dst)
 	case pageDataV2:
-		if h.encoding != encPlain && h.encoding != encRLEDictionary && h.encoding != encPlainDict && !recoded(h.encoding) {
+		if !dataEncoding(h.encoding) {
 			return nil, fmt.Errorf("unsupported encoding %d", h.encoding)
 		}
 		lv := int(h.repBytes + h.defBytes)
@@ -441,6 +442,12 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 		pg.data, pg.offsets = pg.data[:start+len(vals)], offs
 	}
 	return pg, nil
+}
+
+// dataEncoding says whether the direct path decodes data pages in
+// encoding enc.
+func dataEncoding(enc int32) bool {
+	return enc == encPlain || enc == encRLEDictionary || enc == encPlainDict || recoded(enc)
 }
 
 // trim drops what the page's buffers hold past their ends before it is

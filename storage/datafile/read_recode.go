@@ -14,15 +14,16 @@ import (
 
 // Pages in the delta and byte-stream-split encodings.
 //
-// The Writer encodes integers DELTA_BINARY_PACKED, byte arrays that are
-// not dictionary-encoded DELTA_BYTE_ARRAY and floating point values
-// BYTE_STREAM_SPLIT (see encodings in writer.go: they spare zstd most of
-// its work). The direct path decodes such a page once, when it is read,
+// The Writer encodes NOT NULL integers DELTA_BINARY_PACKED and NOT NULL
+// byte arrays that are not dictionary-encoded DELTA_BYTE_ARRAY (see
+// writer_encodings.go: they spare zstd most of its work); other writers
+// use DELTA_LENGTH_BYTE_ARRAY and BYTE_STREAM_SPLIT too. The direct path
+// decodes such a page once, when it is read,
 // into the layout of a PLAIN page (fixed-width values one after another;
 // byte arrays laid out as layOutByteArrays leaves them, with offsets) and
 // marks it PLAIN, so that everything that reads decoded pages (scans,
 // point reads, the page cache, key searches) knows one layout for all of
-// them. DELTA_LENGTH_BYTE_ARRAY, which other writers use, is read too.
+// them.
 
 // Parquet encodings (parquet.thrift Encoding) recoded to PLAIN.
 const (
@@ -31,6 +32,18 @@ const (
 	encDeltaByteArray       = 7
 	encByteStreamSplit      = 9
 )
+
+// fixedWidth returns the bytes of a value of a fixed-width physical
+// type, or 0.
+func fixedWidth(phys parquet.Type) int {
+	switch phys {
+	case parquet.Types.Int32, parquet.Types.Float:
+		return 4
+	case parquet.Types.Int64, parquet.Types.Double:
+		return 8
+	}
+	return 0
+}
 
 // recoded says whether a data page in encoding enc is recoded to PLAIN
 // when it is decoded.
@@ -62,13 +75,7 @@ func recode(ci *chunkInfo, h pageHeader, src, dst []byte, offs []int32, s *recod
 	}
 	dst = append(dst[:0], src[:start]...)
 	vals, limit := src[start:], int(h.numValues)
-	width := 0
-	switch ci.phys {
-	case parquet.Types.Int32, parquet.Types.Float:
-		width = 4
-	case parquet.Types.Int64, parquet.Types.Double:
-		width = 8
-	}
+	width := fixedWidth(ci.phys)
 	switch {
 	case h.encoding == encDeltaBinaryPacked && (ci.phys == parquet.Types.Int32 || ci.phys == parquet.Types.Int64):
 		dst, _, err = appendDeltaInts(dst, width, vals, limit)
@@ -134,12 +141,9 @@ func appendDeltaInts(dst []byte, width int, b []byte, limit int) ([]byte, int, e
 	var out64 []uint64
 	if width == 4 {
 		out32 = arrow.Uint32Traits.CastFromBytes(dst[n:])
-	} else {
-		out64 = arrow.Uint64Traits.CastFromBytes(dst[n:])
-	}
-	if width == 4 {
 		out32[0] = uint32(prev)
 	} else {
+		out64 = arrow.Uint64Traits.CastFromBytes(dst[n:])
 		out64[0] = prev
 	}
 	i := 1

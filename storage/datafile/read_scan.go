@@ -132,15 +132,9 @@ type columnOut struct {
 }
 
 func newColumnOut(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, rows int) *columnOut {
-	o := &columnOut{typ: typ, phys: phys, rows: rows}
+	o := &columnOut{typ: typ, phys: phys, rows: rows, width: fixedWidth(phys)}
 	if phys != parquet.Types.ByteArray || mem != memory.DefaultAllocator {
 		o.vals = memory.NewResizableBuffer(mem)
-	}
-	switch phys {
-	case parquet.Types.Int32:
-		o.width = 4
-	case parquet.Types.Int64, parquet.Types.Double:
-		o.width = 8
 	}
 	switch phys {
 	case parquet.Types.Boolean:

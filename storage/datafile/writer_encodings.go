@@ -51,35 +51,46 @@ const dictionarySample = 4096
 // encoding, from the file's first rows (nil: none).
 func columnEncodings(sch *schema.Schema, first arrow.RecordBatch) []parquet.WriterProperty {
 	var props []parquet.WriterProperty
-	delta := func(name string, enc parquet.Encoding) {
-		props = append(props, parquet.WithDictionaryFor(name, false), parquet.WithEncodingFor(name, enc))
-	}
 	for i, c := range sch.Columns() {
-		switch {
-		case c.Nullable:
-			// arrow-go's (v18.8.0) delta encoders keep a stale bit
-			// writer after they flush a page: a page with no values (all
-			// NULL) after one with values is cut at once, written with
-			// the bytes of the page before, and fails to write when the
-			// encoder's pooled buffer is a fresh one (slice bounds out of
-			// range), which -race's random pools make happen
-			// (TestRandomRoundTrip); DELTA_BYTE_ARRAY's such page no
-			// reader can read (TestNullRunInDeltaBytes). Only NOT
-			// NULL columns, keys among them, are delta-encoded.
-			props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
-		case c.Type.IntegerLike():
-			delta(c.Name, parquet.Encodings.DeltaBinaryPacked)
-		case (c.Type == schema.Varchar || c.Type == schema.Varbinary) &&
-			(i < sch.NumKeys() || first == nil || !dictionaryPays(first.Column(i))):
-			delta(c.Name, parquet.Encodings.DeltaByteArray)
-		default:
-			// Keep a dictionary only where it pays: decided per column
-			// chunk from its first page (low-cardinality values keep it;
-			// random numbers, which only waste hashing, drop it).
-			props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
+		var firstValues arrow.Array
+		if first != nil {
+			firstValues = first.Column(i)
 		}
+		if enc, ok := deltaEncoding(c, i < sch.NumKeys(), firstValues); ok {
+			props = append(props, parquet.WithDictionaryFor(c.Name, false), parquet.WithEncodingFor(c.Name, enc))
+			continue
+		}
+		// Keep a dictionary only where it pays: decided per column chunk
+		// from its first page (low-cardinality values keep it; random
+		// numbers, which only waste hashing, drop it).
+		props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
 	}
 	return props
+}
+
+// deltaEncoding returns the delta encoding of column c (a key column
+// when key; first holds its first values, or is nil), or false when it is
+// PLAIN or dictionary-encoded.
+func deltaEncoding(c schema.Column, key bool, first arrow.Array) (parquet.Encoding, bool) {
+	switch {
+	case c.Nullable:
+		// arrow-go's (v18.8.0) delta encoders keep a stale bit writer
+		// after they flush a page: a page with no values (all NULL) after
+		// one with values is cut at once, written with the bytes of the
+		// page before, and fails to write when the encoder's pooled
+		// buffer is a fresh one (slice bounds out of range), which
+		// -race's random pools make happen (TestRandomRoundTrip);
+		// DELTA_BYTE_ARRAY's such page no reader can read
+		// (TestNullRunInDeltaBytes). Only NOT NULL columns, keys among
+		// them, are delta-encoded.
+		return 0, false
+	case c.Type.IntegerLike():
+		return parquet.Encodings.DeltaBinaryPacked, true
+	case (c.Type == schema.Varchar || c.Type == schema.Varbinary) &&
+		(key || first == nil || !dictionaryPays(first)):
+		return parquet.Encodings.DeltaByteArray, true
+	}
+	return 0, false
 }
 
 // dictionaryPays says whether a byte array column's first values
