@@ -172,29 +172,27 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 			return errorf("26000", "prepared statement \"%s\" does not exist", m.Name)
 		}
 		c.w.send(&pgproto3.ParameterDescription{ParameterOIDs: stmt.paramOIDs})
-		c.sendRowDescription(stmt.st.Columns(), nil)
+		c.sendRowDescription(stmt, stmt.st.Columns(), nil)
 	case 'P':
 		p, ok := c.portals[m.Name]
 		if !ok {
 			return errorf("34000", "portal \"%s\" does not exist", m.Name)
 		}
-		if p.cols == nil {
-			c.w.send(&pgproto3.NoData{})
-			break
-		}
-		c.w.send(p.stmt.portalDescription(p.cols, p.formats))
+		c.sendRowDescription(p.stmt, p.cols, p.formats)
 	default:
 		return errorf("08P01", "invalid DESCRIBE message subtype %d", m.ObjectType)
 	}
 	return nil
 }
 
-func (c *conn) sendRowDescription(cols []sql.Column, formats []int16) {
+// sendRowDescription describes the rows of a statement or of one of its
+// portals: columns cols in the given formats, or NoData.
+func (c *conn) sendRowDescription(st *prepared, cols []sql.Column, formats []int16) {
 	if cols == nil {
 		c.w.send(&pgproto3.NoData{})
 		return
 	}
-	c.w.send(rowDescription(cols, formats))
+	c.w.send(st.description(cols, formats))
 }
 
 func (c *conn) execute(m *pgproto3.Execute) error {

@@ -20,17 +20,18 @@ type prepared struct {
 	// paramOIDs are the parameter types as the client sees them: those it
 	// declared, else those the statement inferred.
 	paramOIDs []uint32
-	// desc is the RowDescription last sent for a portal of the statement,
-	// for its columns descCols in formats descFormats: libpq describes
-	// every portal it executes (PQexecPrepared), the same each time.
+	// desc is the RowDescription last sent for the statement or one of
+	// its portals, for columns descCols in formats descFormats: libpq
+	// describes every portal it executes (PQexecPrepared), the same each
+	// time.
 	desc        *pgproto3.RowDescription
 	descCols    []sql.Column
 	descFormats []int16
 }
 
-// portalDescription returns the RowDescription of a portal of the
-// statement, with columns cols in the given formats.
-func (st *prepared) portalDescription(cols []sql.Column, formats []int16) *pgproto3.RowDescription {
+// description returns the RowDescription of the statement or one of its
+// portals, with columns cols in the given formats.
+func (st *prepared) description(cols []sql.Column, formats []int16) *pgproto3.RowDescription {
 	same := st.desc != nil && len(cols) == len(st.descCols) && (len(cols) == 0 || &cols[0] == &st.descCols[0]) &&
 		slices.Equal(formats, st.descFormats)
 	if !same {
