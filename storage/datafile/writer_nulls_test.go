@@ -1,11 +1,16 @@
 package datafile_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/schema"
@@ -96,6 +101,67 @@ func TestPageHeaderCountChecked(t *testing.T) {
 		}
 		if err := datafile.DecodeShrunkPage(r, 0, c, 0, 999); err == nil || !strings.Contains(err.Error(), "values in a page of 999 rows") {
 			t.Errorf("column %d, a page of 999 rows whose header says 1000: %v", c, err)
+		}
+	}
+}
+
+// TestColumnEncodings checks what the Writer chose for each column, in the
+// file's metadata: delta encodings for NOT NULL integers and for NOT NULL
+// byte arrays whose dictionary would not pay, a dictionary for few
+// distinct values, never a delta encoding for a nullable column; and no
+// page of more than PageSizeBytes/8 rows, however small the deltas.
+func TestColumnEncodings(t *testing.T) {
+	sch := &schema.Schema{RowKeys: []schema.Column{{Name: "k", Type: schema.BigInt}},
+		Values: []schema.Column{
+			{Name: "unique", Type: schema.Varchar},
+			{Name: "few", Type: schema.Varchar},
+			{Name: "n", Type: schema.BigInt, Nullable: true},
+			{Name: "s", Type: schema.Varchar, Nullable: true},
+		}}
+	const n = 20000
+	rows := make([][]any, n)
+	for i := range rows {
+		rows[i] = []any{int64(i), fmt.Sprintf("u-%d-%x", i, i*7919), fmt.Sprintf("w%d", i%7), int64(i), fmt.Sprintf("s-%d", i)}
+	}
+	all := batch(t, memory.DefaultAllocator, sch, rows...)
+	defer all.Release()
+	store := newTestStore(t)
+	info := writeFile(t, store, "t/enc.parquet", sch, datafile.WriterOptions{PageSizeBytes: 8 << 10}, all)
+	data, err := store.Get(context.Background(), info.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	want := []parquet.Encoding{parquet.Encodings.DeltaBinaryPacked, parquet.Encodings.DeltaByteArray,
+		parquet.Encodings.RLEDict, parquet.Encodings.Plain, parquet.Encodings.Plain}
+	for c, enc := range want {
+		cc, err := pf.MetaData().RowGroup(0).ColumnChunk(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(cc.Encodings(), enc) {
+			t.Errorf("column %s is encoded %v, want %s among them", sch.Columns()[c].Name, cc.Encodings(), enc)
+		}
+		if c >= 3 && (slices.Contains(cc.Encodings(), parquet.Encodings.DeltaBinaryPacked) || slices.Contains(cc.Encodings(), parquet.Encodings.DeltaByteArray)) {
+			t.Errorf("nullable column %s is delta-encoded: %v", sch.Columns()[c].Name, cc.Encodings())
+		}
+	}
+	r := openFile(t, store, info.Key, sch, memory.DefaultAllocator)
+	pages, err := r.PageStats(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, ps := range pages {
+		end := int64(n)
+		if p+1 < len(pages) {
+			end = pages[p+1].FirstRow
+		}
+		if end-ps.FirstRow > (8<<10)/8 {
+			t.Errorf("key page %d holds %d rows, more than %d", p, end-ps.FirstRow, (8<<10)/8)
 		}
 	}
 }
