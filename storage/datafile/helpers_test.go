@@ -1,6 +1,7 @@
 package datafile_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +11,28 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
+
+// parquetFile opens the data file key with arrow-go's own reader, to see
+// what the Writer put in its metadata; it is closed when the test ends.
+func parquetFile(t *testing.T, store objstore.Store, key string) *file.Reader {
+	t.Helper()
+	data, err := store.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pf.Close() })
+	return pf
+}
 
 // newMem returns a checked allocator that fails the test if anything
 // allocated from it is still held when the test ends.

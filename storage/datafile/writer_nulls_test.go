@@ -1,8 +1,6 @@
 package datafile_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/schema"
@@ -127,15 +124,7 @@ func TestColumnEncodings(t *testing.T) {
 	defer all.Release()
 	store := newTestStore(t)
 	info := writeFile(t, store, "t/enc.parquet", sch, datafile.WriterOptions{PageSizeBytes: 8 << 10}, all)
-	data, err := store.Get(context.Background(), info.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
+	pf := parquetFile(t, store, info.Key)
 	want := []parquet.Encoding{parquet.Encodings.DeltaBinaryPacked, parquet.Encodings.DeltaByteArray,
 		parquet.Encodings.RLEDict, parquet.Encodings.Plain, parquet.Encodings.Plain}
 	for c, enc := range want {

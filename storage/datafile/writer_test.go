@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/schema"
@@ -577,15 +576,7 @@ func TestCodecs(t *testing.T) {
 			defer releaseAll(got)
 			assertColumnsEqual(t, all, allColumns(sch), got)
 
-			data, err := store.Get(context.Background(), info.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pf, err := file.NewParquetReader(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pf.Close()
+			pf := parquetFile(t, store, info.Key)
 			for c := range 3 {
 				cc, err := pf.MetaData().RowGroup(0).ColumnChunk(c)
 				if err != nil {
