@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dormousedb/dormouse/storage"
 	"github.com/dormousedb/dormouse/storage/catalog"
+	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/state"
 	"github.com/dormousedb/dormouse/storage/table"
 )
@@ -20,6 +22,10 @@ import (
 type snapshot struct {
 	db   *storage.DB
 	defs []*catalog.TableDef
+	// since is when the statement started: it must see every commit that
+	// finished before, and the store may answer its reads of the logs
+	// from a look for changes begun since (objstore.WithFreshSince).
+	since time.Time
 	// pending are the uncommitted writes of the session's transaction,
 	// which its statements see on top of each table's committed state.
 	pending *pendingWrites
@@ -40,11 +46,13 @@ type tableSnapshot struct {
 }
 
 func newSnapshot(ctx context.Context, db *storage.DB) (*snapshot, error) {
-	defs, err := db.Tables(ctx)
+	s := &snapshot{db: db, since: time.Now(), tables: map[string]*tableSnapshot{}}
+	defs, err := db.Tables(objstore.WithFreshSince(ctx, &s.since))
 	if err != nil {
 		return nil, err
 	}
-	return &snapshot{db: db, defs: defs, tables: map[string]*tableSnapshot{}}, nil
+	s.defs = defs
+	return s, nil
 }
 
 // snapshot starts the snapshot of one of the session's statements: the
@@ -89,7 +97,7 @@ func (s *snapshot) table(ctx context.Context, name string) (*tableSnapshot, erro
 	if err != nil {
 		return nil, err
 	}
-	st, seq, err := t.State(ctx)
+	st, seq, err := t.State(objstore.WithFreshSince(ctx, &s.since))
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ type Log[S any, T any] struct {
 	// Linux), reports their generation; fresh is the newest generation
 	// after which the log was read to its head. While the generation
 	// stays fresh, nothing was added and Refresh reads nothing.
-	watch func() uint64
+	watch func(since time.Time) uint64
 	fresh uint64
 
 	qmu     sync.Mutex // guards queue and leading
@@ -152,7 +152,7 @@ func (l *Log[S, T]) Refresh(ctx context.Context) (S, uint64, error) {
 	// The generation comes first: whatever is added after it moves it.
 	var gen uint64
 	if l.watch != nil {
-		gen = l.watch()
+		gen = l.watch(objstore.FreshSince(ctx))
 	}
 	l.mu.Lock()
 	base, seq := l.state, l.seq
@@ -207,7 +207,7 @@ func (l *Log[S, T]) readTo(gen uint64) {
 // watcher is a store that can tell that nothing was added under a prefix
 // without reading it (local.Store on Linux).
 type watcher interface {
-	Watch(prefix string) (gen func() uint64, ok bool)
+	Watch(prefix string) (gen func(since time.Time) uint64, ok bool)
 }
 
 // advance installs state s at seq unless the cache is already newer, and

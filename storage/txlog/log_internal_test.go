@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/dormousedb/dormouse/storage/objstore/local"
 )
@@ -40,7 +41,7 @@ func TestRefreshSkipsReading(t *testing.T) {
 	if _, _, err := l.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if g := l.watch(); g == 0 || g != l.fresh {
+	if g := l.watch(time.Time{}); g == 0 || g != l.fresh {
 		t.Fatalf("after a Refresh the generation is %d, the log read to %d", g, l.fresh)
 	}
 }

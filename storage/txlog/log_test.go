@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/objstore/local"
@@ -307,7 +308,15 @@ func TestRefreshSeesOtherProcesses(t *testing.T) {
 				default:
 				}
 				want := committed.Load()
-				_, got, err := reader.Refresh(ctx)
+				rctx := ctx
+				if r != 0 {
+					// A statement that began after the commit finished
+					// (objstore.WithFreshSince): it may reuse another
+					// statement's look only if that began later still.
+					start := time.Now()
+					rctx = objstore.WithFreshSince(ctx, &start)
+				}
+				_, got, err := reader.Refresh(rctx)
 				if err != nil {
 					t.Error(err)
 					return

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,6 +48,9 @@ type watcher struct {
 	byPath map[string]*dirWatch
 	gen    uint64 // the last generation handed out
 	buf    []byte
+	// drained is when the last drain that emptied the queue began: every
+	// change that finished before it had been seen once it returned.
+	drained time.Time
 }
 
 // dirWatch is one watched directory.
@@ -65,7 +69,12 @@ type dirWatch struct {
 // that read the objects after seeing generation g, and later sees g
 // again, knows that nothing changed there since it saw g. ok is false
 // when the store cannot watch at all (see localFS).
-func (s *Store) Watch(prefix string) (gen func() uint64, ok bool) {
+//
+// A caller that needs only the changes finished before a time since (the
+// start of its statement: objstore.FreshSince) is answered without asking
+// the kernel when a look that began at or after since has already been
+// made, by any caller; the zero since asks the kernel every time.
+func (s *Store) Watch(prefix string) (gen func(since time.Time) uint64, ok bool) {
 	if prefix == "" || !strings.HasSuffix(prefix, "/") || checkKey(strings.TrimSuffix(prefix, "/")) != nil {
 		return nil, false
 	}
@@ -84,7 +93,7 @@ func (s *Store) Watch(prefix string) (gen func() uint64, ok bool) {
 		w.byPath[path] = d
 	}
 	w.mu.Unlock()
-	return func() uint64 { return w.generation(d) }, true
+	return func(since time.Time) uint64 { return w.generation(d, since) }, true
 }
 
 // watcher returns the store's inotify instance, or nil if it has none.
@@ -105,19 +114,27 @@ func (s *Store) watcher() *watcher {
 	return s.watch
 }
 
-// generation drains the events queued so far and returns d's generation,
-// watching d first if it is not watched yet (the generation it then gets
-// is new, so a caller looks once more).
-func (w *watcher) generation(d *dirWatch) uint64 {
+// generation drains the events queued so far, unless a drain that began
+// at or after since already has, and returns d's generation, watching d
+// first if it is not watched yet (the generation it then gets is new, so
+// a caller looks once more).
+func (w *watcher) generation(d *dirWatch, since time.Time) uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.fd < 0 {
 		return 0
 	}
+	if d.wd >= 0 && !since.IsZero() && !w.drained.IsZero() && !w.drained.Before(since) {
+		return d.gen
+	}
+	start := time.Now()
 	if err := w.drain(); err != nil {
 		unix.Close(w.fd)
 		w.fd = -1
 		return 0
+	}
+	if start.After(w.drained) {
+		w.drained = start
 	}
 	if d.wd < 0 {
 		wd, err := unix.InotifyAddWatch(w.fd, d.path, watchMask)
