@@ -93,6 +93,10 @@ type cachedPage struct {
 	// vals[offsets[i]:offsets[i+1]], vals being data past the levels (all
 	// of it in a dictionary page).
 	offsets []int32
+	// allSet is set on a data page of a nullable column whose levels mark
+	// every row set; its values then start at valuesAt (noteLevels).
+	allSet   bool
+	valuesAt int32
 	// shared is set once the page is in a cache (before it is published
 	// there, never cleared): other reads may hold it from then on, so
 	// its buffer must never be reused for another page, even once it is

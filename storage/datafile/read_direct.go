@@ -424,7 +424,15 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 		if err != nil {
 			return nil, err
 		}
+		if n := len(pg.offsets); n > 0 {
+			// decodePlain relies on the byte arrays ending where the page
+			// does, as layOutByteArrays leaves them.
+			if start, err := valuesStart(ci, h, pg.data); err != nil || int(pg.offsets[n-1]) != len(pg.data)-start {
+				return nil, fmt.Errorf("%w: byte arrays do not end with the page", errBadDelta)
+			}
+		}
 		pg.hdr.encoding = encPlain
+		pg.noteLevels(ci)
 		return pg, nil
 	}
 	if ci.phys == parquet.Types.ByteArray && (h.typ == pageDictionary || h.encoding == encPlain) {
@@ -441,7 +449,34 @@ func decodePage(ci *chunkInfo, id pageID, raw []byte, reuse *cachedPage) (*cache
 		}
 		pg.data, pg.offsets = pg.data[:start+len(vals)], offs
 	}
+	pg.noteLevels(ci)
 	return pg, nil
+}
+
+// noteLevels notes whether the definition levels of a data page of a
+// nullable column mark every row set, and where its values start: a
+// point read of such a page (most are: NULLs are rare) then goes
+// straight to its value. Reading the levels first costs a cache line
+// from memory, on a page no read has touched lately, as much as the
+// value's own. Levels it cannot decode leave the page to pageLevels,
+// which reports them.
+func (p *cachedPage) noteLevels(ci *chunkInfo) {
+	if p.hdr.typ == pageDictionary || ci.maxDef == 0 {
+		return
+	}
+	start, err := valuesStart(ci, p.hdr, p.data)
+	if err != nil {
+		return
+	}
+	lv := p.data[:start]
+	if p.hdr.typ == pageData {
+		lv = lv[4:] // the levels' length, then the levels
+	}
+	all := true
+	if err := hybrid(lv, 1, int(p.hdr.numValues), func(v uint32, _ int) { all = all && v != 0 }); err != nil || !all {
+		return
+	}
+	p.allSet, p.valuesAt = true, int32(start)
 }
 
 // dataEncoding says whether the direct path decodes data pages in
@@ -572,6 +607,9 @@ func (g *directGroup) pageLevels(ci *chunkInfo, pg *cachedPage, a, b int) (data 
 	}
 	if ci.maxDef == 0 {
 		return data, nil, a, b - a, nil
+	}
+	if pg.allSet {
+		return data[pg.valuesAt:], nil, a, b - a, nil
 	}
 	var lv []byte
 	if h.typ == pageDataV2 {
