@@ -132,7 +132,7 @@ func BenchmarkReadParquet(b *testing.B) {
 }
 
 // BenchmarkWriter measures the package's Writer end to end (sort check,
-// sketches, pqarrow, store) against a local store, and the sketch alone.
+// sketches, pqwrite, store) against a local store, and the sketch alone.
 func BenchmarkWriter(b *testing.B) {
 	batches := benchBatches(b)
 	store := newTestStore(b)

@@ -37,5 +37,6 @@
 // Files are plain Parquet that DuckDB, Trino, Athena or Spark read without
 // help: zstd pages, row-group statistics, column and offset indexes, sorting
 // columns naming the key columns, and the Arrow schema stored in the footer.
-// See writer.go for why the Arrow project's pqarrow writes them.
+// See writer.go and write_columns.go for why our own writer (pqwrite)
+// writes them.
 package datafile

@@ -5,15 +5,32 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
 
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
-// DefaultParquetProps are the Parquet writer properties a Writer with
-// default options uses for a file whose first rows are first, for the
-// benchmark's bare pqarrow writer.
-func DefaultParquetProps(sch *schema.Schema, first arrow.RecordBatch) *parquet.WriterProperties {
-	return parquetProps(sch, WriterOptions{}.withDefaults(), first)
+// DefaultParquetProps are arrow-go writer properties like the Writer's
+// defaults (zstd, statistics, page index, sorting columns, page size,
+// dictionaries where they pay), for the benchmark's bare pqarrow writer.
+func DefaultParquetProps(sch *schema.Schema, _ arrow.RecordBatch) *parquet.WriterProperties {
+	opts := WriterOptions{}.withDefaults()
+	sorting := make([]parquet.SortingColumn, sch.NumKeys())
+	for i := range sorting {
+		sorting[i] = parquet.SortingColumn{ColumnIdx: int32(i)}
+	}
+	props := []parquet.WriterProperty{
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithStats(true),
+		parquet.WithPageIndexEnabled(true),
+		parquet.WithSortingColumns(sorting),
+		parquet.WithMaxRowGroupLength(opts.RowGroupRows),
+		parquet.WithDataPageSize(opts.PageSizeBytes),
+	}
+	for _, c := range sch.Columns() {
+		props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
+	}
+	return parquet.NewWriterProperties(props...)
 }
 
 // SetDirect turns the direct read path (read_direct.go) on or off for r,

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/dormousedb/dormouse/storage/datafile/internal/compact"
 )
 
 // Why a hand-written page header decoder.
@@ -50,18 +52,18 @@ var errBadHeader = errors.New("malformed page header")
 
 // thrift compact protocol field types.
 const (
-	tBoolTrue  = 1
-	tBoolFalse = 2
-	tByte      = 3
-	tI16       = 4
-	tI32       = 5
-	tI64       = 6
-	tDouble    = 7
-	tBinary    = 8
-	tList      = 9
-	tSet       = 10
-	tMap       = 11
-	tStruct    = 12
+	tBoolTrue  = compact.BoolTrue
+	tBoolFalse = compact.BoolFalse
+	tByte      = compact.Byte
+	tI16       = compact.I16
+	tI32       = compact.I32
+	tI64       = compact.I64
+	tDouble    = compact.Double
+	tBinary    = compact.Binary
+	tList      = compact.List
+	tSet       = compact.Set
+	tMap       = compact.Map
+	tStruct    = compact.Struct
 )
 
 // compactReader reads Thrift's compact protocol from a byte slice.

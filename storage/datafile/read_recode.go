@@ -14,12 +14,11 @@ import (
 
 // Pages in the delta and byte-stream-split encodings.
 //
-// The Writer encodes NOT NULL integers DELTA_BINARY_PACKED and NOT NULL
-// byte arrays that are not dictionary-encoded DELTA_BYTE_ARRAY (see
+// The Writer encodes integers DELTA_BINARY_PACKED and byte arrays that
+// are not dictionary-encoded DELTA_BYTE_ARRAY, NULLs or not (see
 // writer_encodings.go: they spare zstd most of its work); other writers
 // use DELTA_LENGTH_BYTE_ARRAY and BYTE_STREAM_SPLIT too. The direct path
-// decodes such a page once, when it is read,
-// into the layout of a PLAIN page (fixed-width values one after another;
+// decodes such a page once, when it is read, into the layout of a PLAIN page (fixed-width values one after another;
 // byte arrays laid out as layOutByteArrays leaves them, with offsets) and
 // marks it PLAIN, so that everything that reads decoded pages (scans,
 // point reads, the page cache, key searches) knows one layout for all of

@@ -1,13 +1,14 @@
 package datafile
 
-// Why arrow-go's pqarrow and not parquet-go.
+// Why our own Parquet writer (pqwrite), and before it pqarrow rather
+// than parquet-go.
 //
 // datafile_bench_test.go writes and reads the same 1M rows (k VARCHAR row
 // key, sorted; a BIGINT; b DOUBLE; c VARCHAR of 1000 distinct words) with
-// both, with zstd, statistics, page index and sorting columns, from and to
-// Arrow record batches of 64Ki rows. On a shared 2-core AMD EPYC, best of
-// three runs of three, two for 1 MiB pages (go test -bench .
-// -benchtime 3x -count 3):
+// arrow-go's pqarrow and with parquet-go, both with zstd, statistics,
+// page index and sorting columns, from and to Arrow record batches of
+// 64Ki rows. On a shared 2-core AMD EPYC, best of three runs of three
+// (go test -bench . -benchtime 3x -count 3):
 //
 //	64 KiB pages               pqarrow           parquet-go v0.32.0
 //	write                      3.2M rows/s       2.4M rows/s
@@ -15,41 +16,23 @@ package datafile
 //	  allocations per file     1.06M, 135 MB     700, 11 MB
 //	  file size                17.2 MB           19.2 MB (no dictionary)
 //	read into Arrow            9.8M rows/s       9.1M rows/s
-//	1 MiB pages: write         2.6M rows/s       2.3M rows/s
-//	             read          8.1M rows/s       9.2M rows/s
 //
-// Neither is clearly faster; pqarrow is somewhat faster to write and
-// equal to read, and everything around it is Arrow:
-//   - it reads and writes Arrow record batches itself, for every type and
-//     encoding (dictionary pages included), where parquet-go needs an
-//     adapter of our own in both directions (the benchmark's handles three
-//     types and plain pages only);
-//   - it reads the page index (file.Reader.GetPageIndexReader: column and
-//     offset indexes per row group) and its RecordReader.SeekToRow skips
-//     pages by the offset index: what page pruning needs. parquet-go has
-//     ColumnIndex/OffsetIndex too, but truncates page bounds to 16 bytes by
-//     default, which makes string key bounds inexact;
-//   - it chooses dictionary or plain per column chunk by cost (below),
-//     which gives the smaller file.
+// pqarrow was the faster to write and as fast to read, read and wrote
+// Arrow itself, and has the page index reader (file.Reader's
+// GetPageIndexReader) that page pruning needs; the readers still use it.
+// For writing, pqwrite (write_columns.go) now does the same work in a
+// fraction of the CPU and allocates nothing per row; it writes the files
+// pqarrow wrote, so every reader (ours, arrow-go's, pyarrow, DuckDB) reads
+// them as before.
 //
-// Its per-value allocation when dictionary-encoding strings (a closure in
-// its hash table lookup) is the one wart: 1M small allocations per 1M-row
-// file, collected cheaply.
-//
-// (Those figures are for pqarrow's FileWriter and PLAIN or dictionary
-// pages. The Writer now drives arrow-go's column writers itself, to cut
-// pages by rows as well as bytes (write_columns.go), and chooses delta
-// encodings (writer_encodings.go).)
-//
-// The Writer adds to the bare pqarrow figures the order check and the row
-// key sketches: 2.5M rows/s end to end (about 400 ns of CPU per row, of
-// which the KLL sketch update is about 80-100 ns and one string copy per
-// distinct key). The order check compares each row with its neighbour in
-// place, a typed comparison per key column (a few ns a row; it encoded
-// every key, about 25 ns, before). Sampling would cut the sketch's share
-// but loosen its rank-error guarantee; a compaction that copies whole
-// files instead hands the Writer the merge of its inputs' sketches
-// (WriterOptions.Sketches), which loses nothing.
+// The Writer adds to the Parquet writer's cost the order check and the
+// row key sketches (the KLL sketch update is about 80-100 ns a row and one
+// string copy per distinct key). The order check compares each row with
+// its neighbour in place, a typed comparison per key column (a few ns a
+// row; it encoded every key, about 25 ns, before). Sampling would cut the
+// sketch's share but loosen its rank-error guarantee; a compaction that
+// copies whole files instead hands the Writer the merge of its inputs'
+// sketches (WriterOptions.Sketches), which loses nothing.
 
 import (
 	"bufio"
@@ -64,10 +47,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
 
+	"github.com/dormousedb/dormouse/storage/datafile/pqwrite"
 	"github.com/dormousedb/dormouse/storage/objstore"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
@@ -124,8 +106,9 @@ type WriterOptions struct {
 	// which is about a fifth of its CPU. The Writer takes them over. Close
 	// fails, leaving nothing, if they count other than the rows written.
 	Sketches []*Sketch
-	// Allocator allocates the Arrow and Parquet buffers
-	// (memory.DefaultAllocator); tests pass a checked allocator.
+	// Allocator would allocate the Writer's Arrow buffers
+	// (memory.DefaultAllocator); it makes none since pqwrite encodes pages
+	// from the batches' own buffers. Tests pass a checked allocator.
 	Allocator memory.Allocator
 }
 
@@ -175,11 +158,8 @@ type Writer struct {
 
 	obj  objstore.Writer
 	sink *sink
-	// fw is made with the first rows (open), which choose the encodings
-	// of the columns (columnEncodings).
-	fw   *columnWriter
+	fw   *pqwrite.Writer
 	opts WriterOptions
-	meta string // the table schema, JSON, for the footer
 
 	keys     keyTracker
 	sketches []*Sketch
@@ -214,8 +194,11 @@ func NewWriter(ctx context.Context, store objstore.Store, key string, sch *schem
 	if err != nil {
 		return nil, fmt.Errorf("new data file %s: %w", key, err)
 	}
-	w := &Writer{ctx: ctx, store: store, key: key, sch: sch, arrow: sch.Arrow(), obj: obj, opts: opts, meta: string(meta)}
+	w := &Writer{ctx: ctx, store: store, key: key, sch: sch, arrow: sch.Arrow(), obj: obj, opts: opts}
 	w.sink = &sink{buf: bufio.NewWriterSize(obj, writeBufferBytes)}
+	if w.fw, err = newParquetWriter(sch, w.sink, opts, string(meta)); err != nil {
+		return nil, errors.Join(fmt.Errorf("new data file %s: %w", key, err), obj.Abort())
+	}
 	w.keys = newKeyTracker(sch)
 	if opts.Sketches != nil {
 		if len(opts.Sketches) != len(sch.RowKeys) {
@@ -230,52 +213,10 @@ func NewWriter(ctx context.Context, store objstore.Store, key string, sch *schem
 	return w, nil
 }
 
-// open starts the Parquet writer, with encodings chosen from first (the
-// first rows written; nil when there are none).
-func (w *Writer) open(first arrow.RecordBatch) error {
-	var meta metadata.KeyValueMetadata
-	meta.Append(schemaMetadataKey, w.meta)
-	fw, err := newColumnWriter(w.arrow, w.sink, parquetProps(w.sch, w.opts, first), meta, maxPageRows(w.opts.PageSizeBytes))
-	w.fw = fw
-	return err
-}
-
 // maxPageRows is the most rows a data page holds: as many as 8-byte
 // values fill a page of pageBytes. Delta-encoded integers would otherwise
 // fill a page with a whole row group.
 func maxPageRows(pageBytes int64) int64 { return max(pageBytes/8, 1) }
-
-// parquetProps are the Parquet writer properties of opts, whose Codec
-// NewWriter has checked, for a file whose first rows are first (or nil).
-func parquetProps(sch *schema.Schema, opts WriterOptions, first arrow.RecordBatch) *parquet.WriterProperties {
-	codec, _ := parseCodec(opts.Codec)
-	sorting := make([]parquet.SortingColumn, sch.NumKeys())
-	for i := range sorting {
-		sorting[i] = parquet.SortingColumn{ColumnIdx: int32(i)}
-	}
-	props := []parquet.WriterProperty{
-		parquet.WithAllocator(opts.Allocator),
-		parquet.WithCompression(codec),
-		parquet.WithStats(true),
-		parquet.WithPageIndexEnabled(true),
-		parquet.WithSortingColumns(sorting),
-		parquet.WithMaxRowGroupLength(opts.RowGroupRows),
-		parquet.WithDataPageSize(opts.PageSizeBytes),
-	}
-	props = append(props, columnEncodings(sch, first)...)
-	// The writer weighs the dictionary after each write batch, but only
-	// until the first data page is cut. A batch bigger than a page (1024
-	// values of 24-byte strings against a 16 KiB page) cuts the page first,
-	// the weighing never runs, and unique keys keep a dictionary until it
-	// reaches its 1 MiB limit: every point read then decodes that whole
-	// dictionary page. Batches of about a hundredth of a page keep the
-	// weighing ahead of the first cut for values up to ~100 bytes.
-	props = append(props, parquet.WithBatchSize(min(max(opts.PageSizeBytes/128, 64), parquet.DefaultWriteBatchSize)))
-	if opts.CompressionLevel != 0 && codec == compress.Codecs.Zstd {
-		props = append(props, parquet.WithCompressionLevel(opts.CompressionLevel))
-	}
-	return parquet.NewWriterProperties(props...)
-}
 
 // Write appends the rows of rec, whose columns must be the table's in
 // storage order (schema.Arrow; names and nullability may differ). Every
@@ -300,47 +241,36 @@ func (w *Writer) write(rec arrow.RecordBatch) error {
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	rec, err := w.conform(rec)
-	if err != nil {
+	if err := w.conform(rec); err != nil {
 		return err
 	}
-	defer rec.Release()
 	if err := w.observeKeys(rec); err != nil {
 		return err
 	}
-	if w.fw == nil {
-		if err := w.open(rec); err != nil {
-			return err
-		}
-	}
-	if err := w.fw.write(rec); err != nil {
+	if err := w.fw.Write(rec.Columns()); err != nil {
 		return err
 	}
 	w.rows += rec.NumRows()
 	return nil
 }
 
-// conform returns rec with the writer's Arrow schema (pqarrow insists on
-// equal field names and nullability), retained for the caller to release.
-func (w *Writer) conform(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	if rec.Schema().Equal(w.arrow) {
-		rec.Retain()
-		return rec, nil
-	}
+// conform checks that rec has the table's columns: their types, and no
+// NULL in a NOT NULL value column (names and nullability may differ).
+func (w *Writer) conform(rec arrow.RecordBatch) error {
 	if int(rec.NumCols()) != w.arrow.NumFields() {
-		return nil, fmt.Errorf("%w: batch has %d columns, table has %d", ErrSchemaMismatch, rec.NumCols(), w.arrow.NumFields())
+		return fmt.Errorf("%w: batch has %d columns, table has %d", ErrSchemaMismatch, rec.NumCols(), w.arrow.NumFields())
 	}
 	for i, f := range w.arrow.Fields() {
 		col := rec.Column(i)
 		if !arrow.TypeEqual(col.DataType(), f.Type) {
-			return nil, fmt.Errorf("%w: column %d (%s) is %s, want %s", ErrSchemaMismatch, i+1, f.Name, col.DataType(), f.Type)
+			return fmt.Errorf("%w: column %d (%s) is %s, want %s", ErrSchemaMismatch, i+1, f.Name, col.DataType(), f.Type)
 		}
-		// Keys are checked by observeKeys, for batches of either schema.
+		// Keys are checked by observeKeys.
 		if i >= w.sch.NumKeys() && !f.Nullable && col.NullN() > 0 {
-			return nil, fmt.Errorf("%w: column %s is NOT NULL but holds %d NULLs", ErrSchemaMismatch, f.Name, col.NullN())
+			return fmt.Errorf("%w: column %s is NOT NULL but holds %d NULLs", ErrSchemaMismatch, f.Name, col.NullN())
 		}
 	}
-	return array.NewRecordBatch(w.arrow, rec.Columns(), rec.NumRows()), nil
+	return nil
 }
 
 // observeKeys checks the order of every row of rec against the row before
@@ -485,12 +415,7 @@ func (w *Writer) Close() (Info, error) {
 }
 
 func (w *Writer) finish() (Info, error) {
-	if w.fw == nil {
-		if err := w.open(nil); err != nil {
-			return Info{}, errors.Join(err, w.obj.Abort())
-		}
-	}
-	if err := w.fw.close(); err != nil {
+	if err := w.fw.Close(); err != nil {
 		return Info{}, errors.Join(err, w.obj.Abort())
 	}
 	if err := w.sink.buf.Flush(); err != nil {
@@ -523,17 +448,14 @@ func (w *Writer) Abort() error {
 	}
 	w.closed = true
 	w.sink.discard = true
-	if w.fw == nil {
-		return w.obj.Abort()
+	if w.fw != nil {
+		w.fw.Abort() // gives back its buffers
 	}
-	// Closing the Parquet writer returns its buffers to the allocator; what
-	// it writes goes nowhere.
-	return errors.Join(w.fw.close(), w.obj.Abort())
+	return w.obj.Abort()
 }
 
 // sink counts the bytes of the file on their way to the object and, once
-// the file is aborted, throws them away. It must not be an io.Closer: the
-// Parquet writer closes its sink when it closes.
+// the file is aborted, throws them away.
 type sink struct {
 	buf     *bufio.Writer
 	n       int64

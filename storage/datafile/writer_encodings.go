@@ -1,127 +1,74 @@
 package datafile
 
 import (
-	"math/bits"
-	"unsafe"
-
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet"
-
+	"github.com/dormousedb/dormouse/storage/datafile/pqwrite"
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
-// Why delta encodings.
+// Why these encodings.
 //
-// zstd was half of a compaction's CPU: at level 1 it compresses PLAIN
-// pages of the benchmark rows at about 150 MB/s, because it searches each
-// one for repeats byte by byte (sorted keys share long prefixes with their
-// neighbours; numbers repeat their high bytes). Encodings that remove the
-// repeats first leave it literals to entropy-code, which it does at
-// 400-500 MB/s on fewer bytes. Per row of the benchmark's columns (bench/gen:
-// 16-byte sorted VARCHAR key, random BIGINT, DOUBLE of three decimals,
-// VARCHAR of 100,000 values), zstd level 1 on 64 KiB pages of each
-// column's values so encoded (lengths as bytes), input bytes -> output
-// bytes and CPU on a shared 2-core AMD EPYC:
+// zstd is most of what writing costs: at level 1 it compresses PLAIN
+// pages at about 150 MB/s, because it searches each one for repeats byte
+// by byte (sorted keys share long prefixes with their neighbours;
+// numbers repeat their high bytes). Encodings that remove the repeats
+// first leave it fewer bytes, mostly literals to entropy-code, which it
+// does several times faster. pqwrite's BenchmarkPerColumn writes each
+// column of 1M sorted rows of bench/gen alone (a 16-byte VARCHAR key, a
+// random BIGINT, a DOUBLE of three decimals, a VARCHAR of 100,000 values;
+// the value columns nullable), in a table's default 1 MiB pages with zstd
+// level 1; file bytes and CPU a row, two runs on a shared 2-core AMD EPYC:
 //
-//	key  PLAIN 20.0 -> 6.5 B, 115-140 ns   DELTA_BYTE_ARRAY    11.7 -> 4.7 B, 30 ns
-//	a    PLAIN  8.0 -> 3.5 B,  50-70 ns    DELTA_BINARY_PACKED ~3   -> ~3 B,   2 ns
-//	b    PLAIN  8.0 -> 3.8 B,  55-70 ns    BYTE_STREAM_SPLIT    8.0 -> 6.1 B, 15 ns
-//	c    PLAIN 14.9 -> 3.2 B,  70 ns       DELTA_BYTE_ARRAY     6.8 -> 2.4 B, 17 ns
+//	key  PLAIN  6.8 B, 135-145 ns   DELTA_BYTE_ARRAY     4.9 B, 55-74 ns
+//	a    PLAIN  3.3 B,  58-78 ns    DELTA_BINARY_PACKED  2.7 B, 13-20 ns
+//	b    PLAIN  3.6 B,  71-85 ns
+//	c    PLAIN  3.2 B,  91-119 ns   DELTA_BYTE_ARRAY     2.5 B, 60 ns
+//	     a dictionary, given up after 4096 rows for DELTA_BYTE_ARRAY:
+//	                                                     2.5 B, 46-49 ns
 //
-// So NOT NULL integers (BIGINT, INTEGER, TIMESTAMP, DATE) are written
-// DELTA_BINARY_PACKED: sorted keys and timestamps become a few bits a
-// value, random ones their width. NOT NULL byte arrays are
-// DELTA_BYTE_ARRAY unless a dictionary pays (few distinct values: then
-// dictionary indexes, smaller still and the fastest to read); key columns
-// always, as sorted keys share prefixes and repeat a key in a zero-length
-// suffix. Nullable columns are PLAIN or dictionary-encoded, as before:
-// arrow-go's delta encoders break on a page of only NULLs (below). DOUBLE
-// stays PLAIN (or a dictionary): BYTE_STREAM_SPLIT made the benchmark's
-// decimal-like doubles 60% larger and saved about 15 ns of a compaction's
-// ~450 ns a row (CPU profile). Were the benchmark's value columns NOT
-// NULL, compaction output would go from 17.0 to 13.7 bytes a row; as they
-// are nullable, only the key is delta-encoded: 15.1 bytes a row. The
-// readers decode each page once into PLAIN's layout (read_recode.go).
+// and the four together (BenchmarkWrite) 17.0 B and 350-410 ns a row
+// PLAIN, 13.7 B and 165-205 ns as chosen here. So integers (BIGINT,
+// INTEGER, TIMESTAMP, DATE) are DELTA_BINARY_PACKED: sorted keys and
+// timestamps become a few bits a value, random ones their width. Byte
+// arrays are DELTA_BYTE_ARRAY when they are key columns (sorted keys
+// share prefixes and repeat a key in a zero-length suffix), else
+// dictionary-encoded while the dictionary pays and DELTA_BYTE_ARRAY when
+// it does not: a dictionary of few values is smaller still and the
+// fastest to read, and pqwrite weighs it on each column chunk's first
+// 4096 rows, which costs nothing noticeable when it loses. DOUBLE is
+// PLAIN or, where it pays, a dictionary: BYTE_STREAM_SPLIT would spare
+// zstd most of its work on b (21 against 58 ns, 64 KiB pages) but make
+// the column twice as large (7.4 against 3.8 bytes). BOOLEAN is PLAIN, a
+// bit a value. Nullable columns are encoded as NOT NULL ones: pqwrite's
+// delta encoders write a page of only NULLs like any other page (arrow-go's
+// could not). The readers decode each page once into PLAIN's layout
+// (read_recode.go).
 
-// dictionarySample is how many of a column's first values decide whether
-// it is dictionary-encoded.
-const dictionarySample = 4096
-
-// columnEncodings returns the writer properties that choose each column's
-// encoding, from the file's first rows (nil: none).
-func columnEncodings(sch *schema.Schema, first arrow.RecordBatch) []parquet.WriterProperty {
-	var props []parquet.WriterProperty
-	for i, c := range sch.Columns() {
-		var firstValues arrow.Array
-		if first != nil {
-			firstValues = first.Column(i)
-		}
-		if enc, ok := deltaEncoding(c, i < sch.NumKeys(), firstValues); ok {
-			props = append(props, parquet.WithDictionaryFor(c.Name, false), parquet.WithEncodingFor(c.Name, enc))
-			continue
-		}
-		// Keep a dictionary only where it pays: decided per column chunk
-		// from its first page (low-cardinality values keep it; random
-		// numbers, which only waste hashing, drop it).
-		props = append(props, parquet.WithDictionaryCostFallbackFor(c.Name, true))
+// columnEncodings returns the columns of sch as pqwrite writes them, each
+// with its encoding.
+func columnEncodings(sch *schema.Schema) []pqwrite.Column {
+	cols := sch.Columns()
+	out := make([]pqwrite.Column, len(cols))
+	for i, c := range cols {
+		enc, fallback := columnEncoding(c, i < sch.NumKeys())
+		out[i] = pqwrite.Column{Name: c.Name, Type: c.Type.Arrow(), Nullable: c.Nullable, Encoding: enc, Fallback: fallback}
 	}
-	return props
+	return out
 }
 
-// deltaEncoding returns the delta encoding of column c (a key column
-// when key; first holds its first values, or is nil), or false when it is
-// PLAIN or dictionary-encoded.
-func deltaEncoding(c schema.Column, key bool, first arrow.Array) (parquet.Encoding, bool) {
+// columnEncoding returns the encoding of column c (a key column when
+// key) and, for a dictionary, the encoding of chunks where it does not
+// pay.
+func columnEncoding(c schema.Column, key bool) (enc, fallback pqwrite.Encoding) {
 	switch {
-	case c.Nullable:
-		// arrow-go's (v18.8.0) delta encoders keep a stale bit writer
-		// after they flush a page: a page with no values (all NULL) after
-		// one with values is cut at once, written with the bytes of the
-		// page before, and fails to write when the encoder's pooled
-		// buffer is a fresh one (slice bounds out of range), which
-		// -race's random pools make happen (TestRandomRoundTrip);
-		// DELTA_BYTE_ARRAY's such page no reader can read
-		// (TestNullRunInDeltaBytes). Only NOT NULL columns, keys among
-		// them, are delta-encoded.
-		return 0, false
 	case c.Type.IntegerLike():
-		return parquet.Encodings.DeltaBinaryPacked, true
-	case (c.Type == schema.Varchar || c.Type == schema.Varbinary) &&
-		(key || first == nil || !dictionaryPays(first)):
-		return parquet.Encodings.DeltaByteArray, true
-	}
-	return 0, false
-}
-
-// dictionaryPays says whether a byte array column's first values
-// (dictionarySample of them) take less than half their PLAIN size as a
-// dictionary and its indexes: few distinct values, often repeated.
-// Half, because the alternative, DELTA_BYTE_ARRAY, is smaller than PLAIN.
-func dictionaryPays(col arrow.Array) bool {
-	offs, data, ok := byteArrays(col)
-	if !ok {
-		return false
-	}
-	n := min(col.Len(), dictionarySample)
-	distinct := make(map[string]struct{}, 256)
-	plain, dict, values := 0, 0, 0
-	for i := range n {
-		if col.IsNull(i) {
-			continue
+		return pqwrite.DeltaBinaryPacked, pqwrite.Plain
+	case c.Type == schema.Varchar || c.Type == schema.Varbinary:
+		if key {
+			return pqwrite.DeltaByteArray, pqwrite.Plain
 		}
-		v := data[offs[i]:offs[i+1]]
-		values++
-		plain += 4 + len(v)
-		// A view of the batch's bytes: the map does not outlive them.
-		k := unsafe.String(unsafe.SliceData(v), len(v))
-		if _, ok := distinct[k]; !ok {
-			distinct[k] = struct{}{}
-			dict += 4 + len(v)
-		}
+		return pqwrite.Dictionary, pqwrite.DeltaByteArray
+	case c.Type == schema.Double:
+		return pqwrite.Dictionary, pqwrite.Plain
 	}
-	if values == 0 {
-		return true
-	}
-	dict += values * bits.Len(uint(len(distinct))) / 8
-	return dict < plain/2
+	return pqwrite.Plain, pqwrite.Plain
 }
