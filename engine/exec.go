@@ -29,6 +29,20 @@ type ExecContext struct {
 	// Readers keeps open data file readers between statements (nil: each
 	// scan opens and closes its own).
 	Readers *ReaderPool
+	// Room, when set, keeps operators from one run of a plan to the next
+	// run of the same plan with the same Room: an operator that closes
+	// leaves itself there, and the next Open of its kind takes it rather
+	// than allocating one. Only for a caller that runs a plan again and
+	// again, one run at a time, opening each run's operators once and
+	// touching none after the run closed (a prepared statement's kept
+	// plan: a chain of nodes over one table scan).
+	Room *Room
+}
+
+// Room is where operators wait for the next run of their plan
+// (ExecContext.Room). The zero Room is empty.
+type Room struct {
+	short *scanShortOp
 }
 
 // TempDirOrDefault is where operators spill.
@@ -50,6 +64,16 @@ type MemoryPool struct {
 
 // NewMemoryPool returns a pool of limit bytes (no limit if limit <= 0).
 func NewMemoryPool(limit int64) *MemoryPool { return &MemoryPool{limit: limit} }
+
+// Reset makes p a pool of limit bytes with nothing reserved, as
+// NewMemoryPool makes one: a caller that runs statements one after
+// another keeps one pool rather than allocating one each. Nothing may
+// hold reservations in p (the statement that used it has closed).
+func (p *MemoryPool) Reset(limit int64) {
+	p.limit = limit
+	p.used.Store(0)
+	p.peak.Store(0)
+}
 
 // TryReserve reserves n bytes and reports whether it could.
 func (p *MemoryPool) TryReserve(n int64) bool {

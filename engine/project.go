@@ -103,6 +103,12 @@ func (p *Project) Open(ec *ExecContext) (Operator, error) {
 	return &projectOp{plan: p, sch: sch, ec: ec, input: in, pass: passes(p.Exprs, in.Schema(), sch)}, nil
 }
 
+// PassesInput reports whether p outputs its input's batches as they are,
+// under an equal schema: running p.Input in p's place gives the same
+// batches. A caller that runs one plan many times (a prepared
+// statement's kept plan) can leave such a projection out.
+func (p *Project) PassesInput() bool { return passes(p.Exprs, p.Input.Schema(), p.Schema()) }
+
 // passes reports whether a projection outputs its input as it is: each
 // output column the input's column at its place, under the same field
 // (SELECT v, n over a scan of v and n).

@@ -134,16 +134,32 @@ func (p *TableScan) KeyOrdered() bool {
 
 // leaves returns the leaves whose region meets the filters on every
 // row-key dimension.
-func (p *TableScan) leaves() []*partition.Partition {
-	filters := scanMergeFilters(p.Filters)
-	if len(filters) == 0 {
-		return p.State.Partitions.Leaves()
+func (p *TableScan) leaves() []*partition.Partition { return p.appendLeaves(nil) }
+
+// appendLeaves appends to dst the leaves whose region meets the filters
+// on every row-key dimension, in key order (Tree.Leaves). It walks the
+// tree itself rather than through Tree.LeavesWhere so that a point
+// lookup, which reuses dst, allocates neither the result nor a closure.
+func (p *TableScan) appendLeaves(dst []*partition.Partition) []*partition.Partition {
+	return scanAppendLeaves(dst, p.State.Partitions, p.State.Partitions.Root(), scanMergeFilters(p.Filters))
+}
+
+// scanAppendLeaves appends the leaves at or below part that meet the
+// filters. A parent's region encloses its children's: below a parent the
+// filters miss, no leaf meets them.
+func scanAppendLeaves(dst []*partition.Partition, t *partition.Tree, part *partition.Partition, filters []ColumnSpans) []*partition.Partition {
+	if len(filters) > 0 && !scanLeafMeets(part, filters) {
+		return dst
 	}
-	// A parent's region encloses its children's: a parent the filters
-	// miss has no leaf they meet.
-	return p.State.Partitions.LeavesWhere(func(part *partition.Partition) bool {
-		return scanLeafMeets(part, filters)
-	})
+	if part.IsLeaf() {
+		return append(dst, part)
+	}
+	for _, id := range part.Children {
+		if child, ok := t.Get(id); ok {
+			dst = scanAppendLeaves(dst, t, child, filters)
+		}
+	}
+	return dst
 }
 
 // scanLeafMeets reports whether a leaf's region meets the filters on its
@@ -265,13 +281,20 @@ func scanValidate(t *table.Table, s *state.State, columns []int, filters []Colum
 // its fields in a map, so schemas are kept per table definition (which
 // ALTER replaces, never changes) and column list.
 func scanSchema(t *table.Table, columns []int) *arrow.Schema {
-	var key strings.Builder
-	key.Grow(4 * len(columns))
-	for _, c := range columns {
-		key.WriteString(strconv.Itoa(c))
-		key.WriteByte(',')
+	k := scanSchemaKey{sch: t.Def.Schema, n: len(columns)}
+	if len(columns) <= len(k.few) {
+		for i, c := range columns {
+			k.few[i] = int32(c)
+		}
+	} else {
+		var key strings.Builder
+		key.Grow(4 * len(columns))
+		for _, c := range columns {
+			key.WriteString(strconv.Itoa(c))
+			key.WriteByte(',')
+		}
+		k.many = key.String()
 	}
-	k := scanSchemaKey{sch: t.Def.Schema, cols: key.String()}
 	scanSchemas.mu.Lock()
 	defer scanSchemas.mu.Unlock()
 	if s, ok := scanSchemas.m[k]; ok {
@@ -290,9 +313,14 @@ func scanSchema(t *table.Table, columns []int) *arrow.Schema {
 	return s
 }
 
+// scanSchemaKey names a schema by its table definition's schema and its
+// columns: up to len(few) of them in few (a key every scan can make
+// without allocating), more as a list in many.
 type scanSchemaKey struct {
 	sch  *schema.Schema
-	cols string
+	n    int
+	few  [8]int32
+	many string
 }
 
 var scanSchemas = struct {

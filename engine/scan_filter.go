@@ -87,10 +87,20 @@ func (f *scanFilter) match(col arrow.Array, keep []bool, scratch *[]byte) {
 type scanIntSpans []datafile.IntSpan
 
 func newScanIntSpans(t schema.Type, ss SpanSet) scanIntSpans {
+	return appendScanIntSpans(nil, t, ss)
+}
+
+// appendScanIntSpans appends the spans as integers to dst, so that a
+// caller with room of its own allocates nothing: nil when they are not
+// integers' encodings, else non-nil even when empty (newScanIntSpans).
+func appendScanIntSpans(dst scanIntSpans, t schema.Type, ss SpanSet) scanIntSpans {
 	if !t.IntegerLike() {
 		return nil
 	}
-	out := make(scanIntSpans, 0, len(ss)+1) // non-nil even when empty
+	out := dst
+	if out == nil {
+		out = make(scanIntSpans, 0, len(ss)+1)
+	}
 	for _, s := range ss {
 		span := datafile.IntSpan{Lo: math.MinInt64, Open: len(s.Hi) == 0}
 		var err error

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/dormousedb/dormouse/storage/catalog"
 	"github.com/dormousedb/dormouse/storage/datafile"
 	"github.com/dormousedb/dormouse/storage/iterator"
 	"github.com/dormousedb/dormouse/storage/partition"
@@ -50,7 +52,8 @@ func (p *TableScan) shortKeys() (SpanSet, bool) {
 		return nil, false
 	}
 	spans := merged[0].Spans
-	ints := newScanIntSpans(sch.RowKeys[0].Type, spans)
+	var buf [4]datafile.IntSpan // enough for most lookups: no allocation
+	ints := appendScanIntSpans(buf[:0], sch.RowKeys[0].Type, spans)
 	if len(ints) == 0 {
 		return nil, false
 	}
@@ -63,11 +66,39 @@ func (p *TableScan) shortKeys() (SpanSet, bool) {
 			return nil, false
 		}
 	}
-	if spec, err := iterator.FromDef(p.Table.Def); err != nil || !spec.Empty() {
+	if !scanPlainTable(p.Table.Def) {
 		return nil, false
 	}
 	return spans, true
 }
+
+// scanPlainTable reports whether a table has no iterators (its
+// iterator.Spec is empty and valid). Lookups ask on every scan, and
+// reading the definition's properties costs a tenth of a lookup's own
+// engine time, so the answer is kept per definition (which ALTER
+// replaces, never changes).
+func scanPlainTable(def *catalog.TableDef) bool {
+	scanPlain.mu.Lock()
+	plain, ok := scanPlain.m[def]
+	scanPlain.mu.Unlock()
+	if ok {
+		return plain
+	}
+	spec, err := iterator.FromDef(def)
+	plain = err == nil && spec.Empty()
+	scanPlain.mu.Lock()
+	if len(scanPlain.m) >= 4096 {
+		clear(scanPlain.m) // bounded: a process sees few definitions
+	}
+	scanPlain.m[def] = plain
+	scanPlain.mu.Unlock()
+	return plain
+}
+
+var scanPlain = struct {
+	mu sync.Mutex
+	m  map[*catalog.TableDef]bool
+}{m: map[*catalog.TableDef]bool{}}
 
 // scanShortOp is the short read of a TableScan (see shortKeys).
 type scanShortOp struct {
@@ -81,17 +112,38 @@ type scanShortOp struct {
 	leaves  []*partition.Partition
 	li      int
 	filter  scanFilter // the current leaf's key filter
-	files   []string   // the current leaf's files left to read
+	files   []string   // the current leaf's files to read, from files[fi] on
+	fi      int
+	// pending are records read and not yet returned, from pending[pi] on.
 	pending []arrow.RecordBatch
+	pi      int
 	general *scanPartOp // reads a file the short read cannot
 	// generalStats counts what general read, for EXPLAIN ANALYZE.
 	generalStats *NodeStats
 	emitted      int64
 	err          error
+
+	// Room for a lookup's few leaves, files, records and key ranges, so
+	// that one allocates the operator and nothing else of its own.
+	leafBuf    [2]*partition.Partition
+	fileBuf    [4]string
+	pendingBuf [2]arrow.RecordBatch
+	intBuf     [2]datafile.IntSpan
 }
 
 func newScanShortOp(ec *ExecContext, p *TableScan, spans SpanSet, stats *NodeStats, sch *arrow.Schema) *scanShortOp {
-	return &scanShortOp{ec: ec, plan: p, stats: stats, schema: sch, spans: spans}
+	var o *scanShortOp
+	if ec.Room != nil {
+		o, ec.Room.short = ec.Room.short, nil
+	}
+	if o == nil {
+		o = &scanShortOp{}
+		o.leaves, o.files, o.pending = o.leafBuf[:0], o.fileBuf[:0], o.pendingBuf[:0]
+	}
+	// A new operator but for its room, which a kept one brings.
+	*o = scanShortOp{ec: ec, plan: p, stats: stats, schema: sch, spans: spans,
+		leaves: o.leaves[:0], files: o.files[:0], pending: o.pending[:0]}
+	return o
 }
 
 func (o *scanShortOp) Schema() *arrow.Schema { return o.schema }
@@ -115,7 +167,7 @@ func (o *scanShortOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 	p := o.plan
 	if !o.started {
 		o.started = true
-		o.leaves = p.leaves()
+		o.leaves = p.appendLeaves(o.leaves[:0])
 		if o.stats != nil {
 			o.stats.Count("partitions", int64(len(o.leaves)), int64(len(p.State.Partitions.Leaves())))
 		}
@@ -127,10 +179,12 @@ func (o *scanShortOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		var rec arrow.RecordBatch
 		switch {
-		case len(o.pending) > 0:
-			rec = o.pending[0]
-			o.pending[0] = nil
-			o.pending = o.pending[1:]
+		case o.pi < len(o.pending):
+			rec = o.pending[o.pi]
+			o.pending[o.pi] = nil
+			if o.pi++; o.pi == len(o.pending) {
+				o.pending, o.pi = o.pending[:0], 0
+			}
 		case o.general != nil:
 			var err error
 			if rec, err = o.general.Next(ctx); err == io.EOF {
@@ -150,9 +204,9 @@ func (o *scanShortOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 			} else if err != nil {
 				return nil, err
 			}
-		case len(o.files) > 0:
-			key := o.files[0]
-			o.files = o.files[1:]
+		case o.fi < len(o.files):
+			key := o.files[o.fi]
+			o.fi++
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
@@ -192,12 +246,12 @@ func (o *scanShortOp) startLeaf(leaf *partition.Partition) error {
 		spans = spans.Intersect(RangeSpanSet(r))
 	}
 	typ := p.Table.Def.Schema.RowKeys[0].Type
-	o.filter = scanFilter{col: 0, typ: typ, spans: spans, ints: newScanIntSpans(typ, spans)}
+	o.filter = scanFilter{col: 0, typ: typ, spans: spans, ints: appendScanIntSpans(o.intBuf[:0], typ, spans)}
 	refs, err := scanPartRefs(p.part(leaf))
 	if err != nil {
 		return err
 	}
-	o.files = o.files[:0]
+	o.files, o.fi = o.files[:0], 0
 	for _, ref := range refs {
 		f, ok := p.State.File(ref.File)
 		if !ok {
@@ -236,18 +290,20 @@ func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err er
 	if err != nil {
 		return false, err
 	}
-	var recs []arrow.RecordBatch
+	// The records go to o.pending; a read that fails or falls back
+	// takes back those it added.
+	start := len(o.pending)
 	defer func() {
 		if err != nil || !ok {
-			for _, rec := range recs {
+			for i, rec := range o.pending[start:] {
 				rec.Release()
+				o.pending[start+i] = nil
 			}
-			recs = nil
+			o.pending = o.pending[:start]
 		}
 		if cerr := scanClose(o.ec, p.Table, key, 0, r, pooled, err == nil); err == nil {
 			err = cerr
 		}
-		o.pending = append(o.pending, recs...)
 	}()
 	var groups, pagesKept, pagesTotal int64
 	for rg := range r.NumRowGroups() {
@@ -283,7 +339,7 @@ func (o *scanShortOp) readFile(ctx context.Context, key string) (ok bool, err er
 				return false, err
 			}
 		}
-		recs = append(recs, array.NewRecordBatch(o.schema, cols, n))
+		o.pending = append(o.pending, array.NewRecordBatch(o.schema, cols, n))
 		for _, c := range cols {
 			c.Release()
 		}
@@ -310,14 +366,18 @@ func shortPages(r *datafile.Reader, rg int, columns []int, found []datafile.RowR
 }
 
 func (o *scanShortOp) Close() error {
-	for _, rec := range o.pending {
+	for _, rec := range o.pending[o.pi:] {
 		rec.Release()
 	}
-	o.pending, o.files, o.leaves = nil, nil, nil
+	clear(o.pending)
+	o.pending, o.pi, o.files, o.fi, o.leaves = o.pending[:0], 0, o.files[:0], 0, o.leaves[:0]
+	var err error
 	if o.general != nil {
-		err := o.general.Close()
+		err = o.general.Close()
 		o.general = nil
-		return err
 	}
-	return nil
+	if o.ec.Room != nil {
+		o.ec.Room.short = o // Close again (as Next's end and the parent's do) keeps it there
+	}
+	return err
 }

@@ -94,6 +94,7 @@ func shortTestRandom(t *testing.T, store objstore.Store, iterations int) {
 		}
 		pool.Close()
 	}()
+	var room Room
 	for iter := range iterations {
 		var spans SpanSet
 		switch rng.IntN(4) {
@@ -128,10 +129,14 @@ func shortTestRandom(t *testing.T, store objstore.Store, iterations int) {
 			if iter%2 == 1 {
 				// Go's allocator: pooled readers and their page cache, the
 				// way the server reads (the checked allocator opens a
-				// reader of its own, without a cache).
-				ec.Alloc, ec.Readers = memory.DefaultAllocator, pool
+				// reader of its own, without a cache), and the operator
+				// of the last such read reused, as a kept plan's is.
+				ec.Alloc, ec.Readers, ec.Room = memory.DefaultAllocator, pool, &room
 			}
 			got, general := shortTestRun(t, ec, p)
+			if ec.Room != nil && room.short == nil {
+				t.Errorf("the closed operator was not kept")
+			}
 			if general {
 				t.Errorf("a file was read the general way")
 			}

@@ -94,21 +94,27 @@ func (ss SpanSet) Union(o SpanSet) SpanSet {
 	return NewSpanSet(append(append(make([]Span, 0, len(ss)+len(o)), ss...), o...)...)
 }
 
+// Intersect returns the values in both spans: the greater lower bound
+// and the lesser upper bound (Empty when they do not meet).
+func (s Span) Intersect(o Span) Span {
+	lo := s.Lo
+	if bytes.Compare(o.Lo, lo) > 0 {
+		lo = o.Lo
+	}
+	hi := s.Hi
+	if hiLess(o.Hi, hi) {
+		hi = o.Hi
+	}
+	return Span{lo, hi}
+}
+
 // Intersect returns the values in both sets.
 func (ss SpanSet) Intersect(o SpanSet) SpanSet {
 	var out SpanSet
 	i, j := 0, 0
 	for i < len(ss) && j < len(o) {
 		a, b := ss[i], o[j]
-		lo := a.Lo
-		if bytes.Compare(b.Lo, lo) > 0 {
-			lo = b.Lo
-		}
-		hi := a.Hi
-		if hiLess(b.Hi, hi) {
-			hi = b.Hi
-		}
-		if s := (Span{lo, hi}); !s.Empty() {
+		if s := a.Intersect(b); !s.Empty() {
 			out = append(out, s)
 		}
 		// Advance the span that ends first.

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/dormousedb/dormouse/engine/expr"
 	"github.com/dormousedb/dormouse/engine/sqlerr"
 	"github.com/dormousedb/dormouse/sql"
 )
@@ -49,9 +51,28 @@ type conn struct {
 	implicit, failed bool
 	tag              []byte // scratch: a CommandComplete's tag (sendComplete)
 	complete         pgproto3.CommandComplete
-	spareRows        *rowWriter        // a row writer no portal holds, for the next one
-	reported         map[string]string // ParameterStatus values the client has
-	reportedGen      uint64            // the session's SettingsGeneration when they were reported
+	ready            pgproto3.ReadyForQuery // readyForQuery's message, sent at once
+	spareRows        *rowWriter             // a row writer no portal holds, for the next one
+	reported         map[string]string      // ParameterStatus values the client has
+	reportedGen      uint64                 // the session's SettingsGeneration when they were reported
+
+	// The settings each statement reads, read once per change of the
+	// session's settings (settingsGen-1 is the SettingsGeneration they
+	// were read at; 0: never): statement_timeout and timezone.
+	settingsGen uint64
+	timeout     time.Duration
+	timeZone    string
+	// stmtCtx is the context of the statements that run to their end in
+	// one Execute without a statement_timeout (portalContext), made once
+	// and again only after a cancellation ended it.
+	stmtCtx    context.Context
+	stmtCancel context.CancelCauseFunc
+	// Bind's scratch: the expression context text parameters are parsed
+	// in, and a parameter slice and one-value integer arrays no portal
+	// holds (decodeParams, takeInt, putParams).
+	paramCtx    expr.Context
+	spareParams []arrow.Array
+	spareInts   []arrow.Array
 
 	mu      sync.Mutex
 	running context.CancelCauseFunc // the statement running now, for CancelRequest
@@ -245,7 +266,8 @@ func (c *conn) sync() {
 // status.
 func (c *conn) readyForQuery() {
 	c.reportSettings()
-	c.w.send(&pgproto3.ReadyForQuery{TxStatus: byte(c.sess.TxnStatus())})
+	c.ready.TxStatus = byte(c.sess.TxnStatus())
+	c.w.send(&c.ready)
 	c.w.flush()
 }
 
@@ -285,7 +307,7 @@ func noticeResponse(n *sql.Notice) *pgproto3.NoticeResponse {
 // statement_timeout call cancel, which cancels the statement's context.
 // endStatement, given what statement returns, ends the statement's run.
 func (c *conn) statement(cancel context.CancelCauseFunc) (timeout *time.Timer) {
-	if d := statementTimeout(c.sess); d > 0 {
+	if d := c.statementTimeout(); d > 0 {
 		timeout = time.AfterFunc(d, func() { cancel(errTimeout) })
 	}
 	c.mu.Lock()
@@ -332,14 +354,39 @@ func (c *conn) checkClient() {
 	c.watch.Reset(clientCheckInterval)
 }
 
-// cancelRunning cancels the running statement (CancelRequest).
+// cancelRunning cancels the running statement (CancelRequest). It
+// cancels while holding c.mu, so that the cancellation lands before
+// endStatement: statements that run in the connection's shared context
+// (portalContext) renew it once cancelled, and one that starts after
+// this one ended must not be cancelled in its place.
 func (c *conn) cancelRunning() {
 	c.mu.Lock()
-	cancel := c.running
-	c.mu.Unlock()
-	if cancel != nil {
-		cancel(errCancelRequest)
+	defer c.mu.Unlock()
+	if c.running != nil {
+		c.running(errCancelRequest)
 	}
+}
+
+// readSettings reads the settings each statement needs, when they
+// changed since it last did.
+func (c *conn) readSettings() {
+	if gen := c.sess.SettingsGeneration(); c.settingsGen != gen+1 {
+		c.timeout = statementTimeout(c.sess)
+		c.timeZone, _ = c.sess.Setting("timezone")
+		c.settingsGen = gen + 1
+	}
+}
+
+// statementTimeout is the session's statement_timeout (0: none).
+func (c *conn) statementTimeout() time.Duration {
+	c.readSettings()
+	return c.timeout
+}
+
+// sessionTimeZone is the session's timezone setting.
+func (c *conn) sessionTimeZone() string {
+	c.readSettings()
+	return c.timeZone
 }
 
 // stmtError turns the error of a statement run under ctx into what the
@@ -365,7 +412,7 @@ func (c *conn) closeAll() {
 
 func (c *conn) closePortals() {
 	for name, p := range c.portals {
-		p.close()
+		c.closePortal(p)
 		delete(c.portals, name)
 	}
 }

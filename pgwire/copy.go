@@ -17,6 +17,8 @@ func (c *conn) copy(p *portal) error {
 		// COPY to or from a file: let the session explain why not.
 		return c.run(p, 0)
 	}
+	// A context of its own: COPY FROM reads the data on a goroutine.
+	c.portalContext(p, false)
 	defer c.endStatement(c.statement(p.cancel))
 	var err error
 	if from {

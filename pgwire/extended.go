@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -71,38 +72,41 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 			return errorf("42P03", "portal \"%s\" already exists", m.DestinationPortal)
 		}
 	} else if old, ok := c.portals[""]; ok {
-		old.close()
+		c.closePortal(old)
 		delete(c.portals, "")
 	}
 	if len(m.Parameters) != len(stmt.paramOIDs) {
 		return errorf("08P01", "bind message supplies %d parameters, but prepared statement \"%s\" requires %d",
 			len(m.Parameters), m.PreparedStatement, len(stmt.paramOIDs))
 	}
-	params, err := c.decodeParams(stmt, m.DestinationPortal, m.ParameterFormatCodes, m.Parameters)
+	params, owned, err := c.decodeParams(stmt, m.DestinationPortal, m.ParameterFormatCodes, m.Parameters)
 	if err != nil {
 		return err
 	}
 	cols := stmt.st.Columns()
 	formats, err := resultFormats(m.ResultFormatCodes, len(cols))
 	if err != nil {
-		release(params)
+		c.putParams(params, owned)
 		return err
 	}
-	c.portals[m.DestinationPortal] = newPortal(c.ctx, stmt, params, cols, formats)
+	c.portals[m.DestinationPortal] = &portal{stmt: stmt, params: params, owned: owned, cols: cols, formats: formats}
 	c.w.send(&pgproto3.BindComplete{})
 	return nil
 }
 
 // decodeParams reads Bind's parameter values, in text or binary, as one
-// one-row array each of the statement's parameter types.
-func (c *conn) decodeParams(stmt *prepared, portal string, codes []int16, values [][]byte) ([]arrow.Array, error) {
+// one-row array each of the statement's parameter types, in a slice that
+// goes back to the connection with putParams. owned marks the arrays
+// that are the connection's (takeInt): a BIGINT or INTEGER written
+// plainly (pgtypes.PlainInt, BinaryInt), a point lookup's key, is put in
+// one of those rather than in a new array.
+func (c *conn) decodeParams(stmt *prepared, portal string, codes []int16, values [][]byte) (out []arrow.Array, owned uint64, err error) {
 	if len(codes) > 1 && len(codes) != len(values) {
-		return nil, errorf("08P01", "bind message has %d parameter formats but %d parameters", len(codes), len(values))
+		return nil, 0, errorf("08P01", "bind message has %d parameter formats but %d parameters", len(codes), len(values))
 	}
 	types := stmt.st.ParamTypes()
-	tz, _ := c.sess.Setting("timezone")
-	ec := &expr.Context{Ctx: c.ctx, Alloc: memory.DefaultAllocator, Now: time.Now().UnixMicro(), TimeZone: tz}
-	out := make([]arrow.Array, 0, len(values))
+	var ec *expr.Context // made for the first value read the general way
+	out, c.spareParams = c.spareParams[:0], nil
 	for i, v := range values {
 		format := pgtypes.TextFormat
 		switch {
@@ -111,14 +115,92 @@ func (c *conn) decodeParams(stmt *prepared, portal string, codes []int16, values
 		case len(codes) > 1:
 			format = codes[i]
 		}
+		if n, ok := plainInt(types[i], stmt.paramOIDs[i], format, v); ok && i < 64 {
+			out = append(out, c.takeInt(types[i], n))
+			owned |= 1 << i
+			continue
+		}
+		if ec == nil {
+			c.paramCtx = expr.Context{Ctx: c.ctx, Alloc: memory.DefaultAllocator, Now: time.Now().UnixMicro(), TimeZone: c.sessionTimeZone()}
+			ec = &c.paramCtx
+		}
 		a, err := decodeParam(ec, types[i], stmt.paramOIDs[i], format, v)
 		if err != nil {
-			release(out)
-			return nil, paramError(err, portal, i+1, format)
+			c.putParams(out, owned)
+			return nil, 0, paramError(err, portal, i+1, format)
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return out, owned, nil
+}
+
+// plainInt reads a parameter value that is a BIGINT or INTEGER written
+// plainly, as decodeParam would read it; false for any other value, which
+// decodeParam reads.
+func plainInt(t arrow.DataType, oid uint32, format int16, v []byte) (int64, bool) {
+	switch {
+	case v == nil:
+		return 0, false
+	case format == pgtypes.TextFormat:
+		return pgtypes.PlainInt(v, t)
+	case format == pgtypes.BinaryFormat:
+		return pgtypes.BinaryInt(oid, v, t)
+	}
+	return 0, false
+}
+
+// takeInt returns a one-value array of t (BIGINT or INTEGER) holding v,
+// one of the connection's: nothing but the portal it goes to reads it,
+// and only until the portal closes (its rows close first), so the next
+// Bind may write it again.
+func (c *conn) takeInt(t arrow.DataType, v int64) arrow.Array {
+	var a arrow.Array
+	for i, s := range c.spareInts {
+		if arrow.TypeEqual(s.DataType(), t) {
+			a = s
+			last := len(c.spareInts) - 1
+			c.spareInts[i], c.spareInts[last] = c.spareInts[last], nil
+			c.spareInts = c.spareInts[:last]
+			break
+		}
+	}
+	if a == nil {
+		size := 8
+		if t.ID() == arrow.INT32 {
+			size = 4
+		}
+		d := array.NewData(t, 1, []*memory.Buffer{nil, memory.NewBufferBytes(make([]byte, size))}, nil, 0, 0)
+		a = array.MakeFromData(d)
+		d.Release()
+	}
+	// The array reads its value from this buffer (Arrow's layout: little
+	// endian on the platforms Go's arrow supports).
+	buf := a.Data().Buffers()[1].Bytes()
+	if len(buf) == 4 {
+		binary.LittleEndian.PutUint32(buf, uint32(int32(v)))
+	} else {
+		binary.LittleEndian.PutUint64(buf, uint64(v))
+	}
+	return a
+}
+
+// putParams takes back a portal's parameters: the connection's own
+// arrays (owned) for takeInt, the others released, and the slice for the
+// next Bind.
+func (c *conn) putParams(params []arrow.Array, owned uint64) {
+	for i, a := range params {
+		switch {
+		case a == nil:
+		case i < 64 && owned&(1<<i) != 0:
+			c.spareInts = append(c.spareInts, a)
+		default:
+			a.Release()
+		}
+	}
+	clear(params)
+	if cap(params) > cap(c.spareParams) {
+		c.spareParams = params[:0]
+	}
 }
 
 // paramError says which parameter a value error is about, as PostgreSQL's
@@ -154,14 +236,6 @@ func decodeParam(ec *expr.Context, t arrow.DataType, oid uint32, format int16, v
 		return b.NewArray(), nil
 	}
 	return nil, errorf("08P01", "unsupported format code: %d", format)
-}
-
-func release(arrs []arrow.Array) {
-	for _, a := range arrs {
-		if a != nil {
-			a.Release()
-		}
-	}
 }
 
 func (c *conn) describe(m *pgproto3.Describe) error {
@@ -224,7 +298,7 @@ func (c *conn) closeObject(m *pgproto3.Close) error {
 		delete(c.stmts, m.Name)
 	case 'P':
 		if p, ok := c.portals[m.Name]; ok {
-			p.close()
+			c.closePortal(p)
 			delete(c.portals, m.Name)
 		}
 	default:

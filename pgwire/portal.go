@@ -45,15 +45,20 @@ func (st *prepared) description(cols []sql.Column, formats []int16) *pgproto3.Ro
 // its operators, and its place in the current batch, for the next
 // Execute.
 type portal struct {
-	stmt    *prepared
-	params  []arrow.Array
+	stmt   *prepared
+	params []arrow.Array
+	// owned has bit i set when params[i] is one of the connection's
+	// one-value integer arrays (takeInt), which go back to it at close.
+	owned   uint64
 	formats []int16 // result formats, one per column
 	cols    []sql.Column
 
-	// ctx is the portal's: it lives until the portal closes, and
-	// CancelRequest and statement_timeout cancel it.
+	// ctx is the portal's, given at its first run (portalContext):
+	// CancelRequest and statement_timeout cancel it. shared says that it
+	// is the connection's statement context, which outlives the portal.
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	shared bool
 
 	rows sql.Rows
 	rw   *rowWriter
@@ -66,21 +71,39 @@ type portal struct {
 	describe bool
 }
 
-func newPortal(parent context.Context, stmt *prepared, params []arrow.Array, cols []sql.Column, formats []int16) *portal {
-	ctx, cancel := context.WithCancelCause(parent)
-	return &portal{stmt: stmt, params: params, cols: cols, formats: formats, ctx: ctx, cancel: cancel}
+// closePortal stops the portal's statement and releases what it holds,
+// giving its parameters' room back to the connection.
+func (c *conn) closePortal(p *portal) {
+	p.finish()
+	c.putParams(p.params, p.owned)
+	p.params, p.owned = nil, 0
+	if p.cancel != nil && !p.shared {
+		p.cancel(context.Canceled)
+	}
 }
 
-// close stops the portal's statement and releases what it holds.
-func (p *portal) close() {
-	p.finish()
-	for _, a := range p.params {
-		if a != nil {
-			a.Release()
-		}
+// portalContext gives p its context before its first run. A run that
+// takes the portal to its end (whole: an Execute without a row limit, a
+// simple query's statement) with no statement_timeout runs in the
+// connection's statement context, which serves statement after statement
+// until a CancelRequest ends it: the portal's rows are closed before the
+// Execute returns, so that nothing but the running statement can be
+// cancelled with it, and a context per statement (a cancelCtx and its
+// registration with the connection's) is saved. Otherwise the portal gets
+// a context of its own, which a suspended portal keeps from Execute to
+// Execute and a timeout cancels.
+func (c *conn) portalContext(p *portal, whole bool) {
+	if p.ctx != nil {
+		return
 	}
-	p.params = nil
-	p.cancel(context.Canceled)
+	if whole && c.statementTimeout() == 0 {
+		if c.stmtCtx == nil || c.stmtCtx.Err() != nil {
+			c.stmtCtx, c.stmtCancel = context.WithCancelCause(c.ctx)
+		}
+		p.ctx, p.cancel, p.shared = c.stmtCtx, c.stmtCancel, true
+		return
+	}
+	p.ctx, p.cancel = context.WithCancelCause(c.ctx)
 }
 
 // finish closes the result, keeping the portal (a finished portal
@@ -123,6 +146,7 @@ func (c *conn) start(p *portal) error {
 // max: as in PostgreSQL, reaching max suspends the portal even if no row
 // is left, and the next Execute completes it.
 func (c *conn) run(p *portal, max int) error {
+	c.portalContext(p, max == 0)
 	defer c.endStatement(c.statement(p.cancel))
 	if err := c.start(p); err != nil {
 		return err
@@ -132,12 +156,11 @@ func (c *conn) run(p *portal, max int) error {
 		return nil
 	}
 	if p.rw == nil {
-		tz, _ := c.sess.Setting("timezone")
 		p.rw, c.spareRows = c.spareRows, nil
 		if p.rw == nil {
 			p.rw = &rowWriter{}
 		}
-		p.rw.start(p.cols, p.formats, tz)
+		p.rw.start(p.cols, p.formats, c.sessionTimeZone())
 	}
 	n := 0
 	for {

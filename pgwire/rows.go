@@ -23,7 +23,10 @@ type rowWriter struct {
 
 	rec  arrow.RecordBatch
 	arrs []arrow.Array
-	encs []pgtypes.Encoder
+	// Per column, a static encoder (pgtypes.StaticEncoder), else in encs
+	// one made for the batch.
+	statics []pgtypes.ColumnEncoder
+	encs    []pgtypes.Encoder
 }
 
 // start makes the writer write rows of the given columns in the given
@@ -32,20 +35,26 @@ type rowWriter struct {
 func (rw *rowWriter) start(cols []sql.Column, formats []int16, timeZone string) {
 	rw.cols, rw.formats, rw.loc = cols, formats, expr.Location(timeZone)
 	clear(rw.encs) // they hold the last batch's arrays
-	rw.rec, rw.arrs, rw.encs = nil, nil, rw.encs[:0]
+	rw.rec, rw.arrs, rw.encs, rw.statics = nil, nil, rw.encs[:0], rw.statics[:0]
 }
 
 // reset makes the writer write rows of rec.
 func (rw *rowWriter) reset(rec arrow.RecordBatch) {
 	rw.rec = rec
 	rw.arrs = rec.Columns()
-	rw.encs = rw.encs[:0]
+	clear(rw.encs)
+	rw.encs, rw.statics = rw.encs[:0], rw.statics[:0]
 	for i, a := range rw.arrs {
 		oid := pgtypes.Text
 		if i < len(rw.cols) {
 			oid = rw.cols[i].OID
 		}
-		rw.encs = append(rw.encs, pgtypes.NewEncoder(a, oid, rw.format(i), rw.loc))
+		st := pgtypes.StaticEncoder(a, oid, rw.format(i))
+		var enc pgtypes.Encoder
+		if st == nil {
+			enc = pgtypes.NewEncoder(a, oid, rw.format(i), rw.loc)
+		}
+		rw.statics, rw.encs = append(rw.statics, st), append(rw.encs, enc)
 	}
 }
 
@@ -67,7 +76,11 @@ func (rw *rowWriter) write(w *writer, i int) {
 		}
 		lenAt := len(w.buf)
 		w.buf = append(w.buf, 0, 0, 0, 0)
-		w.buf = rw.encs[c](w.buf, i)
+		if st := rw.statics[c]; st != nil {
+			w.buf = st(w.buf, a, i)
+		} else {
+			w.buf = rw.encs[c](w.buf, i)
+		}
 		binary.BigEndian.PutUint32(w.buf[lenAt:], uint32(len(w.buf)-lenAt-4))
 	}
 	w.end(at)

@@ -12,7 +12,7 @@ func (c *conn) simpleQuery(text string) {
 	// A simple query ends the unnamed statement and portal.
 	delete(c.stmts, "")
 	if p, ok := c.portals[""]; ok {
-		p.close()
+		c.closePortal(p)
 		delete(c.portals, "")
 	}
 	c.endImplicit()
@@ -38,11 +38,12 @@ func (c *conn) simpleStatement(st *sql.Statement) error {
 	if name, all, ok := st.Deallocate(); ok {
 		return c.deallocate(name, all)
 	}
-	p := newPortal(c.ctx, &prepared{st: st}, nil, nil, nil)
-	defer p.close()
+	p := &portal{stmt: &prepared{st: st}}
+	defer c.closePortal(p)
 	if st.Command() == "COPY" {
 		return c.copy(p)
 	}
+	c.portalContext(p, true)
 	timeout := c.statement(p.cancel)
 	err := c.start(p)
 	c.endStatement(timeout)

@@ -167,8 +167,9 @@ func (s *Session) Execute(ctx context.Context, st *Statement, params []arrow.Arr
 		}
 	}
 	if len(params) > 0 {
-		s.params = &paramState{types: st.params, values: params}
-		defer func() { s.params = nil }()
+		s.execParams = paramState{types: st.params, values: params}
+		s.params = &s.execParams
+		defer func() { s.params, s.execParams = nil, paramState{} }()
 	}
 	s.running = st
 	rows, err := s.execute(ctx, st.text, st.stmt)

@@ -39,23 +39,22 @@ func (s *Session) bindPlanCached(ctx context.Context, st *Statement, q *ast.Quer
 	if err != nil {
 		return nil, nil, err
 	}
-	r, pushed, unlock, err := s.bindCached(ctx, st, snap, q)
+	r, pushed, locked, err := s.bindCached(ctx, st, snap, q)
 	if err != nil {
 		return nil, nil, err
 	}
-	if unlock == nil {
+	if !locked {
 		p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec}
 		plan, err := p.planRel(pushed)
 		return plan, describeRel(r), err
 	}
-	// r is the cached relation.
-	defer unlock()
+	// r is the cached relation. A kept plan (c.plan) is not taken here:
+	// queryKept found that this execution's parameters make its filter
+	// one the scan cannot apply exactly, so it is planned afresh.
 	c := &st.bound
+	defer c.mu.Unlock()
 	if c.cols == nil {
 		c.cols = describeRel(r)
-	}
-	if plan, ok := c.replan(ec); ok {
-		return plan, c.cols, nil
 	}
 	p := &planner{b: &binder{s: s, ctx: ctx, snap: snap}, ec: ec, record: c.plan == nil}
 	plan, err := p.planRel(pushed)
@@ -79,11 +78,18 @@ func (s *Session) bindPlanIn(ctx context.Context, snap *snapshot, q *ast.Query, 
 }
 
 func (s *Session) query(ctx context.Context, q *ast.Query) (Rows, error) {
+	st := s.running
+	cached := st != nil && st.stmt == q && !s.params.describing()
+	if cached {
+		if rows, ok, err := s.queryKept(ctx, st); ok {
+			return rows, err
+		}
+	}
 	ec := s.execContext(ctx, false)
 	var plan engine.Plan
 	var cols []Column
 	var err error
-	if st := s.running; st != nil && st.stmt == q && !s.params.describing() {
+	if cached {
 		plan, cols, err = s.bindPlanCached(ctx, st, q, ec)
 	} else {
 		var r rel

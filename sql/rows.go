@@ -81,11 +81,20 @@ type planRows struct {
 	tag    string // "SELECT" counts rows
 	after  func() // run once when the stream ends or closes
 	closed bool
+	// run is the kept plan's run the rows use, given back to kept when
+	// they close (prepare_cache.go); nil for other plans.
+	run  *keptRun
+	kept *boundCache
 }
 
 func (r *planRows) Schema() *arrow.Schema { return r.op.Schema() }
 
 func (r *planRows) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if r.closed && r.run != nil {
+		// The run may serve another execution now: its operators are
+		// not to be touched again.
+		return nil, io.EOF
+	}
 	rec, err := r.op.Next(ctx)
 	if err != nil {
 		return nil, err
@@ -103,15 +112,24 @@ func (r *planRows) Close() error {
 	if r.after != nil {
 		r.after()
 	}
+	if r.run != nil {
+		r.kept.giveBack(r.run)
+	}
 	return err
 }
 
 func (r *planRows) Tag() string {
 	if r.tag == "" || r.tag == "SELECT" {
+		if r.n >= 0 && r.n < int64(len(smallSelectTags)) {
+			return smallSelectTags[r.n] // a point lookup's: nothing to format
+		}
 		return fmt.Sprintf("SELECT %d", r.n)
 	}
 	return r.tag
 }
+
+// smallSelectTags are the tags of the smallest results.
+var smallSelectTags = [...]string{"SELECT 0", "SELECT 1", "SELECT 2"}
 
 // textColumns renders every column of rec as PostgreSQL text, by the same
 // casts to text that SQL's ::text uses; nil entries are NULLs.

@@ -101,9 +101,14 @@ type Session struct {
 	// settingsGen counts changes of settings, which cached bindings
 	// depend on (setSetting).
 	settingsGen uint64
-	// workMemVal is work_mem parsed when settingsGen was workMemGen-1.
-	workMemVal int64
-	workMemGen uint64
+	// workMemVal is work_mem parsed, and timeZoneVal timezone read, when
+	// settingsGen was readGen-1 (readSettings).
+	workMemVal  int64
+	timeZoneVal string
+	readGen     uint64
+	// execParams are params during Execute, kept here rather than
+	// allocated for each execution.
+	execParams paramState
 }
 
 // NewSession starts a session with default settings.
@@ -261,19 +266,32 @@ func (s *Session) dispatch(ctx context.Context, text string, st ast.Stmt) (Rows,
 
 // execContext prepares what the engine needs to run one statement.
 func (s *Session) execContext(ctx context.Context, analyze bool) *engine.ExecContext {
-	ec := &engine.ExecContext{
+	var x struct {
+		ec   engine.ExecContext
+		eval expr.Context
+		mem  engine.MemoryPool
+	}
+	s.fillExecContext(ctx, &x.ec, &x.eval, &x.mem)
+	if analyze {
+		x.ec.Stats = &engine.Stats{}
+	}
+	return &x.ec
+}
+
+// fillExecContext makes ec what the engine needs to run one statement,
+// with eval as its expression context and mem as its memory pool.
+func (s *Session) fillExecContext(ctx context.Context, ec *engine.ExecContext, eval *expr.Context, mem *engine.MemoryPool) {
+	mem.Reset(s.workMem())
+	*eval = expr.Context{Ctx: ctx, Alloc: s.e.cfg.Allocator, Now: time.Now().UnixMicro(), TimeZone: s.timeZone(), Params: s.params.arrays()}
+	*ec = engine.ExecContext{
 		Ctx:         ctx,
 		Alloc:       s.e.cfg.Allocator,
-		Mem:         engine.NewMemoryPool(s.workMem()),
+		Mem:         mem,
 		TempDir:     s.e.cfg.TempDir,
 		Parallelism: s.e.cfg.Parallelism,
 		Readers:     s.e.readers,
-		Eval:        &expr.Context{Ctx: ctx, Alloc: s.e.cfg.Allocator, Now: time.Now().UnixMicro(), TimeZone: s.settings["timezone"], Params: s.params.arrays()},
+		Eval:        eval,
 	}
-	if analyze {
-		ec.Stats = &engine.Stats{}
-	}
-	return ec
 }
 
 // Result is a statement's result read in full, with every value in
@@ -362,16 +380,27 @@ func settingDesc(name string) string {
 }
 
 func (s *Session) workMem() int64 {
-	// Parsed once per change of the settings, not once per statement.
-	if s.workMemGen == s.settingsGen+1 {
-		return s.workMemVal
+	s.readSettings()
+	return s.workMemVal
+}
+
+// timeZone is the timezone setting.
+func (s *Session) timeZone() string {
+	s.readSettings()
+	return s.timeZoneVal
+}
+
+// readSettings reads the settings each statement needs (workMemVal,
+// timeZoneVal) once per change of the settings, not once per statement.
+func (s *Session) readSettings() {
+	if s.readGen == s.settingsGen+1 {
+		return
 	}
 	v, err := parseMemSetting(s.settings["work_mem"])
 	if err != nil || v <= 0 {
 		v = s.e.cfg.WorkMem
 	}
-	s.workMemVal, s.workMemGen = v, s.settingsGen+1
-	return v
+	s.workMemVal, s.timeZoneVal, s.readGen = v, s.settings["timezone"], s.settingsGen+1
 }
 
 // parseMemSetting reads PostgreSQL memory units: 64kB, 4MB, 1GB, or a

@@ -26,6 +26,10 @@ type snapshot struct {
 	// finished before, and the store may answer its reads of the logs
 	// from a look for changes begun since (objstore.WithFreshSince).
 	since time.Time
+	// fresh is the context start read the catalog in, which carries
+	// since (objstore.WithFreshSince): a table read under it needs no
+	// context of its own.
+	fresh context.Context
 	// pending are the uncommitted writes of the session's transaction,
 	// which its statements see on top of each table's committed state.
 	pending *pendingWrites
@@ -34,8 +38,13 @@ type snapshot struct {
 	// binding holds this snapshot's data and must not be reused.
 	boundData bool
 
-	mu     sync.Mutex
-	tables map[string]*tableSnapshot // by lower-case name
+	mu sync.Mutex
+	// The pinned tables by lower-case name: the first in first (most
+	// statements read one table, which then costs no allocation), the
+	// others in tables (nil until needed).
+	first    tableSnapshot
+	firstKey string
+	tables   map[string]*tableSnapshot
 }
 
 // tableSnapshot is a table at one log sequence number.
@@ -46,13 +55,27 @@ type tableSnapshot struct {
 }
 
 func newSnapshot(ctx context.Context, db *storage.DB) (*snapshot, error) {
-	s := &snapshot{db: db, since: time.Now(), tables: map[string]*tableSnapshot{}}
-	defs, err := db.Tables(objstore.WithFreshSince(ctx, &s.since))
-	if err != nil {
+	s := &snapshot{}
+	if err := s.start(ctx, db); err != nil {
 		return nil, err
 	}
-	s.defs = defs
 	return s, nil
+}
+
+// start makes s a new snapshot of db, forgetting what it pinned before
+// (a prepared statement's kept plan starts one snapshot again for each
+// execution rather than allocating one; nothing may use the old one).
+func (s *snapshot) start(ctx context.Context, db *storage.DB) error {
+	s.db, s.defs, s.since, s.pending, s.boundData = db, nil, time.Now(), nil, false
+	s.first, s.firstKey = tableSnapshot{}, ""
+	clear(s.tables)
+	s.fresh = objstore.WithFreshSince(ctx, &s.since)
+	defs, err := db.Tables(s.fresh)
+	if err != nil {
+		return err
+	}
+	s.defs = defs
+	return nil
 }
 
 // snapshot starts the snapshot of one of the session's statements: the
@@ -82,9 +105,9 @@ func (s *snapshot) def(name string) (*catalog.TableDef, bool) {
 func (s *snapshot) table(ctx context.Context, name string) (*tableSnapshot, error) {
 	key := strings.ToLower(name)
 	s.mu.Lock()
-	ts, ok := s.tables[key]
+	ts := s.pinned(key)
 	s.mu.Unlock()
-	if ok {
+	if ts != nil {
 		return ts, nil
 	}
 	// The table as the snapshot's catalog defines it: no second read of
@@ -97,7 +120,10 @@ func (s *snapshot) table(ctx context.Context, name string) (*tableSnapshot, erro
 	if err != nil {
 		return nil, err
 	}
-	st, seq, err := t.State(objstore.WithFreshSince(ctx, &s.since))
+	if !objstore.FreshSince(ctx).Equal(s.since) {
+		ctx = objstore.WithFreshSince(ctx, &s.since)
+	}
+	st, seq, err := t.State(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -106,14 +132,46 @@ func (s *snapshot) table(ctx context.Context, name string) (*tableSnapshot, erro
 			return nil, err
 		}
 	}
-	ts = &tableSnapshot{t: t, state: st, seq: seq}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if prev, ok := s.tables[key]; ok {
+	if prev := s.pinned(key); prev != nil {
 		return prev, nil
 	}
-	s.tables[key] = ts
-	return ts, nil
+	return s.pin(key, tableSnapshot{t: t, state: st, seq: seq}), nil
+}
+
+// pinned returns the table pinned under key, or nil. s.mu must be held.
+func (s *snapshot) pinned(key string) *tableSnapshot {
+	if s.firstKey != "" && key == s.firstKey {
+		return &s.first
+	}
+	return s.tables[key] // nil when none
+}
+
+// pin pins ts under key, replacing what was pinned there, and returns
+// where it keeps it. s.mu must be held.
+func (s *snapshot) pin(key string, ts tableSnapshot) *tableSnapshot {
+	if s.firstKey == "" || s.firstKey == key {
+		s.first, s.firstKey = ts, key
+		return &s.first
+	}
+	if s.tables == nil {
+		s.tables = map[string]*tableSnapshot{}
+	}
+	p := new(tableSnapshot) // not &ts: the first would escape too
+	*p = ts
+	s.tables[key] = p
+	return p
+}
+
+// eachPinned calls fn for every table pinned. s.mu must be held.
+func (s *snapshot) eachPinned(fn func(*tableSnapshot)) {
+	if s.firstKey != "" {
+		fn(&s.first)
+	}
+	for _, ts := range s.tables {
+		fn(ts)
+	}
 }
 
 // all pins every table of the catalog, in name order.

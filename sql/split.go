@@ -153,13 +153,16 @@ func (s *Session) PlanSplits(ctx context.Context, st *Statement, params []arrow.
 // session's transaction wrote: splits run anywhere, against committed
 // states only, and would miss the uncommitted rows.
 func (s *Session) splitsSeeWrites(snap *snapshot) error {
-	for _, ts := range snap.tables {
-		if s.txn.writes.lookup(ts.t.Def.ID) != nil {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "a query split into partitions cannot read this transaction's uncommitted writes to \"%s\"", ts.t.Def.Name).
+	var err error
+	snap.mu.Lock()
+	defer snap.mu.Unlock()
+	snap.eachPinned(func(ts *tableSnapshot) {
+		if err == nil && s.txn.writes.lookup(ts.t.Def.ID) != nil {
+			err = sqlerr.New(sqlerr.FeatureNotSupported, "a query split into partitions cannot read this transaction's uncommitted writes to \"%s\"", ts.t.Def.Name).
 				WithHint("COMMIT first.")
 		}
-	}
-	return nil
+	})
+	return err
 }
 
 // RunSplit runs one split of a query planned by PlanSplits, here or in
@@ -243,11 +246,11 @@ func (s *Session) setParams(types []arrow.DataType, values []arrow.Array) {
 func (s *Session) pinned(snap *snapshot) []PinnedTable {
 	snap.mu.Lock()
 	defer snap.mu.Unlock()
-	out := make([]PinnedTable, 0, len(snap.tables))
-	for _, ts := range snap.tables {
+	out := make([]PinnedTable, 0, 1+len(snap.tables))
+	snap.eachPinned(func(ts *tableSnapshot) {
 		out = append(out, PinnedTable{Name: ts.t.Def.Name, ID: ts.t.Def.ID, Seq: ts.seq})
 		s.e.states.put(ts.t.Def.ID, ts.seq, ts.state)
-	}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -257,11 +260,11 @@ func readableFor(snap *snapshot) time.Duration {
 	snap.mu.Lock()
 	defer snap.mu.Unlock()
 	var out time.Duration
-	for _, ts := range snap.tables {
+	snap.eachPinned(func(ts *tableSnapshot) {
 		if d := ts.t.Def.Properties.Duration("gc_delay"); out == 0 || d < out {
 			out = d
 		}
-	}
+	})
 	return out
 }
 
@@ -284,7 +287,7 @@ func (s *Session) pin(ctx context.Context, snap *snapshot, pins []PinnedTable) e
 			s.e.states.put(p.ID, p.Seq, st)
 		}
 		snap.mu.Lock()
-		snap.tables[strings.ToLower(p.Name)] = &tableSnapshot{t: t, state: st, seq: p.Seq}
+		snap.pin(strings.ToLower(p.Name), tableSnapshot{t: t, state: st, seq: p.Seq})
 		snap.mu.Unlock()
 	}
 	return nil

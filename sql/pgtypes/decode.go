@@ -243,38 +243,12 @@ func NullArray(t arrow.DataType, alloc memory.Allocator) (arrow.Array, error) {
 }
 
 // parsePlainInt is ParseText's fast path for the commonest parameter, a
-// key given as text (pgbench and psql send every parameter so): a bigint
-// or integer written as plain decimal digits with an optional minus sign,
-// short enough that it cannot overflow. Anything else (spaces, a plus
-// sign, a long or bad number) returns nil and takes the general path,
-// which applies PostgreSQL's input rules and errors.
+// key given as text (PlainInt), as a one-row array; nil when s is not
+// such a number.
 func parsePlainInt(s string, t arrow.DataType, alloc memory.Allocator) arrow.Array {
-	digits := s
-	if len(digits) > 0 && digits[0] == '-' {
-		digits = digits[1:]
-	}
-	var limit int
-	switch t.ID() {
-	case arrow.INT64:
-		limit = 18
-	case arrow.INT32:
-		limit = 9
-	default:
+	v, ok := PlainInt(s, t)
+	if !ok {
 		return nil
-	}
-	if len(digits) == 0 || len(digits) > limit {
-		return nil
-	}
-	var v int64
-	for i := 0; i < len(digits); i++ {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return nil
-		}
-		v = v*10 + int64(c-'0')
-	}
-	if len(digits) < len(s) {
-		v = -v
 	}
 	// One value in a buffer of its own, without a builder's bitmap and
 	// growth: a prepared point lookup parses its key this way each time.
@@ -290,4 +264,58 @@ func parsePlainInt(s string, t arrow.DataType, alloc memory.Allocator) arrow.Arr
 	buf.Release()
 	defer d.Release()
 	return array.MakeFromData(d)
+}
+
+// PlainInt reads the commonest parameter, a key given as text (pgbench
+// and psql send every parameter so), when t is BIGINT or INTEGER and s is
+// plain decimal digits with an optional minus sign, short enough that it
+// cannot overflow: the value ParseText gives s (TestParseTextPlainInt).
+// Anything else (spaces, a plus sign, a long or bad number, another type)
+// returns false, for ParseText's general path, which accepts or refuses
+// it as a cast would. It takes the bytes of a message as they are, so
+// that a caller need not make a string of them.
+func PlainInt[S string | []byte](s S, t arrow.DataType) (int64, bool) {
+	digits := s
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	var limit int
+	switch t.ID() {
+	case arrow.INT64:
+		limit = 18
+	case arrow.INT32:
+		limit = 9
+	default:
+		return 0, false
+	}
+	if len(digits) == 0 || len(digits) > limit {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(digits) < len(s) {
+		v = -v
+	}
+	return v, true
+}
+
+// BinaryInt reads a BIGINT or INTEGER parameter in the binary format
+// (int8 or int4) for a parameter of type t that holds it as it is: the
+// value AppendBinary appends to t's builder. Anything else (other types,
+// a value of the wrong size) returns false, for AppendBinary, which
+// reports what is wrong.
+func BinaryInt(oid uint32, data []byte, t arrow.DataType) (int64, bool) {
+	switch {
+	case oid == Int8 && len(data) == 8 && t.ID() == arrow.INT64:
+		return int64(binary.BigEndian.Uint64(data)), true
+	case oid == Int4 && len(data) == 4 && (t.ID() == arrow.INT32 || t.ID() == arrow.INT64):
+		return int64(int32(binary.BigEndian.Uint32(data))), true
+	}
+	return 0, false
 }

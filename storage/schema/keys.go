@@ -171,6 +171,9 @@ func appendEscaped(dst, v []byte) []byte {
 // (BIGINT, INTEGER, TIMESTAMP in microseconds, DATE in days).
 func EncodeInt(v int64) []byte { return appendInt(nil, v) }
 
+// AppendInt appends EncodeInt(v) to dst.
+func AppendInt(dst []byte, v int64) []byte { return appendInt(dst, v) }
+
 // EncodeFloat returns the plain encoding of a DOUBLE key value.
 func EncodeFloat(f float64) []byte { return appendFloat(nil, f) }
 
