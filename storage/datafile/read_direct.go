@@ -160,6 +160,7 @@ type directGroup struct {
 	// want and needDict are fillDirect's scratch.
 	want     []pageWant
 	needDict []*chunkInfo
+	out      columnOut // the column read decodes, one at a time
 	// streaming (read_scan.go): the whole row group is read in order,
 	// each page read when first needed and dropped when the next page of
 	// its column is taken.

@@ -131,8 +131,11 @@ type columnOut struct {
 	goBytes bool
 }
 
-func newColumnOut(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, rows int) *columnOut {
-	o := &columnOut{typ: typ, phys: phys, rows: rows, width: fixedWidth(phys)}
+// start makes o, which may hold a column already handed on (array), the
+// empty column of a batch of rows: a point read decodes its columns one
+// after another into its group's one columnOut.
+func (o *columnOut) start(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, rows int) {
+	*o = columnOut{typ: typ, phys: phys, rows: rows, width: fixedWidth(phys)}
 	if phys != parquet.Types.ByteArray || mem != memory.DefaultAllocator {
 		o.vals = memory.NewResizableBuffer(mem)
 	}
@@ -152,7 +155,6 @@ func newColumnOut(mem memory.Allocator, typ arrow.DataType, phys parquet.Type, r
 		o.vals.Resize(o.width * rows)
 	}
 	o.vb = o.vals.Bytes()
-	return o
 }
 
 // noZeroBytes returns n bytes of Go memory that are not cleared: the
@@ -268,7 +270,9 @@ func (o *columnOut) reserve(n int) {
 
 // array returns the column as an Arrow array, releasing the buffers to it.
 func (o *columnOut) array() arrow.Array {
-	bufs := []*memory.Buffer{o.valid, o.vals}
+	// Room for the byte arrays' data too: the slice goes into the array.
+	bufs := make([]*memory.Buffer, 2, 3)
+	bufs[0], bufs[1] = o.valid, o.vals
 	if o.goBytes {
 		bufs = append(bufs, memory.NewBufferBytes(o.db[:o.used]))
 	} else if o.data != nil {
@@ -296,7 +300,8 @@ func (g *directGroup) read(columns []int, ranges []RowRange) ([]arrow.Array, err
 	cols := make([]arrow.Array, len(g.chunks))
 	for i, ci := range g.chunks {
 		_, mem := g.r.columnAlloc(columns[i])
-		o := newColumnOut(mem, g.r.arrow.Field(columns[i]).Type, ci.phys, int(n))
+		o := &g.out
+		o.start(mem, g.r.arrow.Field(columns[i]).Type, ci.phys, int(n))
 		if ci.rowBytes > 0 {
 			// A sixteenth over the average, for batches of longer values.
 			o.reserve(int(ci.rowBytes*float64(n)*17/16) + 64)
