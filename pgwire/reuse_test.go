@@ -16,10 +16,10 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-// reviewCancel sends a CancelRequest for conn and returns once the
+// sendCancel sends a CancelRequest for conn and returns once the
 // server closed the request's connection, which it does after acting on
 // it: a statement that starts after that must not be cancelled.
-func reviewCancel(t *testing.T, nc net.Conn, pid uint32, key []byte) {
+func sendCancel(t *testing.T, nc net.Conn, pid uint32, key []byte) {
 	defer nc.Close()
 	fe := pgproto3.NewFrontend(nc, nc)
 	fe.Send(&pgproto3.CancelRequest{ProcessID: pid, SecretKey: key})
@@ -76,7 +76,7 @@ func TestCancelRacesStatementEnd(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reviewCancel(t, cc, pc.PID(), pc.SecretKey())
+			sendCancel(t, cc, pc.PID(), pc.SecretKey())
 		}()
 		k := i%99 + 1
 		var v string
