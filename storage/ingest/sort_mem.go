@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/bits"
@@ -14,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/dormousedb/dormouse/internal/cores"
+	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // entryBytes is the size of an entry; sorting a bucket needs two per row.
@@ -250,7 +250,7 @@ func forEach(data []byte, lcp int, f func(raw []byte, prefix uint64)) {
 	for off := 0; off < len(data); {
 		row, next := rowAt(data, off)
 		key, _ := splitKey(row)
-		f(data[off:next], prefix8(key[lcp:]))
+		f(data[off:next], schema.Prefix8(key[lcp:]))
 		off = next
 	}
 }
@@ -361,17 +361,6 @@ func countAtMost(s []uint64, p uint64) int {
 		base++
 	}
 	return base
-}
-
-func prefix8(k []byte) uint64 {
-	if len(k) >= 8 {
-		return binary.BigEndian.Uint64(k)
-	}
-	var p uint64
-	for i, c := range k {
-		p |= uint64(c) << (56 - 8*i)
-	}
-	return p
 }
 
 // radixSort sorts src by prefix, stably, least significant byte first,

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // bucket holds rows of a sortedRows whose keys fall in one range, in the
@@ -58,7 +60,7 @@ func (b *bucket) sort(alloc memory.Allocator) {
 		for off := 0; off < len(data); {
 			row, next := rowAt(data, off)
 			key, _ := splitKey(row)
-			ents[i] = entry{prefix: prefix8(key[lcp:]), c: uint32(c), off: uint32(off)}
+			ents[i] = entry{prefix: schema.Prefix8(key[lcp:]), c: uint32(c), off: uint32(off)}
 			i, off = i+1, next
 		}
 	}

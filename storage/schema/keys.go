@@ -384,3 +384,19 @@ func AdjacentOrder(col arrow.Array) func(row int) int {
 func adjacentNumbers[T int64 | int32 | arrow.Timestamp | arrow.Date32](v []T) func(int) int {
 	return func(r int) int { return cmp.Compare(v[r-1], v[r]) }
 }
+
+// Prefix8 returns the first eight bytes of b as a big-endian number,
+// zero-padded: if Prefix8(a) < Prefix8(b), a sorts before b by
+// bytes.Compare; equal prefixes decide nothing. Sorts and running minima
+// of encoded keys compare these first, one integer comparison for most
+// pairs.
+func Prefix8(b []byte) uint64 {
+	if len(b) >= 8 {
+		return binary.BigEndian.Uint64(b)
+	}
+	var k uint64
+	for i, c := range b {
+		k |= uint64(c) << (56 - 8*i)
+	}
+	return k
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+
+	"github.com/dormousedb/dormouse/storage/schema"
 )
 
 // Statistics.
@@ -104,7 +106,7 @@ func appendNumber[T number](b []byte, v T) []byte {
 // are views into the caller's arrays until keep copies them.
 type bytesStats struct {
 	min, max []byte
-	// minKey and maxKey are the first eight bytes of min and max (key8):
+	// minKey and maxKey are the first eight bytes of min and max (schema.Prefix8):
 	// most values order against them without a comparison of bytes.
 	minKey, maxKey uint64
 	ok             bool
@@ -113,26 +115,13 @@ type bytesStats struct {
 	minBuf, maxBuf []byte
 }
 
-// key8 is the first eight bytes of b, big-endian, zero-padded. If
-// key8(a) < key8(b) then a sorts before b; equal keys decide nothing.
-func key8(b []byte) uint64 {
-	if len(b) >= 8 {
-		return binary.BigEndian.Uint64(b)
-	}
-	var k uint64
-	for i, c := range b {
-		k |= uint64(c) << (56 - 8*i)
-	}
-	return k
-}
-
 // add takes v, which orders as cmp (-1, 0, 1) against the value added
 // before it on the page (any cmp for the page's first value). Values
 // mostly come in order, sorted keys always: then v is the new max
 // without a comparison.
 func (s *bytesStats) add(v []byte, cmp int) {
 	if !s.ok {
-		k := key8(v)
+		k := schema.Prefix8(v)
 		s.min, s.max, s.minKey, s.maxKey, s.ok, s.prevMin, s.prevMax = v, v, k, k, true, true, true
 		return
 	}
@@ -140,7 +129,7 @@ func (s *bytesStats) add(v []byte, cmp int) {
 	case cmp > 0:
 		s.prevMin = false
 		if !s.prevMax {
-			k := key8(v)
+			k := schema.Prefix8(v)
 			s.prevMax = k > s.maxKey || k == s.maxKey && bytes.Compare(v, s.max) >= 0
 			if s.prevMax {
 				s.max, s.maxKey = v, k
@@ -148,11 +137,11 @@ func (s *bytesStats) add(v []byte, cmp int) {
 			return
 		}
 		s.max = v
-		s.maxKey = key8(v)
+		s.maxKey = schema.Prefix8(v)
 	case cmp < 0:
 		s.prevMax = false
 		if !s.prevMin {
-			k := key8(v)
+			k := schema.Prefix8(v)
 			s.prevMin = k < s.minKey || k == s.minKey && bytes.Compare(v, s.min) <= 0
 			if s.prevMin {
 				s.min, s.minKey = v, k
@@ -160,7 +149,7 @@ func (s *bytesStats) add(v []byte, cmp int) {
 			return
 		}
 		s.min = v
-		s.minKey = key8(v)
+		s.minKey = schema.Prefix8(v)
 	}
 }
 
