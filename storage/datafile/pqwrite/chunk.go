@@ -61,7 +61,7 @@ type pageInfo struct {
 	// [stat[0], stat[1]) and [stat[1], stat[2]).
 	stat    [3]int
 	ordered bool // the page has a min and a max
-	tooLong bool // its min or max was too long to keep
+	tooLong bool // its min or max is too long for the column index
 }
 
 func newChunk(col Column, opts *Options, codec *compressor) (*chunk, error) {
@@ -119,6 +119,16 @@ func (c *chunk) write(a arrow.Array, lo, hi int) {
 		n := min(hi-lo, pageRows-c.pageRows)
 		if c.probing {
 			n = min(n, max(dictionaryProbe-c.pageRows, 1))
+		}
+		if c.cur == c.dict {
+			// The dictionary's size is checked after each put: a put
+			// takes no more rows than, all new, would fill the room left
+			// (or a sixteenth of the limit, so that rows repeating its
+			// entries are not put a few at a time), so the dictionary
+			// passes its limit by that at most, not by a whole batch.
+			limit := int(c.opts.DictionaryBytes)
+			room := max(limit-c.dict.dictBytes(), limit/16)
+			n = max(min(n, c.dict.fitNew(&c.v, lo, n, room)), 1)
 		}
 		k := c.cur.fit(&c.v, lo, n, pageBytes-c.cur.size())
 		if k <= 0 {

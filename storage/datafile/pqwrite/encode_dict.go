@@ -19,6 +19,9 @@ type dictEncoder interface {
 	// replay puts the values of the page into enc, in order, then drops
 	// the page and the dictionary.
 	replay(enc encoder)
+	// fitNew returns how many of the n rows from lo (NULL or not) add
+	// at most budget bytes to the dictionary should every value be new.
+	fitNew(v *values, lo, n, budget int) int
 	// entries is the number of values in the dictionary.
 	entries() int
 	// appendDict appends the dictionary, PLAIN.
@@ -130,6 +133,11 @@ func (e *dictFixed[T]) stats(buf []byte) ([]byte, minMax)   { return e.st.take(b
 func (e *dictFixed[T]) keep()                               {}
 func (e *dictFixed[T]) entries() int                        { return len(e.vals) }
 
+func (e *dictFixed[T]) fitNew(_ *values, _, n, budget int) int {
+	var z T
+	return min(n, budget/int(unsafe.Sizeof(z)))
+}
+
 func (e *dictFixed[T]) dictBytes() int {
 	var z T
 	return len(e.vals) * int(unsafe.Sizeof(z))
@@ -221,6 +229,13 @@ func (e *dictBytes) keep()                               {}
 func (e *dictBytes) entries() int                        { return len(e.vals) }
 func (e *dictBytes) dictBytes() int                      { return e.size_ }
 
+func (e *dictBytes) fitNew(v *values, lo, n, budget int) int {
+	if v.offs == nil { // only NULLs, without buffers
+		return n
+	}
+	return fitBytes(v, lo, n, budget, 4)
+}
+
 func (e *dictBytes) stats(buf []byte) ([]byte, minMax) {
 	if len(e.met) == 0 {
 		return buf, minMax{}
@@ -236,14 +251,12 @@ func (e *dictBytes) stats(buf []byte) ([]byte, minMax) {
 	}
 	e.met = e.met[:0]
 	e.epoch++
-	if len(lo) > maxStatBytes || len(hi) > maxStatBytes {
-		return buf, minMax{tooLong: true}
-	}
 	start := len(buf)
 	buf = append(buf, lo...)
 	mid := len(buf)
 	buf = append(buf, hi...)
-	return buf, minMax{min: buf[start:mid:mid], max: buf[mid:], ok: true}
+	return buf, minMax{min: buf[start:mid:mid], max: buf[mid:], ok: true,
+		tooLong: len(lo) > maxStatBytes || len(hi) > maxStatBytes}
 }
 
 func (e *dictBytes) flush(dst []byte) []byte {

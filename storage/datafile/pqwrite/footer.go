@@ -75,13 +75,10 @@ func (c *chunk) encodings() ([]int32, [][3]int32) {
 }
 
 // chunkStats returns the least min and greatest max of the pages, or
-// false when no page has values to order or one had a byte array too long
-// to keep.
+// false when no page has values to order or the min or the max is a byte
+// array too long to keep.
 func (c *chunk) chunkStats() (lo, hi []byte, ok bool) {
 	for _, p := range c.pages {
-		if p.tooLong {
-			return nil, nil, false
-		}
 		if !p.ordered {
 			continue
 		}
@@ -93,6 +90,9 @@ func (c *chunk) chunkStats() (lo, hi []byte, ok bool) {
 			hi = pmax
 		}
 		ok = true
+	}
+	if len(lo) > maxStatBytes || len(hi) > maxStatBytes {
+		return nil, nil, false
 	}
 	return lo, hi, ok
 }
@@ -106,7 +106,7 @@ func (c *chunk) columnIndex(tw *compact.Writer) []byte {
 		if i+1 < len(c.pages) {
 			end = c.pages[i+1].firstRow
 		}
-		if !p.ordered && p.nulls < end-p.firstRow {
+		if !p.ordered && p.nulls < end-p.firstRow || p.tooLong {
 			return nil
 		}
 	}

@@ -20,17 +20,19 @@ import (
 // which is also datafile's key order.
 
 // maxStatBytes is the longest min or max a byte array column keeps, as
-// arrow-go's default MaxStatsSize: a longer one is left out (and with it
-// the chunk's column index, which needs every page's).
+// arrow-go's default MaxStatsSize: a chunk whose min or max is longer has
+// neither, and a chunk with a page whose min or max is longer has no
+// column index, which needs every page's.
 const maxStatBytes = 4096
 
 // minMax is a page's least and greatest value, plain-encoded.
 type minMax struct {
 	min, max []byte
 	ok       bool // the page has values to order (not all NULL or NaN)
-	// tooLong says the page's byte arrays were ordered but its min or
-	// max is longer than maxStatBytes: the chunk then has no min and max
-	// either.
+	// tooLong says that min or max is longer than maxStatBytes: the
+	// chunk's column index cannot hold them. They still count towards
+	// the chunk's min and max, which are left out only if they are too
+	// long themselves (as arrow-go does).
 	tooLong bool
 }
 
@@ -168,14 +170,12 @@ func (s *bytesStats) take(buf []byte) ([]byte, minMax) {
 		return buf, minMax{}
 	}
 	s.ok = false
-	if len(s.min) > maxStatBytes || len(s.max) > maxStatBytes {
-		return buf, minMax{tooLong: true}
-	}
 	start := len(buf)
 	buf = append(buf, s.min...)
 	mid := len(buf)
 	buf = append(buf, s.max...)
-	return buf, minMax{min: buf[start:mid:mid], max: buf[mid:], ok: true}
+	return buf, minMax{min: buf[start:mid:mid], max: buf[mid:], ok: true,
+		tooLong: len(s.min) > maxStatBytes || len(s.max) > maxStatBytes}
 }
 
 // boolStats records which of false and true were met.

@@ -245,6 +245,14 @@ func (w *Writer) checkBatch(cols []arrow.Array) error {
 		if !c.Nullable && a.NullN() > 0 {
 			return fmt.Errorf("pqwrite: column %s is not nullable but holds %d NULLs", c.Name, a.NullN())
 		}
+		// The NULLs are read from the bitmap: an array that counts NULLs
+		// without one (which arrow-go's accessors read as all valid) or
+		// with one too short for its rows is malformed, and indexing it
+		// would panic.
+		if n := a.NullN(); n > 0 && len(a.NullBitmapBytes())*8 < a.Data().Offset()+a.Len() {
+			return fmt.Errorf("pqwrite: column %s counts %d NULLs but its validity bitmap holds %d bits for %d rows from %d",
+				c.Name, n, len(a.NullBitmapBytes())*8, a.Len(), a.Data().Offset())
+		}
 	}
 	return nil
 }
