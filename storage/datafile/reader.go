@@ -1,6 +1,7 @@
 package datafile
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -283,7 +284,7 @@ func (r *Reader) decodeRowGroupStats(i int) (RowGroupStats, error) {
 			if st.HasNullCount() {
 				cs.NullCount = st.NullCount()
 			}
-			if st.HasMinMax() {
+			if st.HasMinMax() && ordered(st.Type(), st.EncodeMin(), st.EncodeMax()) {
 				cs.Min, err = keyFromParquet(col.Type, st.EncodeMin())
 				if err == nil {
 					cs.Max, err = keyFromParquet(col.Type, st.EncodeMax())
@@ -375,6 +376,16 @@ func (r *Reader) decodePageStats(rowGroup, column int) ([]PageStats, error) {
 		out[p] = ps
 	}
 	return out, nil
+}
+
+// ordered reports whether a column chunk's byte-array statistics can be
+// trusted: arrow-go's writer, when a chunk's max was longer than its
+// limit (4096 bytes), wrote the min alone, and its reader then reports
+// both, the max empty. A max below the min is such a missing max:
+// pruning by it would drop the chunk's rows from a query's answer.
+// Other types' statistics are always written whole.
+func ordered(phys parquet.Type, min, max []byte) bool {
+	return phys != parquet.Types.ByteArray || bytes.Compare(min, max) <= 0
 }
 
 // keyFromParquet turns a Parquet plain-encoded statistic (little-endian
