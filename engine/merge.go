@@ -91,6 +91,7 @@ type mergeInput struct {
 	own  []int32 // the offsets of the keys built in buf
 	buf  []byte  // the keys built for rec
 	cur  []byte  // keyAt(row), kept for the comparisons of the order
+	head keyHead // cur's head
 	done bool
 	// held is set while runs of the output batch being gathered point
 	// into rec: moving past rec then hands it to mergeOp.held rather than
@@ -100,6 +101,48 @@ type mergeInput struct {
 }
 
 func (in *mergeInput) keyAt(row int) []byte { return in.keys[in.offs[row]:in.offs[row+1]] }
+
+// setCur makes row the input's current row.
+func (in *mergeInput) setCur(row int) {
+	in.row = row
+	in.cur = in.keyAt(row)
+	in.head = headOf(in.cur)
+}
+
+// keyHead is a key's first sixteen bytes as two big-endian numbers,
+// zero-padded (schema.Prefix8 twice): keys whose heads differ sort as
+// their heads do, so most comparisons of a merge are of two integers
+// held beside the order, not calls to bytes.Compare on keys spread over
+// the inputs' batches. Sixteen bytes, not eight: the keys a merge
+// compares are neighbours in the merged order, and often share more
+// than eight bytes.
+type keyHead struct{ hi, lo uint64 }
+
+func headOf(k []byte) keyHead {
+	h := keyHead{hi: schema.Prefix8(k)}
+	if len(k) > 8 {
+		h.lo = schema.Prefix8(k[8:])
+	}
+	return h
+}
+
+// cmp orders a and b by their heads, 0 when the heads are equal and
+// the keys must be compared whole.
+func (a keyHead) cmp(b keyHead) int {
+	switch {
+	case a.hi != b.hi:
+		if a.hi < b.hi {
+			return -1
+		}
+		return 1
+	case a.lo != b.lo:
+		if a.lo < b.lo {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
 
 type mergeOp struct {
 	opts   MergeOptions
@@ -221,7 +264,7 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		m.order = m.order[1:]
 		return nil
 	}
-	in.cur = in.keyAt(in.row)
+	in.setCur(in.row)
 	from := 1
 	if beaten {
 		from = 2 // w sorts after order[1]: no need to compare them again
@@ -235,13 +278,10 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 func (m *mergeOp) reposition(from int) {
 	o := m.order
 	w := o[0]
-	wk := m.inputs[w].cur
 	lo, hi := min(from, len(o)), len(o)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		// Does o[mid] sort before w? Ties go to the lower input.
-		c := bytes.Compare(m.inputs[o[mid]].cur, wk)
-		if c < 0 || (c == 0 && o[mid] < w) {
+		if m.less(o[mid], w) {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -263,11 +303,15 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 		return n, false
 	}
 	r := m.order[1]
-	rk := m.inputs[r].cur
+	rk, rh := m.inputs[r].cur, m.inputs[r].head
 	// Row j stays in the run while its key sorts before rk: below it, or
 	// equal when w comes first in input order.
 	inRun := func(j int) bool {
-		c := bytes.Compare(in.keyAt(j), rk)
+		k := in.keyAt(j)
+		c := headOf(k).cmp(rh)
+		if c == 0 {
+			c = bytes.Compare(k, rk)
+		}
 		return c < 0 || (c == 0 && w < r)
 	}
 	// Gallop: probe rows row+1, row+2, row+4, … then search the last gap.
@@ -295,7 +339,11 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 // less reports whether input a's current row sorts before input b's; ties
 // go to the lower input index. Neither may be done.
 func (m *mergeOp) less(a, b int) bool {
-	c := bytes.Compare(m.inputs[a].cur, m.inputs[b].cur)
+	ia, ib := m.inputs[a], m.inputs[b]
+	c := ia.head.cmp(ib.head)
+	if c == 0 {
+		c = bytes.Compare(ia.cur, ib.cur)
+	}
 	return c < 0 || (c == 0 && a < b)
 }
 
@@ -304,7 +352,7 @@ func (m *mergeOp) build() {
 	m.order = m.order[:0]
 	for i, in := range m.inputs {
 		if !in.done {
-			in.cur = in.keyAt(in.row)
+			in.setCur(in.row)
 			m.order = append(m.order, i)
 		}
 	}

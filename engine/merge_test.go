@@ -262,14 +262,16 @@ func TestMergeSortedRandom(t *testing.T) {
 // TestMergeSortedStringKeyColumn merges inputs ordered by a VARCHAR key
 // that is not the first column, compared in place (KeyColumn), from
 // sliced batches, with keys that escaping would treat specially (NUL and
-// 0xFF bytes, prefixes of each other, empty): the output must be in byte
-// order, equal keys in input order, every row there once.
+// 0xFF bytes, prefixes of each other, empty) and keys around and past
+// the sixteen bytes compared as integers first (keyHead), sharing them:
+// the output must be in byte order, equal keys in input order, every row
+// there once.
 func TestMergeSortedStringKeyColumn(t *testing.T) {
 	sch := arrow.NewSchema([]arrow.Field{
 		{Name: "tag", Type: arrow.BinaryTypes.String},
 		{Name: "k", Type: arrow.BinaryTypes.String},
 	}, nil)
-	parts := []string{"", "a", "\x00", "\x01", "\xff", "ab"}
+	parts := []string{"", "a", "\x00", "\x01", "\xff", "ab", "seven-b", "fifteen-bytes-x"}
 	rng := rand.New(rand.NewPCG(7, 8))
 	type row struct{ key, tag string }
 	for iter := range 50 {
@@ -280,7 +282,7 @@ func TestMergeSortedStringKeyColumn(t *testing.T) {
 			rows := make([]row, rng.IntN(300))
 			for i := range rows {
 				var k string
-				for range rng.IntN(4) {
+				for range rng.IntN(5) {
 					k += parts[rng.IntN(len(parts))]
 				}
 				rows[i].key = k

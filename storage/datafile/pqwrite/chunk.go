@@ -45,6 +45,10 @@ type chunk struct {
 	uncompressed int64 // bytes of the chunk's pages (headers included)
 	compressed   int64
 
+	// storing counts down the data pages to store rather than compress,
+	// after one that compression did not shrink (storeAfterPoor).
+	storing int
+
 	body, comp []byte // scratch: a page before and after compression
 	hdrBuf     []byte // scratch: a page header
 	hdr        compact.Writer
@@ -240,7 +244,16 @@ func (c *chunk) cutPage() {
 // dictionary page of n values. Both are scratch, the chunk's until its
 // next page.
 func (c *chunk) encodePage(typ int32, body []byte, n int, enc int32) (hdr, comp []byte) {
-	comp = c.codec.compress(c.comp, body)
+	switch {
+	case typ == pageData && c.storing > 0:
+		comp = c.codec.store(c.comp, body)
+		c.storing--
+	default:
+		comp = c.codec.compress(c.comp, body)
+		if typ == pageData && c.codec.canStore() && len(comp) > len(body)-len(body)/poorGain {
+			c.storing = storeAfterPoor
+		}
+	}
 	if c.opts.Codec != 0 {
 		c.comp = comp
 	}
@@ -269,6 +282,17 @@ func (c *chunk) encodePage(typ int32, body []byte, n int, enc int32) (hdr, comp 
 	c.compressed += int64(len(hdr) + len(comp))
 	return hdr, comp
 }
+
+// A data page that compression shrinks by less than 1/poorGain makes the
+// chunk store its next storeAfterPoor data pages as they are, then try
+// again: a column of incompressible values (random integers,
+// bit-packed) costs the codec's search on one page in
+// storeAfterPoor+1, and a column whose values change on the way is
+// compressed again soon.
+const (
+	poorGain       = 32
+	storeAfterPoor = 15
+)
 
 // finish cuts the last page and makes the dictionary page, if any page
 // refers to it.
