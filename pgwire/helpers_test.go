@@ -7,8 +7,10 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/dormousedb/dormouse/pgwire"
 	"github.com/dormousedb/dormouse/sql"
@@ -65,6 +67,52 @@ func (s *testServer) connect(t testing.TB) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// rawConn is a connection that speaks the protocol message by message,
+// for tests that send what pgx would not (several portals of one
+// statement, a Bind that fails).
+type rawConn struct {
+	*pgproto3.Frontend
+	nc net.Conn
+}
+
+// rawConnect connects to the server as user u, without SSL, and reads
+// the startup's answers up to ReadyForQuery. The connection closes when
+// the test ends.
+func (s *testServer) rawConnect(t testing.TB) *rawConn {
+	t.Helper()
+	nc, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	c := &rawConn{Frontend: pgproto3.NewFrontend(nc, nc), nc: nc}
+	c.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u"}})
+	for {
+		switch m := c.next(t, nil).(type) {
+		case *pgproto3.ErrorResponse:
+			t.Fatalf("startup: %s", m.Message)
+		case *pgproto3.ReadyForQuery:
+			return c
+		}
+	}
+}
+
+// next flushes what was sent and returns the next message, failing the
+// test (after got, the answers read so far) if none comes within a
+// minute.
+func (c *rawConn) next(t testing.TB, got []string) pgproto3.BackendMessage {
+	t.Helper()
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	c.nc.SetReadDeadline(time.Now().Add(time.Minute))
+	m, err := c.Receive()
+	if err != nil {
+		t.Fatalf("after %v: %v", got, err)
+	}
+	return m
 }
 
 // exec runs statements through a connection, failing the test on error.

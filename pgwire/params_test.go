@@ -3,10 +3,8 @@ package pgwire_test
 import (
 	"encoding/binary"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -24,13 +22,7 @@ func TestBindReusesParams(t *testing.T) {
 	execSQL(t, s.connect(t),
 		"CREATE TABLE bp (k bigint PRIMARY KEY) WITH (split_points = '100, 200, 300')",
 		"INSERT INTO bp SELECT g FROM generate_series(1, 399) AS g")
-	nc, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	fe := pgproto3.NewFrontend(nc, nc)
-	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u"}})
+	fe := s.rawConnect(t)
 	// receive reads messages up to the n-th one shown as until (1 if n
 	// is not given).
 	receive := func(until string, n ...int) []string {
@@ -39,18 +31,10 @@ func TestBindReusesParams(t *testing.T) {
 		if len(n) > 0 {
 			left = n[0]
 		}
-		if err := fe.Flush(); err != nil {
-			t.Fatal(err)
-		}
 		var out []string
 		for {
-			nc.SetReadDeadline(time.Now().Add(time.Minute))
-			m, err := fe.Receive()
-			if err != nil {
-				t.Fatalf("after %v: %v", out, err)
-			}
 			var line string
-			switch m := m.(type) {
+			switch m := fe.next(t, out).(type) {
 			case *pgproto3.DataRow:
 				var vals []string
 				for _, v := range m.Values {
@@ -84,7 +68,6 @@ func TestBindReusesParams(t *testing.T) {
 			}
 		}
 	}
-	receive("ready")
 	text := func(v string) []byte { return []byte(v) }
 	int8 := func(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
 	bind := func(portal string, formats []int16, params ...[]byte) {

@@ -170,26 +170,12 @@ func TestPortalsAcrossErrors(t *testing.T) {
 	execSQL(t, s.connect(t),
 		"CREATE TABLE pe (k bigint PRIMARY KEY, v text) WITH (split_points = '10')",
 		"INSERT INTO pe SELECT g, 'v' || g FROM generate_series(1, 19) AS g")
-	nc, err := net.Dial("tcp", s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	fe := pgproto3.NewFrontend(nc, nc)
-	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u"}})
+	fe := s.rawConnect(t)
 	receive := func() []string {
 		t.Helper()
-		if err := fe.Flush(); err != nil {
-			t.Fatal(err)
-		}
 		var out []string
 		for {
-			nc.SetReadDeadline(time.Now().Add(time.Minute))
-			m, err := fe.Receive()
-			if err != nil {
-				t.Fatalf("after %v: %v", out, err)
-			}
-			switch m := m.(type) {
+			switch m := fe.next(t, out).(type) {
 			case *pgproto3.DataRow:
 				out = append(out, string(m.Values[0]))
 			case *pgproto3.ErrorResponse:
@@ -209,7 +195,6 @@ func TestPortalsAcrossErrors(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", what, got, want)
 		}
 	}
-	receive()
 	fe.Send(&pgproto3.Parse{Name: "q", Query: "SELECT v FROM pe WHERE k >= $1 AND k < $2"})
 	fe.Send(&pgproto3.Parse{Name: "bad", Query: "SELECT 1 / ($1::bigint - k) FROM pe WHERE k = $1"})
 	fe.Send(&pgproto3.Sync{})

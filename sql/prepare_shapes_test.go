@@ -17,7 +17,8 @@ import (
 	"github.com/dormousedb/dormouse/storage/storagetest"
 )
 
-// scriptLines runs q on s and returns its rows, one sorted line each.
+// scriptLines runs q on s and returns its rows, one sorted line each
+// (resultLines).
 func scriptLines(t *testing.T, s *sql.Session, q string) string {
 	t.Helper()
 	var lines []string
@@ -26,7 +27,7 @@ func scriptLines(t *testing.T, s *sql.Session, q string) string {
 		if err != nil {
 			return err
 		}
-		lines = append(lines, resultLines(res)...)
+		lines = append(lines, resultLines(res, false)...)
 		return nil
 	})
 	if err != nil {
@@ -36,30 +37,10 @@ func scriptLines(t *testing.T, s *sql.Session, q string) string {
 	return strings.Join(lines, "\n")
 }
 
-func resultLines(res *sql.Result) []string {
-	var lines []string
-	for _, r := range res.Rows {
-		var b strings.Builder
-		for i, v := range r {
-			if i > 0 {
-				b.WriteByte('|')
-			}
-			if v == nil {
-				b.WriteString("∅")
-			} else {
-				b.WriteString(*v)
-			}
-		}
-		lines = append(lines, b.String())
-	}
-	return lines
-}
-
-// execLines executes st with params given as text ("NULL" for a NULL)
-// and returns its rows, one sorted line each.
-func execLines(t *testing.T, s *sql.Session, st *sql.Statement, args ...string) (string, error) {
+// textParams makes one-row parameters of the types given from their
+// text ("NULL" for a NULL).
+func textParams(t *testing.T, types []arrow.DataType, args ...string) []arrow.Array {
 	t.Helper()
-	types := st.ParamTypes()
 	params := make([]arrow.Array, len(args))
 	for i, a := range args {
 		if a == "NULL" {
@@ -68,7 +49,14 @@ func execLines(t *testing.T, s *sql.Session, st *sql.Statement, args ...string) 
 			params[i] = param(t, types[i], a)
 		}
 	}
-	rows, err := s.Execute(context.Background(), st, params)
+	return params
+}
+
+// execLines executes st with params given as text ("NULL" for a NULL)
+// and returns its rows, one sorted line each (resultLines).
+func execLines(t *testing.T, s *sql.Session, st *sql.Statement, args ...string) (string, error) {
+	t.Helper()
+	rows, err := s.Execute(context.Background(), st, textParams(t, st.ParamTypes(), args...))
 	if err != nil {
 		return "", err
 	}
@@ -76,9 +64,7 @@ func execLines(t *testing.T, s *sql.Session, st *sql.Statement, args ...string) 
 	if err != nil {
 		return "", err
 	}
-	lines := resultLines(res)
-	slices.Sort(lines)
-	return strings.Join(lines, "\n"), nil
+	return strings.Join(resultLines(res, true), "\n"), nil
 }
 
 // TestPreparedShapesMatchLiterals executes prepared lookups of many
@@ -298,15 +284,7 @@ func TestPreparedInterleavedNulls(t *testing.T) {
 			}
 		}
 		slices.Sort(want)
-		params := make([]arrow.Array, 2)
-		for i, a := range args {
-			if a == "NULL" {
-				params[i] = array.MakeArrayOfNull(memory.DefaultAllocator, expr.Int8Type, 1)
-			} else {
-				params[i] = param(t, expr.Int8Type, a)
-			}
-		}
-		rows, err := s.Execute(ctx, st, params)
+		rows, err := s.Execute(ctx, st, textParams(t, []arrow.DataType{expr.Int8Type, expr.Int8Type}, args...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -318,9 +296,7 @@ func TestPreparedInterleavedNulls(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines := resultLines(res)
-			slices.Sort(lines)
-			if got := strings.Join(lines, "\n"); got != wants[i] {
+			if got := strings.Join(resultLines(res, true), "\n"); got != wants[i] {
 				t.Fatalf("execution %d: read %q, want %q", n, got, wants[i])
 			}
 			open, wants = slices.Delete(open, i, i+1), slices.Delete(wants, i, i+1)

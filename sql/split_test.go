@@ -161,6 +161,12 @@ func lines(t *testing.T, rows sql.Rows, sch *arrow.Schema, sorted bool) []string
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resultLines(res, sorted)
+}
+
+// resultLines renders a result's rows as text lines, values separated by
+// |, NULL as NULL, sorted unless the order matters.
+func resultLines(res *sql.Result, sorted bool) []string {
 	var out []string
 	for _, r := range res.Rows {
 		var cells []string

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/dormousedb/dormouse/storage/datafile/pqwrite"
@@ -164,26 +165,25 @@ func genString(rng *rand.Rand, i int, vals valueShape) string {
 // batchRows rows.
 func writeFile(t testing.TB, schema []pqwrite.Column, cols []arrow.Array, batchRows int, opts pqwrite.Options) []byte {
 	t.Helper()
+	var batches [][]arrow.Array
+	if len(cols) > 0 {
+		batches = sliceBatches(cols, []int{batchRows})
+		defer releaseBatches(batches)
+	}
+	return writeBatches(t, schema, batches, opts)
+}
+
+// writeBatches writes batches (each one array per column) and returns
+// the file.
+func writeBatches(t testing.TB, schema []pqwrite.Column, batches [][]arrow.Array, opts pqwrite.Options) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w, err := pqwrite.NewWriter(&buf, schema, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	if len(cols) > 0 {
-		n = cols[0].Len()
-	}
-	for off := 0; off < n; off += batchRows {
-		end := min(off+batchRows, n)
-		part := make([]arrow.Array, len(cols))
-		for i, c := range cols {
-			part[i] = array.NewSlice(c, int64(off), int64(end))
-		}
-		err := w.Write(part)
-		for _, p := range part {
-			p.Release()
-		}
-		if err != nil {
+	for _, b := range batches {
+		if err := w.Write(b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -193,13 +193,116 @@ func writeFile(t testing.TB, schema []pqwrite.Column, cols []arrow.Array, batchR
 	return buf.Bytes()
 }
 
-// readBack reads every column of data with pqarrow.
-func readBack(t testing.TB, data []byte) (*file.Reader, []arrow.Array) {
+// sliceBatches cuts whole into batches of the given sizes, cycling
+// through them (at least once, zeros included) until every row is in a
+// batch: slices at non-zero offsets. sizes must hold a size above zero.
+func sliceBatches(whole []arrow.Array, sizes []int) [][]arrow.Array {
+	var out [][]arrow.Array
+	n := whole[0].Len()
+	for off, i := 0, 0; off < n || i < len(sizes); i++ {
+		k := min(sizes[i%len(sizes)], n-off)
+		b := make([]arrow.Array, len(whole))
+		for c, a := range whole {
+			b[c] = array.NewSlice(a, int64(off), int64(off+k))
+		}
+		out = append(out, b)
+		off += k
+	}
+	return out
+}
+
+func releaseBatches(bs [][]arrow.Array) {
+	for _, b := range bs {
+		releaseAll(b)
+	}
+}
+
+// concatBatches concatenates each column's arrays across batches.
+func concatBatches(t testing.TB, schema []pqwrite.Column, batches [][]arrow.Array) []arrow.Array {
+	t.Helper()
+	out := make([]arrow.Array, len(schema))
+	for c := range schema {
+		var parts []arrow.Array
+		for _, b := range batches {
+			parts = append(parts, b[c])
+		}
+		if len(parts) == 0 {
+			out[c] = array.MakeArrayOfNull(memory.DefaultAllocator, schema[c].Type, 0)
+			continue
+		}
+		a, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[c] = a
+	}
+	return out
+}
+
+// allColumnsOf returns a column of every type in every encoding (a
+// dictionary with each fallback), nullable or not as nullable says.
+func allColumnsOf(nullable bool) []pqwrite.Column {
+	var cols []pqwrite.Column
+	for _, typ := range allTypes {
+		for _, enc := range encodingsOf(typ) {
+			fbs := []pqwrite.Encoding{pqwrite.Plain}
+			if enc == pqwrite.Dictionary && deltaOf(typ) != pqwrite.Plain {
+				fbs = append(fbs, deltaOf(typ))
+			}
+			for _, fb := range fbs {
+				cols = append(cols, pqwrite.Column{Name: fmt.Sprintf("c%d", len(cols)), Type: typ, Nullable: nullable, Encoding: enc, Fallback: fb})
+			}
+		}
+	}
+	return cols
+}
+
+// everyType returns a column of each type, not nullable and nullable
+// (scattered NULLs), with rows random values, in the default encoding.
+func everyType(rng *rand.Rand, rows int) ([]pqwrite.Column, []arrow.Array) {
+	var schema []pqwrite.Column
+	var cols []arrow.Array
+	for i, typ := range allTypes {
+		for _, nullable := range []bool{false, true} {
+			schema = append(schema, pqwrite.Column{Name: fmt.Sprintf("c%d_%v", i, nullable), Type: typ, Nullable: nullable})
+			nulls := noNulls
+			if nullable {
+				nulls = someNulls
+			}
+			cols = append(cols, genColumn(rng, typ, rows, nulls, randomValues))
+		}
+	}
+	return schema, cols
+}
+
+// mixedFile is a file of every type and encoding, in several row groups:
+// its schema, its rows in batches of 97, each column's rows, and the
+// options.
+func mixedFile(rows int) ([]pqwrite.Column, [][]arrow.Array, []arrow.Array, pqwrite.Options) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	schema := allColumnsOf(true)
+	var whole []arrow.Array
+	for _, c := range schema {
+		whole = append(whole, genColumn(rng, c.Type, rows, someNulls, randomValues))
+	}
+	opts := pqwrite.Options{Codec: compress.Codecs.Zstd, PageRows: 50, RowGroupRows: int64(rows/3 + 1)}
+	return schema, sliceBatches(whole, []int{97}), whole, opts
+}
+
+// openFile opens data with arrow-go's Parquet reader.
+func openFile(t testing.TB, data []byte) *file.Reader {
 	t.Helper()
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pf
+}
+
+// readBack reads every column of data with pqarrow.
+func readBack(t testing.TB, data []byte) (*file.Reader, []arrow.Array) {
+	t.Helper()
+	pf := openFile(t, data)
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 1 << 16}, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
@@ -230,8 +333,9 @@ func releaseAll(arrs []arrow.Array) {
 	}
 }
 
-// writePqarrow writes cols with arrow-go's pqarrow, the reference.
-func writePqarrow(t testing.TB, schema []pqwrite.Column, cols []arrow.Array) []byte {
+// writePqarrow writes cols with arrow-go's pqarrow, the reference, with
+// the properties given (zstd unless they say otherwise).
+func writePqarrow(t testing.TB, schema []pqwrite.Column, cols []arrow.Array, props ...parquet.WriterProperty) []byte {
 	t.Helper()
 	fields := make([]arrow.Field, len(schema))
 	for i, c := range schema {
@@ -239,7 +343,8 @@ func writePqarrow(t testing.TB, schema []pqwrite.Column, cols []arrow.Array) []b
 	}
 	sch := arrow.NewSchema(fields, nil)
 	var buf bytes.Buffer
-	fw, err := pqarrow.NewFileWriter(sch, &buf, parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd)),
+	props = append([]parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd)}, props...)
+	fw, err := pqarrow.NewFileWriter(sch, &buf, parquet.NewWriterProperties(props...),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +358,58 @@ func writePqarrow(t testing.TB, schema []pqwrite.Column, cols []arrow.Array) []b
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// checkRowGroups reads data, the file written of cols (each column's
+// rows), back with arrow-go: the values must be cols', in row groups of
+// opts.RowGroupRows rows (the last fewer). chunk is called for each
+// column chunk with its row group g, the row group's page index and the
+// row of cols the row group starts at. It returns the reader.
+func checkRowGroups(t testing.TB, schema []pqwrite.Column, cols []arrow.Array, data []byte, opts pqwrite.Options,
+	chunk func(g, c int, rg *metadata.RowGroupMetaData, pir *metadata.RowGroupPageIndexReader, start int64)) *file.Reader {
+	t.Helper()
+	pf, got := readBack(t, data)
+	defer releaseAll(got)
+	for i, a := range cols {
+		if !sameValues(a, got[i]) {
+			t.Fatalf("column %s (%s): read back differs (%d rows, %d read)", schema[i].Name, schema[i].Type, a.Len(), got[i].Len())
+		}
+	}
+	md := pf.MetaData()
+	start := int64(0)
+	for g := range md.NumRowGroups() {
+		rg := md.RowGroup(g)
+		if want := min(opts.RowGroupRows, int64(cols[0].Len())-start); rg.NumRows() != want {
+			t.Fatalf("row group %d has %d rows, want %d", g, rg.NumRows(), want)
+		}
+		pir, err := pf.GetPageIndexReader().RowGroup(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range cols {
+			chunk(g, c, rg, pir, start)
+		}
+		start += rg.NumRows()
+	}
+	if start != int64(cols[0].Len()) {
+		t.Fatalf("file holds %d rows, wrote %d", start, cols[0].Len())
+	}
+	return pf
+}
+
+// chunkStats returns column chunk c of rg and its statistics (nil if it
+// has none).
+func chunkStats(t testing.TB, rg *metadata.RowGroupMetaData, c int) (*metadata.ColumnChunkMetaData, metadata.TypedStatistics) {
+	t.Helper()
+	cc, err := rg.ColumnChunk(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cc.Statistics()
+	if err != nil {
+		t.Fatalf("column chunk %d: %v", c, err)
+	}
+	return cc, st
 }
 
 // sameValues says whether a and b hold the same values, doubles compared

@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/dormousedb/dormouse/storage/datafile/pqwrite"
 )
@@ -53,11 +52,7 @@ func TestNullPagesAfterValues(t *testing.T) {
 					opts := pqwrite.Options{Codec: codec, PageRows: pageRows, RowGroupRows: 600}
 					checkFile(t, []pqwrite.Column{col}, []arrow.Array{a}, 70, opts)
 					data := writeFile(t, []pqwrite.Column{col}, []arrow.Array{a}, 600, opts)
-					pf, err := file.NewParquetReader(bytes.NewReader(data))
-					if err != nil {
-						t.Fatal(err)
-					}
-					pir, err := pf.GetPageIndexReader().RowGroup(0)
+					pir, err := openFile(t, data).GetPageIndexReader().RowGroup(0)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -256,28 +251,5 @@ func TestWriteAllocations(t *testing.T) {
 	// none per row or page.
 	if allocs > float64(len(cols)) {
 		t.Errorf("%.1f allocations per batch of %d rows and %d columns", allocs, n, len(cols))
-	}
-}
-
-// TestNullsWithoutBuffers writes arrays of only NULLs that have no values
-// buffer (byte arrays: offsets but no bytes), as other producers than
-// arrow-go's builders make them.
-func TestNullsWithoutBuffers(t *testing.T) {
-	for _, typ := range allTypes {
-		for _, enc := range encodingsOf(typ) {
-			bufs := []*memory.Buffer{memory.NewBufferBytes(make([]byte, 16)), nil}
-			if typ.ID() == arrow.STRING || typ.ID() == arrow.BINARY {
-				bufs = []*memory.Buffer{bufs[0], memory.NewBufferBytes(make([]byte, 4*101)), nil}
-			}
-			a := array.MakeFromData(array.NewData(typ, 100, bufs, nil, 100, 0))
-			col := pqwrite.Column{Name: "c", Type: typ, Nullable: true, Encoding: enc, Fallback: deltaOf(typ)}
-			data := writeFile(t, []pqwrite.Column{col}, []arrow.Array{a}, 30, pqwrite.Options{PageRows: 40})
-			_, got := readBack(t, data)
-			if got[0].Len() != 100 || got[0].NullN() != 100 {
-				t.Errorf("%s %s: read %d rows, %d NULLs", typ, enc, got[0].Len(), got[0].NullN())
-			}
-			releaseAll(got)
-			a.Release()
-		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 
 	"github.com/dormousedb/dormouse/storage/datafile/pqwrite"
@@ -66,29 +65,9 @@ func TestRoundTrip(t *testing.T) {
 func checkFile(t *testing.T, schema []pqwrite.Column, cols []arrow.Array, batchRows int, opts pqwrite.Options) {
 	t.Helper()
 	data := writeFile(t, schema, cols, batchRows, opts)
-	pf, got := readBack(t, data)
-	defer releaseAll(got)
-	for i, a := range cols {
-		if !sameValues(a, got[i]) {
-			t.Fatalf("column %s: read back differs (%d rows, %d read)", schema[i].Name, a.Len(), got[i].Len())
-		}
-	}
-	md := pf.MetaData()
-	start := int64(0)
-	for g := range md.NumRowGroups() {
-		rg := md.RowGroup(g)
-		if want := min(opts.RowGroupRows, int64(cols[0].Len())-start); rg.NumRows() != want {
-			t.Fatalf("row group %d has %d rows, want %d", g, rg.NumRows(), want)
-		}
-		pir, err := pf.GetPageIndexReader().RowGroup(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for c, a := range cols {
-			checkChunk(t, rg, pir, c, schema[c], a, start, opts)
-		}
-		start += rg.NumRows()
-	}
+	checkRowGroups(t, schema, cols, data, opts, func(_, c int, rg *metadata.RowGroupMetaData, pir *metadata.RowGroupPageIndexReader, start int64) {
+		checkChunk(t, rg, pir, c, schema[c], cols[c], start, opts)
+	})
 }
 
 // checkChunk checks a column chunk's statistics and page index against
@@ -96,13 +75,9 @@ func checkFile(t *testing.T, schema []pqwrite.Column, cols []arrow.Array, batchR
 func checkChunk(t *testing.T, rg *metadata.RowGroupMetaData, pir *metadata.RowGroupPageIndexReader, c int, col pqwrite.Column, a arrow.Array, start int64, opts pqwrite.Options) {
 	t.Helper()
 	n := rg.NumRows()
-	cc, err := rg.ColumnChunk(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := cc.Statistics()
-	if err != nil || st == nil {
-		t.Fatalf("column chunk %d has no statistics (%v)", c, err)
+	cc, st := chunkStats(t, rg, c)
+	if st == nil {
+		t.Fatalf("column chunk %d has no statistics", c)
 	}
 	wantMin, wantMax, ordered, nulls := bounds(a, int(start), int(start+n))
 	if st.NullCount() != nulls || cc.NumValues() != n {
@@ -281,30 +256,12 @@ func TestEmptyFile(t *testing.T) {
 // and the key-value metadata must agree.
 func TestSchemaAsPqarrow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var schema []pqwrite.Column
-	var cols []arrow.Array
-	for i, typ := range allTypes {
-		for _, nullable := range []bool{false, true} {
-			schema = append(schema, pqwrite.Column{Name: fmt.Sprintf("c%d_%v", i, nullable), Type: typ, Nullable: nullable})
-			nulls := noNulls
-			if nullable {
-				nulls = someNulls
-			}
-			cols = append(cols, genColumn(rng, typ, 100, nulls, randomValues))
-		}
-	}
+	schema, cols := everyType(rng, 100)
 	defer releaseAll(cols)
 	ours := writeFile(t, schema, cols, 100, pqwrite.Options{Codec: compress.Codecs.Zstd, SortingColumns: 2,
 		Metadata: []pqwrite.KeyValue{{Key: "dormouse.schema", Value: "{}"}}})
 	theirs := writePqarrow(t, schema, cols)
-	a, err := file.NewParquetReader(bytes.NewReader(ours))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := file.NewParquetReader(bytes.NewReader(theirs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := openFile(t, ours), openFile(t, theirs)
 	sa, sb := a.MetaData().Schema, b.MetaData().Schema
 	if !sa.Equals(sb) {
 		t.Errorf("schemas differ:\n%s\n%s", sa, sb)

@@ -1,21 +1,18 @@
 package compact_test
 
 import (
-	"context"
-	"fmt"
 	"math"
 	"reflect"
 	"testing"
 
-	"github.com/apache/thrift/lib/go/thrift"
-
 	"github.com/dormousedb/dormouse/storage/datafile/internal/compact"
+	"github.com/dormousedb/dormouse/storage/datafile/internal/compact/thrifttest"
 )
 
 // TestWriterAsThrift writes a struct of every kind of field the Parquet
 // structures use (long and short lists, field id gaps past 15, nested
 // structs, bools as fields and as list elements) and reads it back with
-// Apache Thrift's own compact protocol.
+// Apache Thrift's own compact protocol (thrifttest).
 func TestWriterAsThrift(t *testing.T) {
 	var w compact.Writer
 	w.Reset([]byte("prefix"))
@@ -59,16 +56,14 @@ func TestWriterAsThrift(t *testing.T) {
 		t.Fatalf("Reset(b) did not append to b: %q", b[:6])
 	}
 
-	buf := thrift.NewTMemoryBuffer()
-	buf.Write(b[6:])
-	got, err := readStruct(context.Background(), thrift.NewTCompactProtocolConf(buf, nil))
+	got, n, err := thrifttest.Decode(b[6:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int16]any{
+	want := thrifttest.Struct{
 		1: int32(-7), 2: true, 3: false, 4: int8(-3), 5: int16(300), 25: int64(math.MinInt64),
 		26: "name", 27: string([]byte{0, 255}),
-		28: map[int16]any{1: int32(math.MaxInt32), 40: map[int16]any{}},
+		28: thrifttest.Struct{1: int32(math.MaxInt32), 40: thrifttest.Struct{}},
 		29: func() []any {
 			var l []any
 			for i := range 20 {
@@ -83,69 +78,14 @@ func TestWriterAsThrift(t *testing.T) {
 			}
 			return l
 		}(),
-		31: []any{map[int16]any{3: int64(0)}, map[int16]any{3: int64(1)}},
+		31: []any{thrifttest.Struct{3: int64(0)}, thrifttest.Struct{3: int64(1)}},
 		32: []any{"a", "", "bc"},
 		33: []any{int32(-1), int32(1 << 30)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read back\n%v\nwant\n%v", got, want)
 	}
-	if buf.Len() != 0 {
-		t.Errorf("%d bytes left after the struct", buf.Len())
+	if left := len(b[6:]) - n; left != 0 {
+		t.Errorf("%d bytes left after the struct", left)
 	}
-}
-
-// readStruct reads a struct generically: field id to value.
-func readStruct(ctx context.Context, p thrift.TProtocol) (map[int16]any, error) {
-	out := map[int16]any{}
-	if _, err := p.ReadStructBegin(ctx); err != nil {
-		return nil, err
-	}
-	for {
-		_, typ, id, err := p.ReadFieldBegin(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if typ == thrift.STOP {
-			break
-		}
-		if out[id], err = readValue(ctx, p, typ); err != nil {
-			return nil, err
-		}
-	}
-	return out, p.ReadStructEnd(ctx)
-}
-
-func readValue(ctx context.Context, p thrift.TProtocol, typ thrift.TType) (any, error) {
-	switch typ {
-	case thrift.BOOL:
-		return p.ReadBool(ctx)
-	case thrift.BYTE:
-		return p.ReadByte(ctx)
-	case thrift.I16:
-		return p.ReadI16(ctx)
-	case thrift.I32:
-		return p.ReadI32(ctx)
-	case thrift.I64:
-		return p.ReadI64(ctx)
-	case thrift.STRING:
-		return p.ReadString(ctx)
-	case thrift.STRUCT:
-		return readStruct(ctx, p)
-	case thrift.LIST:
-		elem, n, err := p.ReadListBegin(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var l []any
-		for range n {
-			v, err := readValue(ctx, p, elem)
-			if err != nil {
-				return nil, err
-			}
-			l = append(l, v)
-		}
-		return l, p.ReadListEnd(ctx)
-	}
-	return nil, fmt.Errorf("unexpected type %v", typ)
 }

@@ -19,48 +19,6 @@ import (
 // (values, layout, statistics, page index, definition levels, arrow-go's
 // statistics for the same rows).
 
-// allColumnsOf returns a column of every type in every encoding (a
-// dictionary with each fallback), nullable or not as nullable says.
-func allColumnsOf(nullable bool) []pqwrite.Column {
-	var cols []pqwrite.Column
-	for _, typ := range allTypes {
-		for _, enc := range encodingsOf(typ) {
-			fbs := []pqwrite.Encoding{pqwrite.Plain}
-			if enc == pqwrite.Dictionary && deltaOf(typ) != pqwrite.Plain {
-				fbs = append(fbs, deltaOf(typ))
-			}
-			for _, fb := range fbs {
-				cols = append(cols, pqwrite.Column{Name: fmt.Sprintf("c%d", len(cols)), Type: typ, Nullable: nullable, Encoding: enc, Fallback: fb})
-			}
-		}
-	}
-	return cols
-}
-
-// sliceBatches cuts whole into batches of the given sizes, cycling
-// through them (at least once, zeros included) until every row is in a
-// batch: slices at non-zero offsets. sizes must hold a size above zero.
-func sliceBatches(whole []arrow.Array, sizes []int) [][]arrow.Array {
-	var out [][]arrow.Array
-	n := whole[0].Len()
-	for off, i := 0, 0; off < n || i < len(sizes); i++ {
-		k := min(sizes[i%len(sizes)], n-off)
-		b := make([]arrow.Array, len(whole))
-		for c, a := range whole {
-			b[c] = array.NewSlice(a, int64(off), int64(off+k))
-		}
-		out = append(out, b)
-		off += k
-	}
-	return out
-}
-
-func releaseBatches(bs [][]arrow.Array) {
-	for _, b := range bs {
-		releaseAll(b)
-	}
-}
-
 // TestReviewTinyBatches writes every type and encoding in batches of 0,
 // 1 and a few rows (empty batches at the start, the end and between),
 // with pages of 3 rows and row groups of 7, so that pages and row groups

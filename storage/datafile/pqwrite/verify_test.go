@@ -6,13 +6,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/dormousedb/dormouse/storage/datafile/internal/compact/thrifttest"
 	"github.com/dormousedb/dormouse/storage/datafile/pqwrite"
 )
 
@@ -22,50 +20,8 @@ import (
 // arrow-go's own writer computes for the same rows in the same row
 // groups.
 
-// writeBatches writes batches (each one array per column) and returns
-// the file.
-func writeBatches(t testing.TB, schema []pqwrite.Column, batches [][]arrow.Array, opts pqwrite.Options) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := pqwrite.NewWriter(&buf, schema, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range batches {
-		if err := w.Write(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// concatBatches concatenates each column's arrays across batches.
-func concatBatches(t testing.TB, schema []pqwrite.Column, batches [][]arrow.Array) []arrow.Array {
-	t.Helper()
-	out := make([]arrow.Array, len(schema))
-	for c := range schema {
-		var parts []arrow.Array
-		for _, b := range batches {
-			parts = append(parts, b[c])
-		}
-		if len(parts) == 0 {
-			out[c] = array.MakeArrayOfNull(memory.DefaultAllocator, schema[c].Type, 0)
-			continue
-		}
-		a, err := array.Concatenate(parts, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[c] = a
-	}
-	return out
-}
-
-// reviewDefaults fills in opts' defaults as the Writer does.
-func reviewDefaults(o pqwrite.Options) pqwrite.Options {
+// withDefaults fills in opts' defaults as the Writer does.
+func withDefaults(o pqwrite.Options) pqwrite.Options {
 	if o.PageBytes <= 0 {
 		o.PageBytes = pqwrite.DefaultPageBytes
 	}
@@ -84,42 +40,20 @@ func reviewDefaults(o pqwrite.Options) pqwrite.Options {
 // verifyFile checks data, the file written of whole (each column's rows).
 func verifyFile(t testing.TB, schema []pqwrite.Column, whole []arrow.Array, data []byte, opts pqwrite.Options) fileLayout {
 	t.Helper()
-	opts = reviewDefaults(opts)
+	opts = withDefaults(opts)
 	lay := checkLayout(t, data)
-	pf, got := readBack(t, data)
-	defer releaseAll(got)
-	for i, a := range whole {
-		if !sameValues(a, got[i]) {
-			t.Fatalf("column %s (%s): read back differs (%d rows, %d read)", schema[i].Name, schema[i].Type, a.Len(), got[i].Len())
-		}
-	}
-	md := pf.MetaData()
 	tt, _ := t.(*testing.T)
-	start := int64(0)
-	for g := range md.NumRowGroups() {
-		rg := md.RowGroup(g)
-		if want := min(opts.RowGroupRows, int64(whole[0].Len())-start); rg.NumRows() != want {
-			t.Fatalf("row group %d has %d rows, want %d", g, rg.NumRows(), want)
-		}
-		pir, err := pf.GetPageIndexReader().RowGroup(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for c, a := range whole {
-			if !longStrings(a, int(start), int(start+rg.NumRows())) {
-				if tt != nil {
-					checkChunk(tt, rg, pir, c, schema[c], a, start, opts)
-				}
-			} else {
-				checkLongChunk(t, rg, pir, c, a, start)
+	checkRowGroups(t, schema, whole, data, opts, func(g, c int, rg *metadata.RowGroupMetaData, pir *metadata.RowGroupPageIndexReader, start int64) {
+		a := whole[c]
+		if !longStrings(a, int(start), int(start+rg.NumRows())) {
+			if tt != nil {
+				checkChunk(tt, rg, pir, c, schema[c], a, start, opts)
 			}
-			checkPageNulls(t, schema[c], a, start, lay.pages[g][c], pir, c)
+		} else {
+			checkLongChunk(t, rg, pir, c, a, start)
 		}
-		start += rg.NumRows()
-	}
-	if start != int64(whole[0].Len()) {
-		t.Fatalf("file holds %d rows, wrote %d", start, whole[0].Len())
-	}
+		checkPageNulls(t, schema[c], a, start, lay.pages[g][c], pir, c)
+	})
 	compareStatsWithArrowGo(t, schema, whole, data, opts)
 	return lay
 }
@@ -131,14 +65,7 @@ func verifyFile(t testing.TB, schema []pqwrite.Column, whole []arrow.Array, data
 func checkLongChunk(t testing.TB, rg *metadata.RowGroupMetaData, pir *metadata.RowGroupPageIndexReader, c int, a arrow.Array, start int64) {
 	t.Helper()
 	n := rg.NumRows()
-	cc, err := rg.ColumnChunk(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := cc.Statistics()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := chunkStats(t, rg, c)
 	lo, hi, ok, _ := bounds(a, int(start), int(start+n))
 	if ok && (len(lo) > 4096 || len(hi) > 4096) {
 		ok = false
@@ -241,64 +168,25 @@ func compareStatsWithArrowGo(t testing.TB, schema []pqwrite.Column, whole []arro
 	if whole[0].Len() == 0 {
 		return
 	}
-	fields := make([]arrow.Field, len(schema))
-	for i, c := range schema {
-		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
-	}
-	sch := arrow.NewSchema(fields, nil)
-	var buf bytes.Buffer
-	fw, err := pqarrow.NewFileWriter(sch, &buf, parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(opts.RowGroupRows), parquet.WithStats(true)),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := array.NewRecordBatch(sch, whole, int64(whole[0].Len()))
-	defer rec.Release()
-	if err := fw.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := fw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ours, err := file.NewParquetReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	theirData := writePqarrow(t, schema, whole, parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(opts.RowGroupRows), parquet.WithStats(true))
+	ours, theirs := openFile(t, data), openFile(t, theirData)
 	// arrow-go leaves out a min or a max longer than 4096 bytes, each on
 	// its own, and its reader then says HasMinMax with the other one
 	// empty: what it wrote is read from the footer itself.
-	theirFooter := decodeFooter(t, buf.Bytes())
+	theirFooter, _ := decodeFooter(t, theirData)
 	if ours.NumRowGroups() != theirs.NumRowGroups() {
 		t.Fatalf("%d row groups, arrow-go %d", ours.NumRowGroups(), theirs.NumRowGroups())
 	}
 	for g := range ours.NumRowGroups() {
 		for c := range schema {
-			a, err := ours.MetaData().RowGroup(g).ColumnChunk(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := theirs.MetaData().RowGroup(g).ColumnChunk(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sa, err := a.Statistics()
-			if err != nil {
-				t.Fatal(err)
-			}
-			sb, err := b.Statistics()
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, sa := chunkStats(t, ours.MetaData().RowGroup(g), c)
+			_, sb := chunkStats(t, theirs.MetaData().RowGroup(g), c)
 			if sa.NullCount() != sb.NullCount() || !sa.HasNullCount() {
 				t.Errorf("row group %d column %s: %d NULLs, arrow-go %d", g, schema[c].Name, sa.NullCount(), sb.NullCount())
 			}
-			raw := theirFooter.list(4)[g].(tstruct).list(1)[c].(tstruct).sub(3).sub(12)
-			hasB := raw.has(5) && raw.has(6)
+			raw := theirFooter.List(4)[g].(thrifttest.Struct).List(1)[c].(thrifttest.Struct).Sub(3).Sub(12)
+			hasB := raw.Has(5) && raw.Has(6)
 			switch {
 			case sa.HasMinMax() && hasB:
 				if !bytes.Equal(sa.EncodeMin(), sb.EncodeMin()) || !bytes.Equal(sa.EncodeMax(), sb.EncodeMax()) {
