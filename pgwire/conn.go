@@ -89,13 +89,17 @@ var (
 var errTerminate = errors.New("terminate")
 
 func newConn(s *Server, nc net.Conn) *conn {
-	be := pgproto3.NewBackend(nc, nil)
+	var rw io.ReadWriter = nc
+	if r := newRawIO(nc); r != nil {
+		rw = r
+	}
+	be := pgproto3.NewBackend(rw, nil)
 	be.SetMaxBodyLen(s.maxMessage())
 	return &conn{
 		srv:     s,
 		nc:      nc,
 		be:      be,
-		w:       writer{w: nc},
+		w:       writer{w: rw},
 		stmts:   map[string]*prepared{},
 		portals: map[string]*portal{},
 	}
