@@ -12,12 +12,8 @@ import (
 // as PostgreSQL's client_connection_check_interval does, which reports a
 // closed end even behind unread messages.
 func clientGone(nc net.Conn) bool {
-	sc, ok := nc.(syscall.Conn)
+	rc, ok := rawConn(nc)
 	if !ok {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
 		return false
 	}
 	gone := false
@@ -27,4 +23,14 @@ func clientGone(nc net.Conn) bool {
 		gone = err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR) != 0
 	})
 	return gone
+}
+
+// rawConn returns nc's RawConn, if it has a descriptor.
+func rawConn(nc net.Conn) (syscall.RawConn, bool) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	rc, err := sc.SyscallConn()
+	return rc, err == nil
 }

@@ -30,12 +30,8 @@ type rawIO struct {
 
 // newRawIO returns a rawIO for nc, or nil when nc has no descriptor.
 func newRawIO(nc net.Conn) *rawIO {
-	sc, ok := nc.(syscall.Conn)
+	rc, ok := rawConn(nc)
 	if !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
 		return nil
 	}
 	return &rawIO{nc: nc, rc: rc}
