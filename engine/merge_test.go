@@ -314,31 +314,48 @@ func TestMergeSortedStringKeyColumn(t *testing.T) {
 		}
 		sort.SliceStable(all, func(a, b int) bool { return all[a].key < all[b].key }) // inputs in order: stable
 		op := MergeSorted(inputs, nil, MergeOptions{Alloc: mem, BatchRows: 1 + rng.IntN(100), KeyColumn: 2})
-		i := 0
-		for {
-			rec, err := op.Next(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for r := 0; r < int(rec.NumRows()); r++ {
-				tag, key := rec.Column(0).(*array.String).Value(r), rec.Column(1).(*array.String).Value(r)
-				if i >= len(all) || tag != all[i].tag || key != all[i].key {
-					t.Fatalf("iteration %d: row %d is %q %q, want %v", iter, i, tag, key, all[min(i, len(all)-1)])
-				}
-				i++
-			}
-			rec.Release()
+		want := make([]string, len(all))
+		for i, r := range all {
+			want[i] = r.tag + " " + r.key // a tag names its row: the key must follow it
 		}
-		if i != len(all) {
-			t.Fatalf("iteration %d: merged %d rows, want %d", iter, i, len(all))
+		checkMergedTags(t, fmt.Sprintf("iteration %d", iter), op, want, func(rec arrow.RecordBatch, r int) string {
+			return rec.Column(0).(*array.String).Value(r) + " " + rec.Column(1).(*array.String).Value(r)
+		})
+		mem.AssertSize(t, 0)
+	}
+}
+
+// checkMergedTags drains op, which it closes, and fails unless the rows
+// it gives, each named by tag, are want in order.
+func checkMergedTags(t *testing.T, what string, op Operator, want []string, tag func(arrow.RecordBatch, int) string) {
+	t.Helper()
+	i := 0
+	for {
+		rec, err := op.Next(context.Background())
+		if err == io.EOF {
+			break
 		}
-		if err := op.Close(); err != nil {
+		if err != nil {
 			t.Fatal(err)
 		}
-		mem.AssertSize(t, 0)
+		for r := 0; r < int(rec.NumRows()); r++ {
+			got := tag(rec, r)
+			if i >= len(want) || got != want[i] {
+				w := "past the end"
+				if i < len(want) {
+					w = fmt.Sprintf("%q", want[i])
+				}
+				t.Fatalf("%s: row %d is %q, want %s", what, i, got, w)
+			}
+			i++
+		}
+		rec.Release()
+	}
+	if i != len(want) {
+		t.Fatalf("%s: merged %d rows, want %d", what, i, len(want))
+	}
+	if err := op.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -45,8 +45,9 @@ type chunk struct {
 	uncompressed int64 // bytes of the chunk's pages (headers included)
 	compressed   int64
 
-	// storing counts down the data pages to store rather than compress,
-	// after one that compression did not shrink (storeAfterPoor).
+	// storing counts down the chunk's data pages to store rather than
+	// compress, after one that compression did not shrink
+	// (storeAfterPoor).
 	storing int
 
 	body, comp []byte // scratch: a page before and after compression
@@ -109,6 +110,7 @@ func (c *chunk) reset() {
 	c.dictPage, c.pages, c.statBuf = c.dictPage[:0], c.pages[:0], c.statBuf[:0]
 	c.pagesBy, c.dictPages = [len(c.pagesBy)]int32{}, 0
 	c.uncompressed, c.compressed = 0, 0
+	c.storing = 0 // each chunk tries its codec on its first page
 }
 
 // write encodes rows [lo, hi) of a, cutting pages as they fill.
