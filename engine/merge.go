@@ -149,8 +149,10 @@ type mergeOp struct {
 	key    MergeKey
 	inputs []*mergeInput
 	// order holds the inputs not done, by their current row, best first;
-	// equal rows by input index.
+	// equal rows by input index. heads[i] is the head of order[i]'s
+	// current key: the searches of reposition read one small array.
 	order   []int
+	heads   []keyHead
 	runs    []mergeRun
 	held    []arrow.RecordBatch // batches left behind that runs still use
 	started bool
@@ -261,10 +263,11 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		}
 	}
 	if in.done {
-		m.order = m.order[1:]
+		m.order, m.heads = m.order[1:], m.heads[1:]
 		return nil
 	}
 	in.setCur(in.row)
+	m.heads[0] = in.head
 	from := 1
 	if beaten {
 		from = 2 // w sorts after order[1]: no need to compare them again
@@ -276,12 +279,17 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 // reposition moves order[0], whose row changed, to its place: after the
 // inputs from order[from:] that sort before it (those before from do).
 func (m *mergeOp) reposition(from int) {
-	o := m.order
-	w := o[0]
+	o, heads := m.order, m.heads
+	w, wh := o[0], heads[0]
 	lo, hi := min(from, len(o)), len(o)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if m.less(o[mid], w) {
+		// Does o[mid] sort before w? Ties go to the lower input.
+		c := heads[mid].cmp(wh)
+		if c == 0 {
+			c = bytes.Compare(m.inputs[o[mid]].cur, m.inputs[w].cur)
+		}
+		if c < 0 || (c == 0 && o[mid] < w) {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -289,6 +297,8 @@ func (m *mergeOp) reposition(from int) {
 	}
 	copy(o, o[1:lo])
 	o[lo-1] = w
+	copy(heads, heads[1:lo])
+	heads[lo-1] = wh
 }
 
 // runEnd returns the end of the run of input w's rows, from its current
@@ -303,7 +313,7 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 		return n, false
 	}
 	r := m.order[1]
-	rk, rh := m.inputs[r].cur, m.inputs[r].head
+	rk, rh := m.inputs[r].cur, m.heads[1]
 	// Row j stays in the run while its key sorts before rk: below it, or
 	// equal when w comes first in input order.
 	inRun := func(j int) bool {
@@ -357,6 +367,10 @@ func (m *mergeOp) build() {
 		}
 	}
 	sort.SliceStable(m.order, func(i, j int) bool { return m.less(m.order[i], m.order[j]) })
+	m.heads = m.heads[:0]
+	for _, i := range m.order {
+		m.heads = append(m.heads, m.inputs[i].head)
+	}
 }
 
 // advance replaces input i's batch by its next non-empty one and computes
