@@ -124,7 +124,8 @@ func zstdPool(level zstd.EncoderLevel) *sync.Pool {
 	p, ok := zstdPools[level]
 	if !ok {
 		p = &sync.Pool{New: func() any {
-			// arrow-go's settings (compress.zstdCodec.EncodeLevel).
+			// arrow-go's settings (compress.zstdCodec.EncodeLevel), without
+			// the frame checksum (see compressor).
 			enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(level),
 				zstd.WithEncoderConcurrency(1), zstd.WithAllLitEntropyCompression(true), zstd.WithEncoderCRC(false))
 			if err != nil {
