@@ -91,7 +91,6 @@ type mergeInput struct {
 	own  []int32 // the offsets of the keys built in buf
 	buf  []byte  // the keys built for rec
 	cur  []byte  // keyAt(row), kept for the comparisons of the order
-	head keyHead // cur's head
 	done bool
 	// held is set while runs of the output batch being gathered point
 	// into rec: moving past rec then hands it to mergeOp.held rather than
@@ -101,13 +100,6 @@ type mergeInput struct {
 }
 
 func (in *mergeInput) keyAt(row int) []byte { return in.keys[in.offs[row]:in.offs[row+1]] }
-
-// setCur makes row the input's current row.
-func (in *mergeInput) setCur(row int) {
-	in.row = row
-	in.cur = in.keyAt(row)
-	in.head = headOf(in.cur)
-}
 
 // keyHead is a key's first sixteen bytes as two big-endian numbers,
 // zero-padded (schema.Prefix8 twice): keys whose heads differ sort as
@@ -266,8 +258,8 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		m.order, m.heads = m.order[1:], m.heads[1:]
 		return nil
 	}
-	in.setCur(in.row)
-	m.heads[0] = in.head
+	in.cur = in.keyAt(in.row)
+	m.heads[0] = headOf(in.cur)
 	from := 1
 	if beaten {
 		from = 2 // w sorts after order[1]: no need to compare them again
@@ -349,11 +341,7 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 // less reports whether input a's current row sorts before input b's; ties
 // go to the lower input index. Neither may be done.
 func (m *mergeOp) less(a, b int) bool {
-	ia, ib := m.inputs[a], m.inputs[b]
-	c := ia.head.cmp(ib.head)
-	if c == 0 {
-		c = bytes.Compare(ia.cur, ib.cur)
-	}
+	c := bytes.Compare(m.inputs[a].cur, m.inputs[b].cur)
 	return c < 0 || (c == 0 && a < b)
 }
 
@@ -362,14 +350,14 @@ func (m *mergeOp) build() {
 	m.order = m.order[:0]
 	for i, in := range m.inputs {
 		if !in.done {
-			in.setCur(in.row)
+			in.cur = in.keyAt(in.row)
 			m.order = append(m.order, i)
 		}
 	}
 	sort.SliceStable(m.order, func(i, j int) bool { return m.less(m.order[i], m.order[j]) })
 	m.heads = m.heads[:0]
 	for _, i := range m.order {
-		m.heads = append(m.heads, m.inputs[i].head)
+		m.heads = append(m.heads, headOf(m.inputs[i].cur))
 	}
 }
 
