@@ -104,11 +104,9 @@ func TestStoredBigPages(t *testing.T) {
 		if kinds := frameKinds(data, start, end); len(kinds) != 6 || !kinds[1] || !kinds[5] {
 			t.Errorf("nullable %v: frames %v, want 6, the 2nd to 6th stored", nullable, kinds)
 		}
-		_, back := readBack(t, data)
-		if !array.Equal(back[0], col) {
+		if !readsBackAs(t, data, col) {
 			t.Errorf("nullable %v: the column read back differs", nullable)
 		}
-		releaseAll(back)
 		col.Release()
 	}
 }
@@ -141,18 +139,11 @@ func TestStoredDictionaryNeverStored(t *testing.T) {
 		t.Errorf("dictionary page frames %v, want one not stored", k)
 	}
 	kinds := frameKinds(data, dataStart, end)
-	stored := 0
-	for _, s := range kinds {
-		if s {
-			stored++
-		}
-	}
+	stored := countStored(kinds)
 	if len(kinds) != 64 || stored != 60 {
 		t.Errorf("%d data pages, %d stored; want 64, 60", len(kinds), stored)
 	}
-	_, back := readBack(t, data)
-	defer releaseAll(back)
-	if !array.Equal(back[0], col) {
+	if !readsBackAs(t, data, col) {
 		t.Fatal("the column read back differs")
 	}
 }
@@ -180,27 +171,20 @@ func TestStoredTurnsCompressible(t *testing.T) {
 	if len(kinds) != 60 {
 		t.Fatalf("%d pages, want 60", len(kinds))
 	}
-	stored := 0
-	for _, s := range kinds[20:] {
-		if s {
-			stored++
-		}
-	}
+	stored := countStored(kinds[20:])
 	if stored > 15 || kinds[59] {
 		t.Errorf("%d of the 40 constant pages stored (want at most 15, the last not): %v", stored, kinds)
 	}
-	_, back := readBack(t, data)
-	defer releaseAll(back)
-	if !array.Equal(back[0], col) {
+	if !readsBackAs(t, data, col) {
 		t.Fatal("the column read back differs")
 	}
 }
 
 // TestStoredRowGroupStartsFresh: a row group's chunk starts with
 // its first data page compressed, whatever the previous row group's
-// pages were. The count of pages to store (chunk.storing) is not reset
-// with the chunk (chunk.reset), so a compressible row group after an
-// incompressible one has up to 15 pages stored uncompressed.
+// pages were: chunk.reset clears the count of pages to store
+// (chunk.storing), which would otherwise leave a compressible row group
+// after an incompressible one with up to 15 pages stored uncompressed.
 func TestStoredRowGroupStartsFresh(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	b := array.NewInt64Builder(memory.DefaultAllocator)
@@ -220,9 +204,7 @@ func TestStoredRowGroupStartsFresh(t *testing.T) {
 	if kinds := frameKinds(data, start, end); len(kinds) != 5 || kinds[0] {
 		t.Errorf("row group 1's pages %v (true: stored), want 5 compressed", kinds)
 	}
-	_, back := readBack(t, data)
-	defer releaseAll(back)
-	if !array.Equal(back[0], col) {
+	if !readsBackAs(t, data, col) {
 		t.Fatal("the column read back differs")
 	}
 }
@@ -243,10 +225,8 @@ func TestStoredNullableRandom(t *testing.T) {
 		if n := bytes.Count(data, storedFrame); n < 56 || n > 60 {
 			t.Errorf("encoding %v: %d pages stored, want 56 to 60", enc, n)
 		}
-		_, back := readBack(t, data)
-		if !array.Equal(back[0], col) {
+		if !readsBackAs(t, data, col) {
 			t.Errorf("encoding %v: the column read back differs", enc)
 		}
-		releaseAll(back)
 	}
 }

@@ -55,11 +55,29 @@ func TestIncompressiblePagesStored(t *testing.T) {
 			if got := bytes.Count(data, storedFrame); got != tc.stored {
 				t.Errorf("%d pages stored, want %d", got, tc.stored)
 			}
-			_, back := readBack(t, data)
-			defer releaseAll(back)
-			if !array.Equal(back[0], cols[tc.col]) {
+			if !readsBackAs(t, data, cols[tc.col]) {
 				t.Fatal("the column read back differs")
 			}
 		})
 	}
+}
+
+// readsBackAs reports whether data's first column reads back (pqarrow)
+// as col.
+func readsBackAs(t *testing.T, data []byte, col arrow.Array) bool {
+	t.Helper()
+	_, back := readBack(t, data)
+	defer releaseAll(back)
+	return array.Equal(back[0], col)
+}
+
+// countStored counts the pages frameKinds found stored.
+func countStored(kinds []bool) int {
+	n := 0
+	for _, s := range kinds {
+		if s {
+			n++
+		}
+	}
+	return n
 }
