@@ -83,7 +83,7 @@ func (r *rawIO) Read(p []byte) (int, error) {
 	case err != nil:
 		return 0, err
 	case errno != 0:
-		return 0, &net.OpError{Op: "read", Net: r.network, Addr: r.nc.RemoteAddr(), Err: os.NewSyscallError("read", errno)}
+		return 0, r.opError("read", errno)
 	case n == 0:
 		return 0, io.EOF
 	}
@@ -114,7 +114,12 @@ func (r *rawIO) Write(p []byte) (int, error) {
 	case err != nil:
 		return done, err
 	case errno != 0:
-		return done, &net.OpError{Op: "write", Net: r.network, Addr: r.nc.RemoteAddr(), Err: os.NewSyscallError("write", errno)}
+		return done, r.opError("write", errno)
 	}
 	return done, nil
+}
+
+// opError is the error of a failed read or write, as net's own.
+func (r *rawIO) opError(op string, errno syscall.Errno) error {
+	return &net.OpError{Op: op, Net: r.network, Addr: r.nc.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
 }
