@@ -27,17 +27,6 @@ var ErrJobLost = errors.New("compaction job lost")
 // DefaultMemory is RunOptions.Memory's default.
 const DefaultMemory = 256 << 20
 
-// compactionZstdLevel is the zstd level of compaction outputs: 1,
-// klauspost/compress's SpeedFastest, not the codec's default 3. zstd was
-// half the CPU of a compaction; at level 1 it takes about 40% less, and on
-// the benchmark rows (bench/compare) the files come out no larger (a
-// sorted VARCHAR key, random numbers, short strings: 17.9 MB against 18.2
-// MB per million rows). Outputs are rewritten by later compactions anyway.
-// The codec itself is the table's compression_codec (zstd by default):
-// lz4_raw takes about 20% less CPU per row and writes 1.5x the bytes (see
-// datafile.Codecs).
-const compactionZstdLevel = 1
-
 // RunOptions tune Run. The zero value gives the defaults.
 type RunOptions struct {
 	// Worker is the worker that claimed the job: the commit applies only
@@ -165,7 +154,7 @@ func writeOutput(ctx context.Context, t *table.Table, s *state.State, seq uint64
 	}
 	w, err := datafile.NewWriter(ctx, t.Store, t.NewFileKey(j.Partition), sch, datafile.WriterOptions{
 		RowGroupRows: plan.rowGroupRows, PageSizeBytes: t.Def.Properties.Int("page_size_bytes"),
-		Codec: t.Def.Properties.Get("compression_codec"), CompressionLevel: compactionZstdLevel,
+		Codec: t.Def.Properties.Get("compression_codec"), CompressionLevel: datafile.FastZstdLevel, CompressionLevelUp: datafile.FastZstdLevelUp,
 		Sketches: sketches, Allocator: opts.Alloc})
 	if err != nil {
 		return nil, errors.Join(err, op.Close())

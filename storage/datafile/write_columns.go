@@ -31,12 +31,13 @@ func newParquetWriter(sch *schema.Schema, w io.Writer, opts WriterOptions, meta 
 		return nil, err
 	}
 	return pqwrite.NewWriter(w, columnEncodings(sch), pqwrite.Options{
-		Codec:            codec,
-		CompressionLevel: opts.CompressionLevel,
-		PageBytes:        opts.PageSizeBytes,
-		PageRows:         maxPageRows(opts.PageSizeBytes),
-		RowGroupRows:     opts.RowGroupRows,
-		SortingColumns:   sch.NumKeys(),
-		Metadata:         []pqwrite.KeyValue{{Key: schemaMetadataKey, Value: meta}},
+		Codec:              codec,
+		CompressionLevel:   opts.CompressionLevel,
+		CompressionLevelUp: opts.CompressionLevelUp,
+		PageBytes:          opts.PageSizeBytes,
+		PageRows:           maxPageRows(opts.PageSizeBytes),
+		RowGroupRows:       opts.RowGroupRows,
+		SortingColumns:     sch.NumKeys(),
+		Metadata:           []pqwrite.KeyValue{{Key: schemaMetadataKey, Value: meta}},
 	})
 }

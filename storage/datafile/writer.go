@@ -94,11 +94,13 @@ type WriterOptions struct {
 	// "lz4_raw", "none"); empty means "zstd". See Codecs for what each
 	// costs.
 	Codec string
-	// CompressionLevel is the zstd level; 0 means the codec's default
-	// (klauspost/compress's SpeedDefault, zstd level 3). Level 1
-	// (SpeedFastest) costs about 40% less CPU and, on the benchmark rows,
-	// writes files no larger: see compactor's compactionZstdLevel.
+	// CompressionLevel is the zstd level; 0 means zstd's default, 3.
+	// Dormouse writes its own files at FastZstdLevel.
 	CompressionLevel int
+	// CompressionLevelUp, if not 0, is a higher zstd level that a
+	// column's pages are compressed at where that makes them a tenth
+	// smaller (pqwrite.Options.CompressionLevelUp).
+	CompressionLevelUp int
 	// Sketches, when set, are the file's row key sketches, one per row
 	// key column, that already hold exactly the rows the file will get:
 	// the merge of its inputs' sketches when a compaction copies whole
@@ -578,28 +580,42 @@ func formatKey(cols []arrow.Array, enc [][]byte) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
+// The zstd levels of the files Dormouse writes itself (ingest and
+// compaction outputs): libzstd's level 1, and level 2 for the columns
+// whose pages it makes a tenth smaller (WriterOptions.CompressionLevelUp).
+// Compression was half a compaction's CPU at level 3; level 1 alone
+// costs a third of that, but on the benchmark rows (bench/compare) leaves
+// the DOUBLE column at 5.9 bytes a row where level 2 makes 3.5 (level 2
+// takes three times level 1's CPU on the other columns, for no fewer
+// bytes). Together, on a compaction of 11 million rows: 75 ns a row of
+// compression and 13.3 bytes a row, against 128 ns and the same bytes
+// with klauspost/compress at level 1 (package libzstd). Compactions
+// rewrite the files anyway; a table that wants them denser can be
+// exported at a higher level.
+const (
+	FastZstdLevel   = 1
+	FastZstdLevelUp = 2
+)
+
 // Codecs are the page compression codecs a Writer can use
 // (WriterOptions.Codec), by the names the table property
 // compression_codec takes. zstd is the default.
 //
-// Measured on the PLAIN pages of a million sorted benchmark rows (bench/gen:
-// a 16-byte VARCHAR key, a BIGINT, a DOUBLE, a short VARCHAR; 50.9 bytes a
-// row before compression, 1 MiB pages), CPU per row on a shared 2-core
-// AMD EPYC:
+// Measured on the pages of a compaction of the benchmark's 11 million
+// rows (bench/gen: the sorted VARCHAR key and the short VARCHAR
+// DELTA_BYTE_ARRAY, the DOUBLE PLAIN; 23 bytes a row encoded, leaving
+// out the BIGINT, whose bit-packed random deltas no codec shrinks), CPU
+// per row on a shared 2-core AMD EPYC:
 //
-//	codec            bytes/row  compress  decompress
-//	zstd (level 1)   17.0       ~310 ns   ~55 ns
-//	snappy           26.8       ~190 ns   ~43 ns
-//	lz4_raw          25.7       ~180 ns   ~12 ns
-//	none             50.9       0         0
+//	codec                     bytes/row  compress  decompress
+//	zstd (FastZstdLevel, Up)  10.6       ~60 ns    ~17 ns
+//	snappy                    16.9       ~128 ns   ~28 ns
+//	lz4_raw                   18.7       ~104 ns   ~6 ns
+//	none                      23.0       0         0
 //
-// zstd is the densest and the slowest: at level 1 it runs at about 160
-// MB/s on these pages (libzstd's own CLI does no better on them), so it
-// alone costs about what a 3M rows/s per core compaction could spend on
-// everything. A compaction of 11 such files with compression_codec
-// lz4_raw took about 20% less CPU than with zstd and wrote 1.5x the bytes
-// (bench/compare, compaction); a full scan decodes lz4_raw pages several
-// times faster than zstd's.
+// zstd (libzstd's) is the densest and the cheapest to write; lz4_raw
+// pages read several times faster. snappy and lz4_raw are the Go
+// libraries arrow-go uses.
 var Codecs = []string{"zstd", "snappy", "lz4_raw", "none"}
 
 // parseCodec returns the Parquet codec of a Codecs name ("" is zstd).

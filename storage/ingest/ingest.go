@@ -116,11 +116,12 @@ func Write(ctx context.Context, t *table.Table, inputs []RecordReader, opts Opti
 	}
 	sch := t.Def.Schema
 	lw := newLeafWriter(ctx, t, s.Partitions.Leaves(), cores.N(), opts.MemoryBytes/8, datafile.WriterOptions{
-		RowGroupRows:     t.Def.Properties.Int("row_group_rows"),
-		PageSizeBytes:    t.Def.Properties.Int("page_size_bytes"),
-		Codec:            t.Def.Properties.Get("compression_codec"),
-		CompressionLevel: ingestZstdLevel,
-		Allocator:        opts.Allocator,
+		RowGroupRows:       t.Def.Properties.Int("row_group_rows"),
+		PageSizeBytes:      t.Def.Properties.Int("page_size_bytes"),
+		Codec:              t.Def.Properties.Get("compression_codec"),
+		CompressionLevel:   datafile.FastZstdLevel,
+		CompressionLevelUp: datafile.FastZstdLevelUp,
+		Allocator:          opts.Allocator,
 	})
 	iw := &inputWriter{ctx: ctx, sch: sch, tree: s.Partitions, opts: opts, limits: lengthLimits(sch), lw: lw}
 	if err := iw.write(inputs); err != nil {

@@ -17,14 +17,6 @@ import (
 	"github.com/dormousedb/dormouse/storage/table"
 )
 
-// ingestZstdLevel is the zstd level of ingested data files: 1,
-// klauspost/compress's SpeedFastest, as for compaction outputs
-// (compactor's compactionZstdLevel). zstd at the codec's default level was
-// 42% of an import's CPU; level 1 takes about 40% less of it, the files
-// come out no larger on the benchmark rows, and compaction rewrites them
-// anyway.
-const ingestZstdLevel = 1
-
 // leafWriter writes rows whose keys start with a leaf index, arriving in
 // key order, as one data file per leaf and run of that leaf's rows (one
 // per leaf when the whole input is sorted at once). Encoding Parquet costs

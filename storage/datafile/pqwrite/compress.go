@@ -3,35 +3,39 @@ package pqwrite
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/snappy"
-	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
+
+	"github.com/dormousedb/dormouse/storage/datafile/internal/libzstd"
 )
 
-// compressor compresses pages with a file's codec, by the same libraries
-// and settings as arrow-go's compress package, except that zstd frames
-// carry no checksum (Parquet readers do not ask for one; computing it
-// cost a compaction 2% of its time).
+// compressor compresses pages with a file's codec: zstd by libzstd
+// (see package libzstd for why), the others by the libraries and
+// settings of arrow-go's compress package. zstd frames carry no checksum
+// (Parquet readers do not ask for one).
 type compressor struct {
 	codec compress.Compression
-	level zstd.EncoderLevel
-	zstd  *zstd.Encoder // from zstdPools, returned by release
-	lz4   *lz4.Compressor
+	// level is zstd's level; up, if not 0, a higher level some pages are
+	// compressed at (Options.CompressionLevelUp, chunk.plan).
+	level, up int
+	lz4       *lz4.Compressor
 }
 
-func newCompressor(codec compress.Compression, level int) (*compressor, error) {
+func newCompressor(codec compress.Compression, level, up int) (*compressor, error) {
 	c := &compressor{codec: codec}
 	switch codec {
 	case compress.Codecs.Uncompressed, compress.Codecs.Snappy:
 	case compress.Codecs.Zstd:
-		c.level = zstd.SpeedDefault
-		if level != 0 {
-			c.level = zstd.EncoderLevelFromZstd(level)
+		c.level = level
+		if level == 0 {
+			c.level = DefaultZstdLevel
 		}
-		c.zstd = getZstd(c.level)
+		if up != 0 && up <= c.level {
+			return nil, fmt.Errorf("pqwrite: zstd level up %d is not above level %d", up, c.level)
+		}
+		c.up = up
 	case compress.Codecs.Lz4Raw:
 		c.lz4 = new(lz4.Compressor)
 	default:
@@ -45,7 +49,7 @@ func newCompressor(codec compress.Compression, level int) (*compressor, error) {
 func (c *compressor) compress(dst, src []byte) []byte {
 	switch c.codec {
 	case compress.Codecs.Zstd:
-		return c.zstd.EncodeAll(src, dst[:0])
+		return libzstd.Compress(dst, src, c.level)
 	case compress.Codecs.Snappy:
 		n := snappy.MaxEncodedLen(len(src))
 		if cap(dst) < n {
@@ -66,6 +70,9 @@ func (c *compressor) compress(dst, src []byte) []byte {
 	}
 	return src
 }
+
+// compressUp is compress at the higher zstd level; only with one.
+func (c *compressor) compressUp(dst, src []byte) []byte { return libzstd.Compress(dst, src, c.up) }
 
 // canStore says the codec has a stored form: store may stand for
 // compress.
@@ -102,42 +109,3 @@ func (c *compressor) store(dst, src []byte) []byte {
 		}
 	}
 }
-
-// release gives back the zstd encoder.
-func (c *compressor) release() {
-	if c.zstd != nil {
-		putZstd(c.level, c.zstd)
-		c.zstd = nil
-	}
-}
-
-// zstd encoders are pooled by level: one takes hundreds of kilobytes and
-// a compaction or an ingest writes many files.
-var (
-	zstdMu    sync.Mutex
-	zstdPools = map[zstd.EncoderLevel]*sync.Pool{}
-)
-
-func zstdPool(level zstd.EncoderLevel) *sync.Pool {
-	zstdMu.Lock()
-	defer zstdMu.Unlock()
-	p, ok := zstdPools[level]
-	if !ok {
-		p = &sync.Pool{New: func() any {
-			// arrow-go's settings (compress.zstdCodec.EncodeLevel), without
-			// the frame checksum (see compressor).
-			enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(level),
-				zstd.WithEncoderConcurrency(1), zstd.WithAllLitEntropyCompression(true), zstd.WithEncoderCRC(false))
-			if err != nil {
-				panic(fmt.Sprintf("pqwrite: zstd encoder: %v", err))
-			}
-			return enc
-		}}
-		zstdPools[level] = p
-	}
-	return p
-}
-
-func getZstd(level zstd.EncoderLevel) *zstd.Encoder { return zstdPool(level).Get().(*zstd.Encoder) }
-
-func putZstd(level zstd.EncoderLevel, enc *zstd.Encoder) { zstdPool(level).Put(enc) }

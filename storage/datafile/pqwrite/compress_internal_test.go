@@ -2,22 +2,27 @@ package pqwrite
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/dormousedb/dormouse/storage/datafile/internal/libzstd"
 )
 
 // TestStoreZstdFrames checks that store's frames of raw blocks are zstd
 // that a decoder reads back as the input, across the 128 KiB block
 // limit.
 func TestStoreZstdFrames(t *testing.T) {
-	c, err := newCompressor(compress.Codecs.Zstd, 1)
+	c, err := newCompressor(compress.Codecs.Zstd, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.release()
 	if !c.canStore() {
 		t.Fatal("zstd cannot store")
 	}
@@ -46,12 +51,72 @@ func TestStoreZstdFrames(t *testing.T) {
 		}
 	}
 	for _, codec := range []compress.Compression{compress.Codecs.Uncompressed, compress.Codecs.Snappy, compress.Codecs.Lz4Raw} {
-		c, err := newCompressor(codec, 0)
+		c, err := newCompressor(codec, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.canStore() {
 			t.Errorf("%s says it can store zstd frames", codec)
 		}
+	}
+}
+
+// TestPlanTransitions feeds a chunk's compressData pages whose best plan
+// changes: a trial sets the plan for the next planPages-1 pages, whatever
+// they hold; a poor page stores the next ones at once; and every page
+// reads back as it was.
+func TestPlanTransitions(t *testing.T) {
+	codec, err := newCompressor(compress.Codecs.Zstd, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Codec: compress.Codecs.Zstd}.withDefaults()
+	c, err := newChunk(Column{Name: "x", Type: arrow.PrimitiveTypes.Float64}, &opts, codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	const size = 1 << 20
+	doubles, random, text := make([]byte, 0, size), make([]byte, size), make([]byte, 0, size)
+	for len(doubles) < size {
+		doubles = binary.LittleEndian.AppendUint64(doubles, math.Float64bits(float64(rng.Int64N(1_000_000))/1000))
+	}
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	for len(text) < size {
+		text = fmt.Appendf(text, "dormouse %d ", len(text)%1000)
+	}
+	type step struct {
+		body []byte
+		plan pagePlan
+		left int
+	}
+	var steps []step
+	steps = append(steps, step{doubles, planUp, planPages - 1}) // a trial: level 2 pays
+	for i := 2; i < planPages; i++ {
+		steps = append(steps, step{text, planUp, planPages - i}) // the plan holds
+	}
+	steps = append(steps,
+		step{doubles, planUp, 0},
+		step{text, planBase, planPages - 1},    // a trial: level 2 does not pay
+		step{text, planBase, planPages - 2},    // the plan holds
+		step{random, planStore, planPages - 1}, // a poor page
+		step{doubles, planStore, planPages - 2},
+	)
+	c.reset()
+	for i, s := range steps {
+		comp := c.compressData(s.body)
+		if c.plan != s.plan || c.planLeft != s.left {
+			t.Fatalf("page %d: plan %d with %d pages left, want %d with %d", i+1, c.plan, c.planLeft, s.plan, s.left)
+		}
+		got := make([]byte, len(s.body))
+		if n, err := libzstd.Decompress(got, comp); err != nil || n != len(s.body) || !bytes.Equal(got, s.body) {
+			t.Fatalf("page %d: read back %d bytes, %v", i+1, n, err)
+		}
+	}
+	c.reset()
+	if c.compressData(doubles); c.plan != planUp || c.planLeft != planPages-1 {
+		t.Errorf("after reset: plan %d with %d pages left, want a trial's", c.plan, c.planLeft)
 	}
 }

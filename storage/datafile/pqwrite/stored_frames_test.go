@@ -23,7 +23,7 @@ var zstdMagic = storedFrame[:4]
 // data[from:to] is a stored one: the pages of a column chunk, one frame
 // each (random page bodies hold the magic by chance with odds of about
 // 2^-32 a byte). A stored frame has storedFrame's descriptor and a first
-// block that is raw and as long as the content or 128 KiB; klauspost
+// block that is raw and as long as the content or 128 KiB; libzstd
 // makes such frames too, of bytes it cannot compress, so the tests give
 // the pages that must be compressed values that compress.
 func frameKinds(data []byte, from, to int64) []bool {
@@ -100,7 +100,7 @@ func TestStoredBigPages(t *testing.T) {
 		data := writeFile(t, schema, []arrow.Array{col}, 97, pqwrite.Options{Codec: compress.Codecs.Zstd, CompressionLevel: 1, PageRows: 100, PageBytes: 64 << 20})
 		start, _, end := chunkRange(t, data, 0, 0)
 		// 6 pages of ~350 KB: frames of three blocks and more (the first
-		// page's frame is klauspost's, of raw blocks too: random bytes).
+		// page's frame is libzstd's, of raw blocks too: random bytes).
 		if kinds := frameKinds(data, start, end); len(kinds) != 6 || !kinds[1] || !kinds[5] {
 			t.Errorf("nullable %v: frames %v, want 6, the 2nd to 6th stored", nullable, kinds)
 		}
@@ -149,7 +149,7 @@ func TestStoredDictionaryNeverStored(t *testing.T) {
 }
 
 // TestStoredTurnsCompressible writes a chunk whose values are
-// random for 20 pages then constant: at most storeAfterPoor (15) of the
+// random for 20 pages then constant: at most planPages-1 (15) of the
 // constant pages are stored, and the rest compressed.
 func TestStoredTurnsCompressible(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
@@ -182,9 +182,9 @@ func TestStoredTurnsCompressible(t *testing.T) {
 
 // TestStoredRowGroupStartsFresh: a row group's chunk starts with
 // its first data page compressed, whatever the previous row group's
-// pages were: chunk.reset clears the count of pages to store
-// (chunk.storing), which would otherwise leave a compressible row group
-// after an incompressible one with up to 15 pages stored uncompressed.
+// pages were: chunk.reset makes its first page a trial (chunk.plan),
+// which would otherwise leave a compressible row group after an
+// incompressible one with up to 15 pages stored uncompressed.
 func TestStoredRowGroupStartsFresh(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	b := array.NewInt64Builder(memory.DefaultAllocator)

@@ -15,12 +15,12 @@ import (
 
 // storedFrame is how a page the Writer stored rather than compressed
 // begins: the zstd magic, then a frame header descriptor with a
-// four-byte content size and a single segment. klauspost/compress
+// four-byte content size and a single segment. libzstd
 // gives the pages of these tests (below 64 KiB) a two-byte size.
 var storedFrame = []byte{0x28, 0xb5, 0x2f, 0xfd, 0xa0}
 
 // TestIncompressiblePagesStored checks that a zstd column whose pages do
-// not compress has all but one page in storeAfterPoor+1 stored (the
+// not compress has all but one page in planPages stored (the
 // codec is tried again on the others), that a compressible column is
 // compressed throughout, that no other codec stores, and that every
 // file reads back whole.
