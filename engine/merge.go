@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -270,7 +271,54 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 
 // reposition moves order[0], whose row changed, to its place: after the
 // inputs from order[from:] that sort before it (those before from do).
+//
+// The search is branch-free on the heads: interleaved inputs make each
+// probe's outcome a coin toss, and a mispredicted branch per probe cost
+// more than the comparisons. A probe whose head equals w's needs the
+// keys compared whole: then the search is done again, by them
+// (repositionExact). The inputs before w's place move up one by one: a
+// copy of a few elements costs more as a call to memmove.
 func (m *mergeOp) reposition(from int) {
+	o, heads := m.order, m.heads
+	w, wh := o[0], heads[0]
+	base, n := min(from, len(o)), len(o)-min(from, len(o))
+	// base+n is where w goes if every probe sorts before it; each probe
+	// halves n, moving base past the probe if it sorts before w.
+	for n > 1 {
+		half := n >> 1
+		h := heads[base+half-1]
+		if h == wh {
+			m.repositionExact(from)
+			return
+		}
+		base += half & -int(headBefore(h, wh))
+		n -= half
+	}
+	if n == 1 {
+		h := heads[base]
+		if h == wh {
+			m.repositionExact(from)
+			return
+		}
+		base += int(headBefore(h, wh))
+	}
+	for i := 1; i < base; i++ {
+		o[i-1], heads[i-1] = o[i], heads[i]
+	}
+	o[base-1], heads[base-1] = w, wh
+}
+
+// headBefore is 1 if head a sorts before head b, else 0: a 128-bit
+// subtraction's borrow.
+func headBefore(a, b keyHead) uint64 {
+	_, borrow := bits.Sub64(a.lo, b.lo, 0)
+	_, borrow = bits.Sub64(a.hi, b.hi, borrow)
+	return borrow
+}
+
+// repositionExact is reposition comparing keys whole where heads are
+// equal, with ties to the lower input.
+func (m *mergeOp) repositionExact(from int) {
 	o, heads := m.order, m.heads
 	w, wh := o[0], heads[0]
 	lo, hi := min(from, len(o)), len(o)
@@ -287,10 +335,10 @@ func (m *mergeOp) reposition(from int) {
 			hi = mid
 		}
 	}
-	copy(o, o[1:lo])
-	o[lo-1] = w
-	copy(heads, heads[1:lo])
-	heads[lo-1] = wh
+	for i := 1; i < lo; i++ {
+		o[i-1], heads[i-1] = o[i], heads[i]
+	}
+	o[lo-1], heads[lo-1] = w, wh
 }
 
 // runEnd returns the end of the run of input w's rows, from its current

@@ -112,7 +112,12 @@ func (c *chunk) reset() {
 	c.dictPage, c.pages, c.statBuf = c.dictPage[:0], c.pages[:0], c.statBuf[:0]
 	c.pagesBy, c.dictPages = [len(c.pagesBy)]int32{}, 0
 	c.uncompressed, c.compressed = 0, 0
-	c.plan, c.planLeft = planBase, 0 // each chunk's first page is a trial
+	if c.plan == planStore {
+		// A chunk does not start stored: a compressible row group after
+		// an incompressible one would have up to planPages-1 pages left
+		// uncompressed. A level, a trade of CPU for bytes, carries over.
+		c.plan, c.planLeft = planBase, 0
+	}
 }
 
 // write encodes rows [lo, hi) of a, cutting pages as they fill.
@@ -292,8 +297,9 @@ const (
 )
 
 // compressData returns a data page's body compressed by the chunk's plan.
-// Every planPages-th page (and a chunk's first) is a trial instead, which
-// sets the plan of the pages after it:
+// Every planPages-th page of the column (and a chunk's first after
+// stored pages) is a trial instead, which sets the plan of the pages
+// after it:
 //   - with a higher zstd level, pages are compressed at it if, on a sample
 //     of the trial page, it makes them upGain smaller than the codec's
 //     level does;
@@ -336,8 +342,11 @@ func (c *chunk) trial(body []byte) []byte {
 	}
 	sample := body[:min(len(body), upSample)]
 	c.comp = c.codec.compress(c.comp, sample)
-	c.alt = c.codec.compressUp(c.alt, sample)
-	pays := len(c.alt) <= len(c.comp)-len(c.comp)/upGain
+	pays := false
+	if len(c.comp) <= len(sample)-len(sample)/poorGain { // else no level will
+		c.alt = c.codec.compressUp(c.alt, sample)
+		pays = len(c.alt) <= len(c.comp)-len(c.comp)/upGain
+	}
 	if pays {
 		c.plan = planUp
 	}
@@ -363,12 +372,12 @@ const (
 	// smaller.
 	upGain = 10
 	// upSample is the most bytes of a page a trial compresses at both
-	// levels: more than 256 KiB, past which libzstd compresses with the
-	// parameters it uses for large inputs (those of a full page; a 64
-	// KiB sample, compressed with those for small inputs, found level 1
-	// as good as level 2 on the pages of DOUBLEs that level 2 makes 40%
+	// levels: just past 256 KiB, above which libzstd compresses with the
+	// parameters it has for large inputs, those of a full page (a 64 KiB
+	// sample, compressed with those for small inputs, found level 1 as
+	// good as level 2 on the pages of DOUBLEs that level 2 makes 40%
 	// smaller).
-	upSample = 384 << 10
+	upSample = 256<<10 + 1
 )
 
 // finish cuts the last page and makes the dictionary page, if any page

@@ -63,8 +63,9 @@ func TestStoreZstdFrames(t *testing.T) {
 
 // TestPlanTransitions feeds a chunk's compressData pages whose best plan
 // changes: a trial sets the plan for the next planPages-1 pages, whatever
-// they hold; a poor page stores the next ones at once; and every page
-// reads back as it was.
+// they hold; a poor page stores the next ones at once; a new chunk
+// carries a level over but not storing; and every page reads back as it
+// was.
 func TestPlanTransitions(t *testing.T) {
 	codec, err := newCompressor(compress.Codecs.Zstd, 1, 2)
 	if err != nil {
@@ -115,8 +116,14 @@ func TestPlanTransitions(t *testing.T) {
 			t.Fatalf("page %d: read back %d bytes, %v", i+1, n, err)
 		}
 	}
+	// A new chunk after stored pages starts with a trial; a level
+	// carries over.
 	c.reset()
 	if c.compressData(doubles); c.plan != planUp || c.planLeft != planPages-1 {
-		t.Errorf("after reset: plan %d with %d pages left, want a trial's", c.plan, c.planLeft)
+		t.Errorf("after reset from stored pages: plan %d with %d pages left, want a trial's", c.plan, c.planLeft)
+	}
+	c.reset()
+	if c.compressData(text); c.plan != planUp || c.planLeft != planPages-2 {
+		t.Errorf("after reset from level up: plan %d with %d pages left, want level up with %d", c.plan, c.planLeft, planPages-2)
 	}
 }
