@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -102,41 +101,6 @@ type mergeInput struct {
 
 func (in *mergeInput) keyAt(row int) []byte { return in.keys[in.offs[row]:in.offs[row+1]] }
 
-// keyHead is a key's first sixteen bytes as two big-endian numbers,
-// zero-padded (schema.Prefix8 twice): keys whose heads differ sort as
-// their heads do, so most comparisons of a merge are of two integers
-// held beside the order, not calls to bytes.Compare on keys spread over
-// the inputs' batches. Sixteen bytes, not eight: the keys a merge
-// compares are neighbours in the merged order, and often share more
-// than eight bytes.
-type keyHead struct{ hi, lo uint64 }
-
-func headOf(k []byte) keyHead {
-	h := keyHead{hi: schema.Prefix8(k)}
-	if len(k) > 8 {
-		h.lo = schema.Prefix8(k[8:])
-	}
-	return h
-}
-
-// cmp orders a and b by their heads, 0 when the heads are equal and
-// the keys must be compared whole.
-func (a keyHead) cmp(b keyHead) int {
-	switch {
-	case a.hi != b.hi:
-		if a.hi < b.hi {
-			return -1
-		}
-		return 1
-	case a.lo != b.lo:
-		if a.lo < b.lo {
-			return -1
-		}
-		return 1
-	}
-	return 0
-}
-
 type mergeOp struct {
 	opts   MergeOptions
 	key    MergeKey
@@ -145,7 +109,7 @@ type mergeOp struct {
 	// equal rows by input index. heads[i] is the head of order[i]'s
 	// current key: the searches of reposition read one small array.
 	order   []int
-	heads   []keyHead
+	heads   []schema.Head
 	runs    []mergeRun
 	held    []arrow.RecordBatch // batches left behind that runs still use
 	started bool
@@ -260,7 +224,7 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		return nil
 	}
 	in.cur = in.keyAt(in.row)
-	m.heads[0] = headOf(in.cur)
+	m.heads[0] = schema.HeadOf(in.cur)
 	from := 1
 	if beaten {
 		from = 2 // w sorts after order[1]: no need to compare them again
@@ -291,7 +255,7 @@ func (m *mergeOp) reposition(from int) {
 			m.repositionExact(from)
 			return
 		}
-		base += half & -int(headBefore(h, wh))
+		base += half & -int(h.Before(wh))
 		n -= half
 	}
 	if n == 1 {
@@ -300,20 +264,12 @@ func (m *mergeOp) reposition(from int) {
 			m.repositionExact(from)
 			return
 		}
-		base += int(headBefore(h, wh))
+		base += int(h.Before(wh))
 	}
 	for i := 1; i < base; i++ {
 		o[i-1], heads[i-1] = o[i], heads[i]
 	}
 	o[base-1], heads[base-1] = w, wh
-}
-
-// headBefore is 1 if head a sorts before head b, else 0: a 128-bit
-// subtraction's borrow.
-func headBefore(a, b keyHead) uint64 {
-	_, borrow := bits.Sub64(a.lo, b.lo, 0)
-	_, borrow = bits.Sub64(a.hi, b.hi, borrow)
-	return borrow
 }
 
 // repositionExact is reposition comparing keys whole where heads are
@@ -325,7 +281,7 @@ func (m *mergeOp) repositionExact(from int) {
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
 		// Does o[mid] sort before w? Ties go to the lower input.
-		c := heads[mid].cmp(wh)
+		c := heads[mid].Cmp(wh)
 		if c == 0 {
 			c = bytes.Compare(m.inputs[o[mid]].cur, m.inputs[w].cur)
 		}
@@ -358,7 +314,7 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 	// equal when w comes first in input order.
 	inRun := func(j int) bool {
 		k := in.keyAt(j)
-		c := headOf(k).cmp(rh)
+		c := schema.HeadOf(k).Cmp(rh)
 		if c == 0 {
 			c = bytes.Compare(k, rk)
 		}
@@ -405,7 +361,7 @@ func (m *mergeOp) build() {
 	sort.SliceStable(m.order, func(i, j int) bool { return m.less(m.order[i], m.order[j]) })
 	m.heads = m.heads[:0]
 	for _, i := range m.order {
-		m.heads = append(m.heads, headOf(m.inputs[i].cur))
+		m.heads = append(m.heads, schema.HeadOf(m.inputs[i].cur))
 	}
 }
 

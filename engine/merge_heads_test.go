@@ -14,7 +14,7 @@ import (
 	"github.com/dormousedb/dormouse/storage/schema"
 )
 
-// headBoundaryKey makes a key aimed at keyHead's edges: a common
+// headBoundaryKey makes a key aimed at schema.Head's edges: a common
 // 20-byte stem cut to a length around 7, 8, 9, 15, 16 or 17 bytes, with
 // bytes at positions 7, 8, 15 and 16 set to 0x00, 0x01 or 0xff, so that
 // keys share heads, differ only past the head, are prefixes of each
@@ -133,30 +133,3 @@ func TestMergeHeadsKeyHeadBoundaries(t *testing.T) {
 	}
 }
 
-// TestMergeHeadsHeadOrder checks keyHead.cmp against bytes.Compare on
-// every pair of a set of keys around the 8- and 16-byte boundaries: a
-// non-zero head comparison must agree with bytes.Compare (zero means the
-// keys are compared whole, and is right only when the heads are equal).
-func TestMergeHeadsHeadOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	keys := [][]byte{nil, {}, {0}, {0, 0}, {0xff}}
-	for range 400 {
-		keys = append(keys, headBoundaryKey(rng))
-	}
-	pairs := 0
-	for _, a := range keys {
-		for _, b := range keys {
-			pairs++
-			hc := headOf(a).cmp(headOf(b))
-			bc := bytes.Compare(a, b)
-			if hc != 0 && hc != bc {
-				t.Fatalf("head order of %x and %x is %d, bytes.Compare %d", a, b, hc, bc)
-			}
-			if hc == 0 && !bytes.Equal(append(append([]byte{}, a[:min(16, len(a))]...), make([]byte, 16-min(16, len(a)))...),
-				append(append([]byte{}, b[:min(16, len(b))]...), make([]byte, 16-min(16, len(b)))...)) {
-				t.Fatalf("heads of %x and %x equal, their padded first 16 bytes are not", a, b)
-			}
-		}
-	}
-	t.Logf("%d pairs", pairs)
-}

@@ -263,7 +263,7 @@ func TestMergeSortedRandom(t *testing.T) {
 // that is not the first column, compared in place (KeyColumn), from
 // sliced batches, with keys that escaping would treat specially (NUL and
 // 0xFF bytes, prefixes of each other, empty) and keys around and past
-// the sixteen bytes compared as integers first (keyHead), sharing them:
+// the sixteen bytes compared as integers first (schema.Head), sharing them:
 // the output must be in byte order, equal keys in input order, every row
 // there once.
 func TestMergeSortedStringKeyColumn(t *testing.T) {

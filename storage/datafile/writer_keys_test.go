@@ -192,6 +192,11 @@ func TestGivenSketches(t *testing.T) {
 		{"prefix", []string{"a", "ab", "a"}, 2},
 		{"empty last", []string{"a", "b", ""}, 2},
 		{"last", []string{"a", "b", "c", "d", "c"}, 4},
+		// Around the 16-byte heads compared first (schema.Head).
+		{"past the head", []string{"abcdefghijklmnopa", "abcdefghijklmnopz", "abcdefghijklmnopb"}, 2},
+		{"at the head's end", []string{"abcdefghijklmnoa", "abcdefghijklmnoz", "abcdefghijklmnob"}, 2},
+		{"trailing NUL", []string{"x", "x\x00", "x\x00\x00", "x\x00"}, 3},
+		{"sorted past the head", []string{"abcdefghijklmnop", "abcdefghijklmnop\x00", "abcdefghijklmnopq"}, -1},
 	} {
 		t.Run("order/"+tc.name, func(t *testing.T) {
 			mem := newMem(t)

@@ -149,3 +149,48 @@ func TestParseSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadOrder checks Head.Cmp and Head.Before against bytes.Compare on
+// every pair of keys around the 8- and 16-byte boundaries: a non-zero
+// Cmp must agree with bytes.Compare, and be zero only when the padded
+// first 16 bytes are equal; Before must be 1 exactly when Cmp is -1.
+func TestHeadOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	keys := [][]byte{nil, {}, {0}, {0, 0}, {0xff}}
+	stem := []byte("abcdefghijklmnopqrst")
+	lengths := []int{0, 1, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 20}
+	for range 400 {
+		// A common stem cut around the boundaries, with bytes at them set
+		// to 0x00, 0x01 or 0xff, and trailing NULs: keys that share heads,
+		// differ only past them, are prefixes of each other, or differ
+		// from their zero padding only by a real NUL.
+		k := append([]byte(nil), stem[:lengths[rng.IntN(len(lengths))]]...)
+		for _, pos := range []int{7, 8, 15, 16} {
+			if pos < len(k) && rng.IntN(2) == 0 {
+				k[pos] = []byte{0x00, 0x01, 0xff}[rng.IntN(3)]
+			}
+		}
+		for range rng.IntN(3) {
+			k = append(k, 0)
+		}
+		keys = append(keys, k)
+	}
+	padded := func(k []byte) []byte {
+		return append(append([]byte{}, k[:min(16, len(k))]...), make([]byte, 16-min(16, len(k)))...)
+	}
+	for _, a := range keys {
+		for _, b := range keys {
+			hc := HeadOf(a).Cmp(HeadOf(b))
+			bc := bytes.Compare(a, b)
+			if hc != 0 && hc != bc {
+				t.Fatalf("head order of %x and %x is %d, bytes.Compare %d", a, b, hc, bc)
+			}
+			if hc == 0 && !bytes.Equal(padded(a), padded(b)) {
+				t.Fatalf("heads of %x and %x equal, their padded first 16 bytes are not", a, b)
+			}
+			if before := HeadOf(a).Before(HeadOf(b)); before != map[bool]uint64{true: 1, false: 0}[hc < 0] {
+				t.Fatalf("Before(%x, %x) = %d, Cmp %d", a, b, before, hc)
+			}
+		}
+	}
+}
