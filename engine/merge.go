@@ -91,6 +91,10 @@ type mergeInput struct {
 	own  []int32 // the offsets of the keys built in buf
 	buf  []byte  // the keys built for rec
 	cur  []byte  // keyAt(row), kept for the comparisons of the order
+	// heads holds the head of every key of rec, computed in one pass
+	// when rec arrives: a probe of runEnd or a move of finishRun reads
+	// one of them, not a key through its offsets.
+	heads []schema.Head
 	done bool
 	// held is set while runs of the output batch being gathered point
 	// into rec: moving past rec then hands it to mergeOp.held rather than
@@ -224,7 +228,7 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		return nil
 	}
 	in.cur = in.keyAt(in.row)
-	m.heads[0] = schema.HeadOf(in.cur)
+	m.heads[0] = in.heads[in.row]
 	from := 1
 	if beaten {
 		from = 2 // w sorts after order[1]: no need to compare them again
@@ -313,10 +317,9 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 	// Row j stays in the run while its key sorts before rk: below it, or
 	// equal when w comes first in input order.
 	inRun := func(j int) bool {
-		k := in.keyAt(j)
-		c := schema.HeadOf(k).Cmp(rh)
+		c := in.heads[j].Cmp(rh)
 		if c == 0 {
-			c = bytes.Compare(k, rk)
+			c = bytes.Compare(in.keyAt(j), rk)
 		}
 		return c < 0 || (c == 0 && w < r)
 	}
@@ -361,7 +364,8 @@ func (m *mergeOp) build() {
 	sort.SliceStable(m.order, func(i, j int) bool { return m.less(m.order[i], m.order[j]) })
 	m.heads = m.heads[:0]
 	for _, i := range m.order {
-		m.heads = append(m.heads, schema.HeadOf(m.inputs[i].cur))
+		in := m.inputs[i]
+		m.heads = append(m.heads, in.heads[in.row])
 	}
 }
 
@@ -393,6 +397,7 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 		}
 		in.rec, in.row = rec, 0
 		if m.opts.KeyColumn > 0 && in.columnKeys(rec.Column(m.opts.KeyColumn-1)) {
+			in.computeHeads()
 			return nil
 		}
 		n := int(rec.NumRows())
@@ -410,10 +415,23 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 			offs[r+1] = int32(len(in.buf))
 		}
 		in.keys, in.offs = in.buf, offs
+		in.computeHeads()
 		return nil
 	}
-	in.keys, in.offs = nil, nil
+	in.keys, in.offs, in.heads = nil, nil, in.heads[:0]
 	return nil
+}
+
+// computeHeads computes the heads of the batch's keys.
+func (in *mergeInput) computeHeads() {
+	n := len(in.offs) - 1
+	if cap(in.heads) < n {
+		in.heads = make([]schema.Head, n)
+	}
+	in.heads = in.heads[:n]
+	for r := range in.heads {
+		in.heads[r] = schema.HeadOf(in.keys[in.offs[r]:in.offs[r+1]])
+	}
 }
 
 // columnKeys points in's keys at the values of a VARCHAR or VARBINARY key
