@@ -185,6 +185,16 @@ func unpackDeltas[T uint32 | uint64](p []byte, w int, minDelta, prev uint64, out
 	}
 	mask := ^uint64(0) >> (64 - w)
 	bit := 0
+	// At widths up to 8 (the lengths of DELTA_BYTE_ARRAY, small
+	// integers), each eight values are one load, read in place where the
+	// page goes on past the miniblock: only its last one is copied.
+	if n8 := len(out) &^ 7; w <= 8 && n8 > 0 && cap(p) >= (n8/8-1)*w+8 {
+		prev = unpackNarrow(p[:cap(p)], w, minDelta, prev, out[:n8])
+		if n8 == len(out) {
+			return prev
+		}
+		bit, out = n8*w, out[n8:]
+	}
 	// A miniblock of 32 or 64 values, copied where 16 bytes follow it,
 	// takes one 8-byte load a value with no check of its end.
 	var padded [64*8 + 16]byte
@@ -220,6 +230,42 @@ func unpackDeltas[T uint32 | uint64](p []byte, w int, minDelta, prev uint64, out
 		}
 		prev += minDelta + v&mask
 		out[j] = T(prev)
+	}
+	return prev
+}
+
+// unpackNarrow is unpackDeltas for widths 1 to 8 and a multiple of 8
+// values, from p, which holds 8 bytes from the start of each eight's
+// w bytes.
+func unpackNarrow[T uint32 | uint64](p []byte, w int, minDelta, prev uint64, out []T) uint64 {
+	mask := ^uint64(0) >> (64 - w)
+	s := uint(w) & 63 // masked: no check for shifts of 64
+	for j := 0; j+8 <= len(out); j += 8 {
+		x := binary.LittleEndian.Uint64(p[j/8*w:])
+		o := (*[8]T)(out[j:])
+		prev += minDelta + x&mask
+		o[0] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[1] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[2] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[3] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[4] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[5] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[6] = T(prev)
+		x >>= s
+		prev += minDelta + x&mask
+		o[7] = T(prev)
 	}
 	return prev
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -161,5 +162,58 @@ func TestDeltaBytesNullPage(t *testing.T) {
 	out, offs, err := appendDeltaBytes([]byte{1, 2}, page, 3, nil, new(recodeScratch))
 	if err != nil || len(out) != 2 || len(offs) != 1 || offs[0] != 0 {
 		t.Fatalf("%d bytes, offsets %v, %v", len(out), offs, err)
+	}
+}
+
+// TestUnpackDeltas checks unpackDeltas at every width, for miniblocks of
+// 32 and 64 values and shorter tails (the one-load-per-eight path for
+// widths up to 8, and the value-at-a-time one), alone and with the page
+// going on after them, against the sums of the deltas packed bit by bit.
+func TestUnpackDeltas(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for w := 0; w <= 64; w++ {
+		for _, n := range []int{1, 7, 8, 9, 31, 32, 64} {
+			deltas := make([]uint64, n)
+			var packed []byte
+			var bit int
+			for i := range deltas {
+				if w > 0 {
+					deltas[i] = rng.Uint64() >> (64 - w)
+				}
+				for b := range w {
+					if bit%8 == 0 {
+						packed = append(packed, 0)
+					}
+					packed[len(packed)-1] |= byte(deltas[i]>>b&1) << (bit % 8)
+					bit++
+				}
+			}
+			const minDelta, start = 3, 1000
+			// The miniblock alone, and followed by more of the page (read
+			// in place, not copied, at widths up to 8).
+			exact := packed[:len(packed):len(packed)]
+			more := append(append([]byte(nil), packed...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)[:len(packed)]
+			for name, p := range map[string][]byte{"alone": exact, "in a page": more} {
+				got := make([]uint64, n)
+				last := unpackDeltas(p, w, minDelta, start, got)
+				prev := uint64(start)
+				for i, d := range deltas {
+					prev += minDelta + d
+					if got[i] != prev {
+						t.Fatalf("width %d, %d values %s: value %d is %d, want %d", w, n, name, i, got[i], prev)
+					}
+				}
+				if last != prev {
+					t.Fatalf("width %d, %d values %s: returned %d, want %d", w, n, name, last, prev)
+				}
+				got32 := make([]uint32, n)
+				unpackDeltas(p, w, minDelta, start, got32)
+				for i := range got {
+					if got32[i] != uint32(got[i]) {
+						t.Fatalf("width %d, %d values %s, uint32: value %d is %d, want %d", w, n, name, i, got32[i], uint32(got[i]))
+					}
+				}
+			}
+		}
 	}
 }

@@ -45,11 +45,17 @@ func (e *deltaInts[T]) addAll(vals []T) {
 		e.first, e.prev, e.n = vals[0], vals[0], 1
 		vals = vals[1:]
 	}
+	e.n += len(vals)
 	prev, k := e.prev, e.npend
-	for _, x := range vals {
-		e.deltas[k] = int64(x - prev)
-		prev = x
-		k++
+	for len(vals) > 0 {
+		// Up to the end of the block, with no check of it a value.
+		n := min(len(vals), deltaBlock-k)
+		d := e.deltas[k : k+n]
+		for i, x := range vals[:n] {
+			d[i] = int64(x - prev)
+			prev = x
+		}
+		vals, k = vals[n:], k+n
 		if k == deltaBlock {
 			e.npend = k
 			e.flushBlock()
@@ -57,7 +63,6 @@ func (e *deltaInts[T]) addAll(vals []T) {
 		}
 	}
 	e.prev, e.npend = prev, k
-	e.n += len(vals)
 }
 
 // flushBlock writes the pending differences as a block; a last block
@@ -154,14 +159,16 @@ func (e *deltaBytes) putRun(offs []int32, data []byte) {
 	n := len(offs) - 1
 	pre, suf := e.pre[:n], e.suf[:n]
 	prev, suffixes, st := e.prev, e.suffixes, &e.st
+	start := offs[0]
 	for i := range pre {
-		b := data[offs[i]:offs[i+1]]
+		end := offs[i+1]
+		b := data[start:end]
 		p := commonPrefix(prev, b)
 		pre[i] = int32(p)
 		suf[i] = int32(len(b) - p)
 		suffixes = append(suffixes, b[p:]...)
 		st.add(b, orderAfter(prev, b, p))
-		prev = b
+		prev, start = b, end
 	}
 	e.prev, e.suffixes = prev, suffixes
 	e.prefixes.addAll(pre)

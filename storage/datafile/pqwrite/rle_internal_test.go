@@ -1,6 +1,7 @@
 package pqwrite
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
@@ -122,6 +123,46 @@ func TestValidRuns(t *testing.T) {
 		}
 		if pos != hi {
 			t.Fatalf("runs end at %d, want %d", pos, hi)
+		}
+	}
+}
+
+// TestPack32 checks pack32 at every width against a bit-by-bit packer,
+// after bytes already in dst (kept), with values at their width's
+// largest, random, and zero: each of its three paths (narrow, mid,
+// general) is met.
+func TestPack32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for width := uint(0); width <= 64; width++ {
+		mask := uint64(0)
+		if width > 0 {
+			mask = ^uint64(0) >> (64 - width)
+		}
+		for _, kind := range []string{"max", "random", "zero"} {
+			vals := make([]uint64, 32)
+			for i := range vals {
+				switch kind {
+				case "max":
+					vals[i] = mask
+				case "random":
+					vals[i] = rng.Uint64() & mask
+				}
+			}
+			want := []byte("head")
+			var bitPos uint
+			for _, v := range vals {
+				for b := range width {
+					if bitPos%8 == 0 {
+						want = append(want, 0)
+					}
+					want[len(want)-1] |= byte(v>>b&1) << (bitPos % 8)
+					bitPos++
+				}
+			}
+			got := pack32([]byte("head"), vals, width)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("width %d, %s values: packed %x, want %x", width, kind, got, want)
+			}
 		}
 	}
 }
