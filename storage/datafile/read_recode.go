@@ -410,8 +410,9 @@ func appendDeltaBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) 
 				r1, m0, m1 = s0<<(k-64), ^uint64(0), 1<<(k-64)-1
 			}
 			lo, hi = lo&m0|r0&^m0, hi&m1|r1&^m1
-			binary.LittleEndian.PutUint64(out[w:], lo)
-			binary.LittleEndian.PutUint64(out[w+8:], hi)
+			o := out[w : w+16 : w+16]
+			binary.LittleEndian.PutUint64(o, lo)
+			binary.LittleEndian.PutUint64(o[8:], hi)
 			suffixes = suffixes[l:]
 			prev = w
 			w += p + l

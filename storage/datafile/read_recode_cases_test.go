@@ -1,6 +1,7 @@
 package datafile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"math/bits"
@@ -214,6 +215,55 @@ func TestUnpackDeltas(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestDeltaBytesLengths decodes DELTA_BYTE_ARRAY pages whose values
+// take every prefix length from 0 to 18 after values of every length
+// from 0 to 18, with suffixes of 0 to 18 bytes (the register path for
+// values of up to 16 bytes, the copying one past it, and the change
+// from one to the other), each page ending with the shortest suffixes
+// so that the last values have fewer than 16 bytes of page after them.
+func TestDeltaBytesLengths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var vals [][]byte
+	for range 4000 {
+		var v []byte
+		if len(vals) > 0 {
+			prev := vals[len(vals)-1]
+			v = append(v, prev[:rng.IntN(min(len(prev), 18)+1)]...)
+		}
+		for range rng.IntN(19) {
+			v = append(v, byte(rng.IntN(256)))
+		}
+		vals = append(vals, v)
+	}
+	vals = append(vals, []byte("abc"), []byte("abd"), []byte("ab"), []byte("ab"))
+	prefixes, lens := make([]int64, len(vals)), make([]int64, len(vals))
+	var suffixes []byte
+	for i, v := range vals {
+		p := 0
+		if i > 0 {
+			for p < len(v) && p < len(vals[i-1]) && v[p] == vals[i-1][p] {
+				p++
+			}
+		}
+		prefixes[i], lens[i] = int64(p), int64(len(v)-p)
+		suffixes = append(suffixes, v[p:]...)
+	}
+	page := append(append(deltaPack(prefixes), deltaPack(lens)...), suffixes...)
+	out, offs, err := appendDeltaBytes([]byte("kept"), page[:len(page):len(page)], len(vals), nil, new(recodeScratch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out[:4]) != "kept" || len(offs) != len(vals)+1 {
+		t.Fatalf("%d offsets for %d values, output starts %q", len(offs), len(vals), out[:4])
+	}
+	out = out[4:]
+	for i, v := range vals {
+		if got := out[offs[i]:offs[i+1]]; !bytes.Equal(got, v) {
+			t.Fatalf("value %d is %x, want %x (the one before %x)", i, got, v, vals[max(i-1, 0)])
 		}
 	}
 }
