@@ -335,7 +335,8 @@ func (c *chunk) compressData(body []byte) []byte {
 // trial compresses a trial page (compressData) and sets the plan to
 // planUp if the higher zstd level pays on it. The levels are compared on
 // the page's first upSample bytes, or on the whole page if it is no
-// larger, whose smaller compression it then returns.
+// larger, whose smaller compression it then returns; a page whose sample
+// does not compress is stored.
 func (c *chunk) trial(body []byte) []byte {
 	if c.codec.up == 0 {
 		return c.codec.compress(c.comp, body)
@@ -343,9 +344,15 @@ func (c *chunk) trial(body []byte) []byte {
 	sample := body[:min(len(body), upSample)]
 	c.comp = c.codec.compress(c.comp, sample)
 	pays := false
-	if len(c.comp) <= len(sample)-len(sample)/poorGain { // else no level will
+	switch {
+	case len(c.comp) <= len(sample)-len(sample)/poorGain:
 		c.alt = c.codec.compressUp(c.alt, sample)
 		pays = len(c.alt) <= len(c.comp)-len(c.comp)/upGain
+	case len(sample) < len(body) && c.codec.canStore():
+		// The sample does not compress, nor will the page, most likely:
+		// stored without the search through the rest (compressData
+		// then stores the next pages too).
+		return c.codec.store(c.comp, body)
 	}
 	if pays {
 		c.plan = planUp

@@ -127,3 +127,44 @@ func TestPlanTransitions(t *testing.T) {
 		t.Errorf("after reset from level up: plan %d with %d pages left, want level up with %d", c.plan, c.planLeft, planPages-2)
 	}
 }
+
+// TestTrialStoresIncompressible: with a higher level, a trial page
+// larger than the sample whose sample compresses poorly is stored at
+// once, not compressed (a frame of raw blocks, the plan storing), and
+// reads back.
+func TestTrialStoresIncompressible(t *testing.T) {
+	codec, err := newCompressor(compress.Codecs.Zstd, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Codec: compress.Codecs.Zstd}.withDefaults()
+	c, err := newChunk(Column{Name: "x", Type: arrow.PrimitiveTypes.Int64}, &opts, codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Random bytes with a 10-byte motif every 500: compression shrinks
+	// them, by less than 1/poorGain, so that a stored page and a
+	// compressed one differ.
+	rng := rand.New(rand.NewPCG(5, 6))
+	body := make([]byte, upSample+100_000)
+	for i := range body {
+		body[i] = byte(rng.Uint32())
+		if i%500 < 10 {
+			body[i] = "dormouse!!"[i%500]
+		}
+	}
+	if n := len(codec.compress(nil, body)); n >= len(body) || n < len(body)-len(body)/poorGain {
+		t.Fatalf("the page compresses to %d of %d bytes: not a poor gain", n, len(body))
+	}
+	comp := c.compressData(body)
+	if want := codec.store(nil, body); !bytes.Equal(comp, want) {
+		t.Errorf("a trial page that compresses poorly compressed to %d bytes, not stored (%d)", len(comp), len(want))
+	}
+	if c.plan != planStore || c.planLeft != planPages-1 {
+		t.Errorf("plan %d with %d pages left, want storing with %d", c.plan, c.planLeft, planPages-1)
+	}
+	got := make([]byte, len(body))
+	if n, err := libzstd.Decompress(got, comp); err != nil || n != len(body) || !bytes.Equal(got, body) {
+		t.Fatalf("read back %d bytes, %v", n, err)
+	}
+}
