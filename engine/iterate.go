@@ -224,10 +224,7 @@ func (o *iterateOp) ageOff(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		return nil, nil
 	}
 	runs := scanKeptRuns(keep)
-	for i := range runs {
-		runs[i].rec = rec
-	}
-	out, err := mergeGather(o.alloc, rec.Schema(), runs, kept)
+	out, err := mergeGather(o.alloc, rec.Schema(), []arrow.RecordBatch{rec}, runs, kept)
 	rec.Release()
 	if err != nil {
 		return nil, fmt.Errorf("age off: %w", err)

@@ -100,7 +100,7 @@ type mergeInput struct {
 	// into rec: moving past rec then hands it to mergeOp.held rather than
 	// releasing it, so that runs need no reference of their own.
 	held bool
-	src  int // rec's mergeRun.src in the batch being gathered, 0 if none yet
+	src  int // rec's place in mergeOp.srcs while held
 }
 
 func (in *mergeInput) keyAt(row int) []byte { return in.keys[in.offs[row]:in.offs[row+1]] }
@@ -115,6 +115,7 @@ type mergeOp struct {
 	order   []int
 	heads   []schema.Head
 	runs    []mergeRun
+	srcs    []arrow.RecordBatch // the batches of runs, by mergeRun.src
 	held    []arrow.RecordBatch // batches left behind that runs still use
 	started bool
 	err     error
@@ -155,11 +156,10 @@ func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	runs := m.runs[:0]
 	defer func() {
-		clear(runs)
 		m.runs = runs[:0] // reused by the next batch
 		m.unhold()
 	}()
-	pending, srcs := 0, 0 // srcs counts the distinct batches runs use
+	pending := 0
 	for pending < m.opts.BatchRows && len(m.order) > 0 {
 		if len(runs)%mergeCheckEvery == mergeCheckEvery-1 {
 			if err := ctx.Err(); err != nil {
@@ -182,10 +182,10 @@ func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 			return out, nil
 		}
 		if !in.held {
-			in.held, srcs = true, srcs+1
-			in.src = srcs
+			in.held, in.src = true, len(m.srcs)
+			m.srcs = append(m.srcs, in.rec)
 		}
-		runs = append(runs, mergeRun{rec: in.rec, start: in.row, end: end, src: in.src})
+		runs = append(runs, mergeRun{start: in.row, end: end, src: in.src})
 		pending += end - in.row
 		in.row = end
 		if err := m.finishRun(ctx, w, beaten); err != nil {
@@ -195,12 +195,14 @@ func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 	if pending == 0 {
 		return nil, io.EOF
 	}
-	return mergeGather(m.opts.Alloc, m.opts.Schema, runs, pending)
+	return mergeGather(m.opts.Alloc, m.opts.Schema, m.srcs, runs, pending)
 }
 
 // unhold releases the batches left behind during the output batch just
-// gathered and clears the inputs' held marks.
+// gathered and clears the sources and the inputs' held marks.
 func (m *mergeOp) unhold() {
+	clear(m.srcs)
+	m.srcs = m.srcs[:0]
 	for i, rec := range m.held {
 		rec.Release()
 		m.held[i] = nil

@@ -10,48 +10,23 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// mergeRun is rows [start, end) of a batch, which the run holds a
-// reference to.
+// mergeRun is rows [start, end) of srcs[src], the source batches of the
+// runs gathered together. It holds no pointer: the merge appends one a
+// run, a row or two, and a pointer stored in the heap costs a write
+// barrier while the GC runs.
 type mergeRun struct {
-	rec        arrow.RecordBatch
 	start, end int
-	// src, when above 0, numbers rec among the distinct batches of the
-	// runs gathered together (1, 2, …, in order of first appearance), so
-	// that mergeGather need not find it by comparing batches.
-	src int
+	src        int
 }
 
-// mergeGather builds one batch of rows rows from runs, column by column,
-// into buffers sized up front: fixed-width values are copied a run at a
-// time, variable-width ones a run's bytes at a time with their offsets
-// rebased. Each column of each
-// source batch is looked at once, not once per run, since interleaved
-// inputs give runs of a row or two. Types without a fast path are
-// concatenated from slices.
-func mergeGather(alloc memory.Allocator, sch *arrow.Schema, runs []mergeRun, rows int) (arrow.RecordBatch, error) {
-	// Number the distinct source batches; there are few (about one per
-	// input), so a linear search beats a map.
-	var srcs []arrow.RecordBatch
-	src := make([]int, len(runs))
-	for i, r := range runs {
-		if r.src > 0 {
-			if r.src > len(srcs) {
-				srcs = append(srcs, r.rec)
-			}
-			src[i] = r.src - 1
-			continue
-		}
-		j := len(srcs) - 1
-		for j >= 0 && srcs[j] != r.rec {
-			j--
-		}
-		if j < 0 {
-			j = len(srcs)
-			srcs = append(srcs, r.rec)
-		}
-		src[i] = j
-	}
-	g := mergeGatherer{alloc: alloc, runs: runs, src: src, srcs: srcs, rows: rows}
+// mergeGather builds one batch of rows rows from runs of srcs, column by
+// column, into buffers sized up front: fixed-width values are copied a
+// run at a time, variable-width ones a run's bytes at a time with their
+// offsets rebased. Each column of each source batch is looked at once,
+// not once per run, since interleaved inputs give runs of a row or two.
+// Types without a fast path are concatenated from slices.
+func mergeGather(alloc memory.Allocator, sch *arrow.Schema, srcs []arrow.RecordBatch, runs []mergeRun, rows int) (arrow.RecordBatch, error) {
+	g := mergeGatherer{alloc: alloc, runs: runs, srcs: srcs, rows: rows}
 	cols := make([]arrow.Array, sch.NumFields())
 	for c := range cols {
 		col, err := g.column(sch.Field(c).Type, c)
@@ -72,8 +47,7 @@ func mergeGather(alloc memory.Allocator, sch *arrow.Schema, runs []mergeRun, row
 
 type mergeGatherer struct {
 	alloc memory.Allocator
-	runs  []mergeRun
-	src   []int // runs[i] reads srcs[src[i]]
+	runs  []mergeRun // run i reads srcs[runs[i].src]
 	srcs  []arrow.RecordBatch
 	rows  int
 }
@@ -99,7 +73,7 @@ func (g *mergeGatherer) column(dt arrow.DataType, c int) (arrow.Array, error) {
 	}
 	slices := make([]arrow.Array, len(g.runs))
 	for i, r := range g.runs {
-		slices[i] = array.NewSlice(r.rec.Column(c), int64(r.start), int64(r.end))
+		slices[i] = array.NewSlice(g.srcs[r.src].Column(c), int64(r.start), int64(r.end))
 	}
 	defer func() {
 		for _, s := range slices {
@@ -153,8 +127,8 @@ func (g *mergeGatherer) validity(c int) (*memory.Buffer, int) {
 	bits := buf.Bytes()
 	clear(bits)
 	pos := 0
-	for i, r := range g.runs {
-		s := srcs[g.src[i]]
+	for _, r := range g.runs {
+		s := srcs[r.src]
 		if s.bitmap == nil {
 			bitutil.SetBitsTo(bits, int64(pos), int64(r.end-r.start), true)
 			pos += r.end - r.start
@@ -182,8 +156,8 @@ func mergeGatherFixed[T arrow.FixedWidthType, A arrow.Array](g *mergeGatherer, c
 	buf := g.newBuffer(g.rows * int(unsafe.Sizeof(*new(T))))
 	out := arrow.GetData[T](buf.Bytes())[:g.rows]
 	pos := 0
-	for i, r := range g.runs {
-		v := vals[g.src[i]]
+	for _, r := range g.runs {
+		v := vals[r.src]
 		if r.end-r.start == 1 {
 			out[pos] = v[r.start]
 			pos++
@@ -208,8 +182,8 @@ func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, o
 		offs[i], datas[i] = offsets(a), data(a)
 	}
 	size := 0
-	for i, r := range g.runs {
-		o := offs[g.src[i]]
+	for _, r := range g.runs {
+		o := offs[r.src]
 		size += int(o[r.end] - o[r.start])
 	}
 	valid, nulls := g.validity(c)
@@ -218,8 +192,8 @@ func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, o
 	dataBuf := g.newBuffer(size + mergeShortCopy)
 	outData := dataBuf.Bytes()
 	pos, at := 0, int32(0)
-	for i, r := range g.runs {
-		o, d := offs[g.src[i]], datas[g.src[i]]
+	for _, r := range g.runs {
+		o, d := offs[r.src], datas[r.src]
 		base := o[0] // ValueBytes starts at the array's first value
 		start, end := o[r.start], o[r.end]
 		if src := d[start-base:]; end-start <= mergeShortCopy && len(src) >= mergeShortCopy {
@@ -268,8 +242,8 @@ func (g *mergeGatherer) bools(c int) arrow.Array {
 	defer b.Release()
 	b.Reserve(g.rows)
 	srcs := mergeSrcColumns[*array.Boolean](g, c)
-	for i, r := range g.runs {
-		s := srcs[g.src[i]]
+	for _, r := range g.runs {
+		s := srcs[r.src]
 		for j := r.start; j < r.end; j++ {
 			if s.nulls && s.arr.IsNull(j) {
 				b.AppendNull()

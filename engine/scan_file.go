@@ -300,10 +300,7 @@ func (f *scanFileOp) filter(rec arrow.RecordBatch, g *scanGroup) (arrow.RecordBa
 			rec = cut
 		default:
 			projected := f.project(rec, g)
-			for i := range runs {
-				runs[i].rec = projected
-			}
-			out, err := mergeGather(scanAlloc(f.part.ec), f.schema, runs, scanRunRows(runs))
+			out, err := mergeGather(scanAlloc(f.part.ec), f.schema, []arrow.RecordBatch{projected}, runs, scanRunRows(runs))
 			projected.Release()
 			if err != nil {
 				return nil, fmt.Errorf("filter rows of %s: %w", f.key, err)

@@ -212,10 +212,7 @@ func (o *scanLateFilterOp) filter(_ context.Context, rec arrow.RecordBatch) (arr
 		rec.Retain()
 		return rec, nil
 	default:
-		for i := range runs {
-			runs[i].rec = rec
-		}
-		return mergeGather(scanAlloc(o.ec), rec.Schema(), runs, rows)
+		return mergeGather(scanAlloc(o.ec), rec.Schema(), []arrow.RecordBatch{rec}, runs, rows)
 	}
 }
 
