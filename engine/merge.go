@@ -86,6 +86,7 @@ type mergeInput struct {
 	op   Operator
 	rec  arrow.RecordBatch
 	row  int
+	n    int // rec's rows (not asked of the interface at every run)
 	keys []byte  // buf, or the key column's data buffer in rec
 	offs []int32 // key i is keys[offs[i]:offs[i+1]]: own, or the column's
 	own  []int32 // the offsets of the keys built in buf
@@ -170,7 +171,7 @@ func (m *mergeOp) next(ctx context.Context) (arrow.RecordBatch, error) {
 		in := m.inputs[w]
 		limit := in.row + (m.opts.BatchRows - pending)
 		end, beaten := m.runEnd(w, limit)
-		if pending == 0 && (end == int(in.rec.NumRows()) || end-in.row == m.opts.BatchRows) {
+		if pending == 0 && (end == in.n || end-in.row == m.opts.BatchRows) {
 			// The run is the rest of a batch, or a whole output batch:
 			// pass it on as it is.
 			out := in.rec.NewSlice(int64(in.row), int64(end))
@@ -219,7 +220,7 @@ func (m *mergeOp) unhold() {
 // so that w is no longer first.
 func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 	in := m.inputs[w]
-	if in.row == int(in.rec.NumRows()) {
+	if in.row == in.n {
 		beaten = false // a new batch: its first row may sort anywhere
 		if err := m.advance(ctx, w); err != nil {
 			return err
@@ -310,7 +311,7 @@ func (m *mergeOp) repositionExact(from int) {
 // at the batch's end).
 func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 	in := m.inputs[w]
-	n := min(int(in.rec.NumRows()), limit)
+	n := min(in.n, limit)
 	if len(m.order) < 2 {
 		return n, false
 	}
@@ -397,7 +398,7 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 			rec.Release()
 			continue
 		}
-		in.rec, in.row = rec, 0
+		in.rec, in.row, in.n = rec, 0, int(rec.NumRows())
 		if m.opts.KeyColumn > 0 && in.columnKeys(rec.Column(m.opts.KeyColumn-1)) {
 			in.computeHeads()
 			return nil
