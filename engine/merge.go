@@ -91,7 +91,6 @@ type mergeInput struct {
 	offs []int32 // key i is keys[offs[i]:offs[i+1]]: own, or the column's
 	own  []int32 // the offsets of the keys built in buf
 	buf  []byte  // the keys built for rec
-	cur  []byte  // keyAt(row), kept for the comparisons of the order
 	// heads holds the head of every key of rec, computed in one pass
 	// when rec arrives: a probe of runEnd or a move of finishRun reads
 	// one of them, not a key through its offsets.
@@ -105,6 +104,9 @@ type mergeInput struct {
 }
 
 func (in *mergeInput) keyAt(row int) []byte { return in.keys[in.offs[row]:in.offs[row+1]] }
+
+// cur is the key of the current row: wanted only where heads tie.
+func (in *mergeInput) cur() []byte { return in.keyAt(in.row) }
 
 type mergeOp struct {
 	opts   MergeOptions
@@ -230,7 +232,6 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 		m.order, m.heads = m.order[1:], m.heads[1:]
 		return nil
 	}
-	in.cur = in.keyAt(in.row)
 	m.heads[0] = in.heads[in.row]
 	from := 1
 	if beaten {
@@ -290,7 +291,7 @@ func (m *mergeOp) repositionExact(from int) {
 		// Does o[mid] sort before w? Ties go to the lower input.
 		c := heads[mid].Cmp(wh)
 		if c == 0 {
-			c = bytes.Compare(m.inputs[o[mid]].cur, m.inputs[w].cur)
+			c = bytes.Compare(m.inputs[o[mid]].cur(), m.inputs[w].cur())
 		}
 		if c < 0 || (c == 0 && o[mid] < w) {
 			lo = mid + 1
@@ -316,13 +317,13 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 		return n, false
 	}
 	r := m.order[1]
-	rk, rh := m.inputs[r].cur, m.heads[1]
-	// Row j stays in the run while its key sorts before rk: below it, or
+	rh := m.heads[1]
+	// Row j stays in the run while its key sorts before r's: below it, or
 	// equal when w comes first in input order.
 	inRun := func(j int) bool {
 		c := in.heads[j].Cmp(rh)
 		if c == 0 {
-			c = bytes.Compare(in.keyAt(j), rk)
+			c = bytes.Compare(in.keyAt(j), m.inputs[r].cur())
 		}
 		return c < 0 || (c == 0 && w < r)
 	}
@@ -351,7 +352,7 @@ func (m *mergeOp) runEnd(w, limit int) (end int, beaten bool) {
 // less reports whether input a's current row sorts before input b's; ties
 // go to the lower input index. Neither may be done.
 func (m *mergeOp) less(a, b int) bool {
-	c := bytes.Compare(m.inputs[a].cur, m.inputs[b].cur)
+	c := bytes.Compare(m.inputs[a].cur(), m.inputs[b].cur())
 	return c < 0 || (c == 0 && a < b)
 }
 
@@ -360,7 +361,6 @@ func (m *mergeOp) build() {
 	m.order = m.order[:0]
 	for i, in := range m.inputs {
 		if !in.done {
-			in.cur = in.keyAt(in.row)
 			m.order = append(m.order, i)
 		}
 	}
