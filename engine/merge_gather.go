@@ -171,19 +171,26 @@ func mergeGatherFixed[T arrow.FixedWidthType, A arrow.Array](g *mergeGatherer, c
 // mergeGatherVar copies variable-width values into one data buffer, the
 // bytes of each run in one copy, and rebases their offsets. Interleaved
 // inputs give runs of a row or two of short values, so a run of at most
-// mergeShortCopy bytes is copied as one fixed-size block (two moves, where
-// copy calls memmove): the data buffer has that much slack, and what the
-// block writes past the run is overwritten by the next one.
+// mergeShortCopy bytes is copied as one fixed-size block (a few moves,
+// where copy calls memmove): the data buffer has that much slack, and
+// what the block writes past the run is overwritten by the next one.
 func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, offsets func(A) []int32, data func(A) []byte) arrow.Array {
-	offs := make([][]int32, len(g.srcs))
-	datas := make([][]byte, len(g.srcs))
+	// A source's offsets and bytes side by side: a run looks them up
+	// with one index.
+	type varSrc struct {
+		offs []int32
+		data []byte // from the first value: value i starts at offs[i]-base
+		base int32
+	}
+	srcs := make([]varSrc, len(g.srcs))
 	for i, rec := range g.srcs {
 		a := rec.Column(c).(A)
-		offs[i], datas[i] = offsets(a), data(a)
+		o := offsets(a)
+		srcs[i] = varSrc{offs: o, data: data(a), base: o[0]}
 	}
 	size := 0
 	for _, r := range g.runs {
-		o := offs[r.src]
+		o := srcs[r.src].offs
 		size += int(o[r.end] - o[r.start])
 	}
 	valid, nulls := g.validity(c)
@@ -193,11 +200,14 @@ func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, o
 	outData := dataBuf.Bytes()
 	pos, at := 0, int32(0)
 	for _, r := range g.runs {
-		o, d := offs[r.src], datas[r.src]
-		base := o[0] // ValueBytes starts at the array's first value
-		start, end := o[r.start], o[r.end]
-		if src := d[start-base:]; end-start <= mergeShortCopy && len(src) >= mergeShortCopy {
-			*(*[mergeShortCopy]byte)(outData[at:]) = *(*[mergeShortCopy]byte)(src)
+		s := &srcs[r.src]
+		start, end := s.offs[r.start], s.offs[r.end]
+		if src := s.data[start-s.base:]; end-start <= mergeShortCopy && len(src) >= mergeShortCopy {
+			// Two 16-byte moves, loaded first: a 32-byte array
+			// assignment compiles to a call of memmove.
+			lo, hi := *(*[16]byte)(src), *(*[16]byte)(src[16:])
+			dst := outData[at : at+mergeShortCopy : at+mergeShortCopy]
+			*(*[16]byte)(dst), *(*[16]byte)(dst[16:]) = lo, hi
 		} else {
 			copy(outData[at:], src[:end-start])
 		}
@@ -207,7 +217,7 @@ func mergeGatherVar[A arrow.Array](g *mergeGatherer, c int, dt arrow.DataType, o
 		} else {
 			shift := at - start
 			for j := r.start; j < r.end; j++ {
-				outOffs[pos] = o[j] + shift
+				outOffs[pos] = s.offs[j] + shift
 				pos++
 			}
 		}
