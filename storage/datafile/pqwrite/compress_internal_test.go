@@ -67,15 +67,7 @@ func TestStoreZstdFrames(t *testing.T) {
 // carries a level over but not storing; and every page reads back as it
 // was.
 func TestPlanTransitions(t *testing.T) {
-	codec, err := newCompressor(compress.Codecs.Zstd, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Codec: compress.Codecs.Zstd}.withDefaults()
-	c, err := newChunk(Column{Name: "x", Type: arrow.PrimitiveTypes.Float64}, &opts, codec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := levelUpChunk(t, arrow.PrimitiveTypes.Float64)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const size = 1 << 20
 	doubles, random, text := make([]byte, 0, size), make([]byte, size), make([]byte, 0, size)
@@ -133,15 +125,8 @@ func TestPlanTransitions(t *testing.T) {
 // once, not compressed (a frame of raw blocks, the plan storing), and
 // reads back.
 func TestTrialStoresIncompressible(t *testing.T) {
-	codec, err := newCompressor(compress.Codecs.Zstd, 1, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Codec: compress.Codecs.Zstd}.withDefaults()
-	c, err := newChunk(Column{Name: "x", Type: arrow.PrimitiveTypes.Int64}, &opts, codec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := levelUpChunk(t, arrow.PrimitiveTypes.Int64)
+	codec := c.codec
 	// Random bytes with a 10-byte motif every 500: compression shrinks
 	// them, by less than 1/poorGain, so that a stored page and a
 	// compressed one differ.
@@ -167,4 +152,20 @@ func TestTrialStoresIncompressible(t *testing.T) {
 	if n, err := libzstd.Decompress(got, comp); err != nil || n != len(body) || !bytes.Equal(got, body) {
 		t.Fatalf("read back %d bytes, %v", n, err)
 	}
+}
+
+// levelUpChunk is the chunk of a column of type typ in a file written
+// with zstd at level 1 and level 2 as its higher level.
+func levelUpChunk(t *testing.T, typ arrow.DataType) *chunk {
+	t.Helper()
+	codec, err := newCompressor(compress.Codecs.Zstd, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Codec: compress.Codecs.Zstd}.withDefaults()
+	c, err := newChunk(Column{Name: "x", Type: typ}, &opts, codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
