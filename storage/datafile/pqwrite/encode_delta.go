@@ -160,8 +160,7 @@ func (e *deltaBytes) putRun(offs []int32, data []byte) {
 	pre, suf := e.pre[:n], e.suf[:n]
 	prev, suffixes, st := e.prev, e.suffixes, &e.st
 	start := offs[0]
-	for i := range pre {
-		end := offs[i+1]
+	for i, end := range offs[1:] {
 		b := data[start:end]
 		p := commonPrefix(prev, b)
 		pre[i] = int32(p)
