@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet/compress"
 )
 
 // TestDecodeHybrid32 checks the word-at-a-time unpacking of bit-packed
@@ -91,6 +93,27 @@ func TestLayOutByteArrays(t *testing.T) {
 	} {
 		if _, _, err := layOutByteArrays(slices.Clone(bad), nil, 1); err == nil {
 			t.Errorf("%x: laid out, want an error", bad)
+		}
+	}
+}
+
+// TestDecompressEmptyZstdValues: a DATA_PAGE_V2 of only NULLs may carry
+// an empty "compressed" values section (parquet-java, Spark:
+// apache/parquet-java#3122, apache/arrow#45252, parquet-testing's
+// page_v2_empty_compressed.parquet). It decompresses to no bytes, with
+// libzstd as with arrow-go's codec; an empty section where the header
+// promises bytes is still an error.
+func TestDecompressEmptyZstdValues(t *testing.T) {
+	arrowCodec, err := compress.GetCodec(compress.Codecs.Zstd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, codec := range map[string]compress.Codec{"arrow-go": arrowCodec, "libzstd": zstdCodec{arrowCodec}} {
+		if out, err := decompress(codec, []byte{}, 0, nil); err != nil || len(out) != 0 {
+			t.Errorf("%s: %d bytes, %v; want none", name, len(out), err)
+		}
+		if _, err := decompress(codec, []byte{}, 5, nil); err == nil {
+			t.Errorf("%s: an empty section for 5 bytes decompressed", name)
 		}
 	}
 }

@@ -10,7 +10,6 @@
 package libzstd
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -40,10 +39,13 @@ func Compress(dst, src []byte, level int) []byte {
 }
 
 // Decompress decompresses the zstd frames of src into dst, which must
-// be as long as what they hold, and returns the bytes written.
+// be as long as what they hold, and returns the bytes written. No frame
+// at all is no bytes, as klauspost/compress reads it: parquet-java and
+// Spark write the values of a DATA_PAGE_V2 of only NULLs as an empty
+// "compressed" section (apache/parquet-java#3122).
 func Decompress(dst, src []byte) (int, error) {
 	if len(src) == 0 {
-		return 0, errors.New("zstd: no frame")
+		return 0, nil
 	}
 	if len(dst) == 0 {
 		// dd needs a byte to point at; an empty page is an empty frame.

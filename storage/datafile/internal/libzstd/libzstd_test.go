@@ -49,8 +49,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDecompressErrors: a frame larger than the room given, no frame,
-// and bytes that are not zstd are errors, not panics or short reads.
+// TestDecompressErrors: a frame larger than the room given, bytes that
+// are not zstd and a frame cut short are errors, not panics or short
+// reads; no frame at all is no bytes.
 func TestDecompressErrors(t *testing.T) {
 	frame := Compress(nil, bytes.Repeat([]byte("abc"), 1000), 1)
 	cases := map[string]struct {
@@ -58,7 +59,6 @@ func TestDecompressErrors(t *testing.T) {
 	}{
 		"room short by one": {make([]byte, 2999), frame},
 		"no room":           {nil, frame},
-		"no frame":          {make([]byte, 10), nil},
 		"not zstd":          {make([]byte, 10), []byte("not a zstd frame")},
 		"frame cut short":   {make([]byte, 3000), frame[:len(frame)-2]},
 	}
@@ -66,5 +66,8 @@ func TestDecompressErrors(t *testing.T) {
 		if n, err := Decompress(c.dst, c.src); err == nil {
 			t.Errorf("%s: %d bytes, no error", name, n)
 		}
+	}
+	if n, err := Decompress(make([]byte, 10), nil); n != 0 || err != nil {
+		t.Errorf("no frame: %d bytes, %v; want 0 and no error", n, err)
 	}
 }
