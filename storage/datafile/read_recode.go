@@ -414,6 +414,7 @@ func appendDeltaBytes(dst, b []byte, limit int, offs []int32, s *recodeScratch) 
 			binary.LittleEndian.PutUint64(o, lo)
 			binary.LittleEndian.PutUint64(o[8:], hi)
 			suffixes = suffixes[l:]
+			short = true // lo and hi hold this value (p == 0 starts a run of them)
 			prev = w
 			w += p + l
 			offs[i+1] = int32(w)
