@@ -86,7 +86,7 @@ type mergeInput struct {
 	op   Operator
 	rec  arrow.RecordBatch
 	row  int
-	n    int // rec's rows (not asked of the interface at every run)
+	n    int     // rec's rows (not asked of the interface at every run)
 	keys []byte  // buf, or the key column's data buffer in rec
 	offs []int32 // key i is keys[offs[i]:offs[i+1]]: own, or the column's
 	own  []int32 // the offsets of the keys built in buf
@@ -95,7 +95,7 @@ type mergeInput struct {
 	// when rec arrives: a probe of runEnd or a move of finishRun reads
 	// one of them, not a key through its offsets.
 	heads []schema.Head
-	done bool
+	done  bool
 	// held is set while runs of the output batch being gathered point
 	// into rec: moving past rec then hands it to mergeOp.held rather than
 	// releasing it, so that runs need no reference of their own.
@@ -248,8 +248,7 @@ func (m *mergeOp) finishRun(ctx context.Context, w int, beaten bool) error {
 // probe's outcome a coin toss, and a mispredicted branch per probe cost
 // more than the comparisons. A probe whose head equals w's needs the
 // keys compared whole: then the search is done again, by them
-// (repositionExact). The inputs before w's place move up one by one: a
-// copy of a few elements costs more as a call to memmove.
+// (repositionExact).
 func (m *mergeOp) reposition(from int) {
 	o, heads := m.order, m.heads
 	w, wh := o[0], heads[0]
@@ -274,10 +273,7 @@ func (m *mergeOp) reposition(from int) {
 		}
 		base += int(h.Before(wh))
 	}
-	for i := 1; i < base; i++ {
-		o[i-1], heads[i-1] = o[i], heads[i]
-	}
-	o[base-1], heads[base-1] = w, wh
+	m.moveFirst(base, w, wh)
 }
 
 // repositionExact is reposition comparing keys whole where heads are
@@ -299,10 +295,18 @@ func (m *mergeOp) repositionExact(from int) {
 			hi = mid
 		}
 	}
-	for i := 1; i < lo; i++ {
+	m.moveFirst(lo, w, wh)
+}
+
+// moveFirst moves order[0], input w of head wh, to place to-1, the
+// entries from 1 to it up one, one by one: a copy of a few elements costs
+// more as a call to memmove.
+func (m *mergeOp) moveFirst(to, w int, wh schema.Head) {
+	o, heads := m.order, m.heads
+	for i := 1; i < to; i++ {
 		o[i-1], heads[i-1] = o[i], heads[i]
 	}
-	o[lo-1], heads[lo-1] = w, wh
+	o[to-1], heads[to-1] = w, wh
 }
 
 // runEnd returns the end of the run of input w's rows, from its current
@@ -403,7 +407,7 @@ func (m *mergeOp) advance(ctx context.Context, i int) error {
 			in.computeHeads()
 			return nil
 		}
-		n := int(rec.NumRows())
+		n := in.n
 		if cap(in.own) < n+1 {
 			in.own = make([]int32, n+1)
 		}

@@ -132,4 +132,3 @@ func TestMergeHeadsKeyHeadBoundaries(t *testing.T) {
 		mem.AssertSize(t, 0)
 	}
 }
-
