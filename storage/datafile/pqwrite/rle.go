@@ -139,23 +139,7 @@ func pack8(dst []byte, vals *[8]uint64, width uint) []byte {
 		}
 		return append(dst, b)
 	}
-	var acc uint64
-	var n uint
-	for _, v := range vals {
-		acc |= v << n
-		if n+width >= 64 {
-			dst = binary.LittleEndian.AppendUint64(dst, acc)
-			acc = v >> (64 - n) // Go: a shift by 64 gives 0
-			n = n + width - 64
-		} else {
-			n += width
-		}
-	}
-	for ; n > 0; n -= 8 {
-		dst = append(dst, byte(acc))
-		acc >>= 8
-	}
-	return dst
+	return packBits(dst, vals[:], width)
 }
 
 // pack32 appends 32 values of width bits (0 to 64), least significant
@@ -174,20 +158,28 @@ func pack32(dst []byte, vals []uint64, width uint) []byte {
 	case width <= 56:
 		return pack32Mid(dst, (*[32]uint64)(vals), width)
 	}
+	return packBits(dst, vals[:32], width)
+}
+
+// packBits appends vals, of width bits each, least significant bit first,
+// a word at a time: the general form of pack8 and pack32, whose values
+// always end on a byte.
+func packBits(dst []byte, vals []uint64, width uint) []byte {
 	var acc uint64
 	var n uint
-	for _, v := range vals[:32] {
+	for _, v := range vals {
 		acc |= v << n
 		if n+width >= 64 {
 			dst = binary.LittleEndian.AppendUint64(dst, acc)
-			acc = v >> (64 - n)
+			acc = v >> (64 - n) // Go: a shift by 64 gives 0
 			n = n + width - 64
 		} else {
 			n += width
 		}
 	}
-	if n > 0 { // 32*width bits leave half a word when width is odd
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(acc))
+	for ; n > 0; n -= 8 {
+		dst = append(dst, byte(acc))
+		acc >>= 8
 	}
 	return dst
 }
